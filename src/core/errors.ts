@@ -1,0 +1,42 @@
+/**
+ * Stable machine-readable codes carried by {@link SLMError}.
+ *
+ * - `SHAPE_MISMATCH`: array lengths disagree (e.g. `logits.length` is not `N·V`).
+ * - `LABEL_OUT_OF_RANGE`: a label is neither `ignoreIndex` nor an integer in `[0, V)`.
+ * - `BAD_RATIO`: the selection ratio is not a number in `(0, 1]`.
+ * - `NON_FINITE`: a NaN or infinity where a finite number is required.
+ * - `BAD_OPTION`: an option has a value outside its documented set or range.
+ * - `BAD_TYPE`: an argument has the wrong type (e.g. not an array).
+ */
+export type SLMErrorCode =
+  | 'SHAPE_MISMATCH'
+  | 'LABEL_OUT_OF_RANGE'
+  | 'BAD_RATIO'
+  | 'NON_FINITE'
+  | 'BAD_OPTION'
+  | 'BAD_TYPE';
+
+/**
+ * The one error class of rho-slm. `code` is stable across releases; `message` names the
+ * function, the argument, the value received and what was expected.
+ *
+ * @example
+ * ```ts
+ * try { topKMask(scores, { ratio: 2 }); }
+ * catch (error) { if (error instanceof SLMError && error.code === 'BAD_RATIO') { ... } }
+ * ```
+ */
+export class SLMError extends Error {
+  /** Stable machine-readable error code. */
+  readonly code: SLMErrorCode;
+
+  /**
+   * @param code - stable machine-readable code
+   * @param message - human-readable text naming function, argument, got and expected
+   */
+  constructor(code: SLMErrorCode, message: string) {
+    super(message);
+    this.name = 'SLMError';
+    this.code = code;
+  }
+}

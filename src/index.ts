@@ -1,0 +1,6 @@
+/**
+ * rho-slm: Selective Language Modeling (Rho-1) over plain typed arrays, with no dependencies.
+ *
+ * @packageDocumentation
+ */
+export * from './core/index.js';
