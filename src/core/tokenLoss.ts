@@ -112,7 +112,8 @@ export function tokenLoss(
     }
     const offset = i * vocab;
     const max = rowMax(logits, offset, vocab);
-    const loss = Math.log(rowSumExp(logits, offset, vocab, max)) + max - logits[offset + label]!;
+    // (max − x_label) first: it is exact and keeps log Σ from drowning in a huge max.
+    const loss = max - logits[offset + label]! + Math.log(rowSumExp(logits, offset, vocab, max));
     if (!Number.isFinite(loss) && options.allowNonFinite !== true)
       throwNonFinite(logits, i, vocab, label, fn);
     out[i] = loss;
