@@ -1,7 +1,7 @@
 // Per-token cross-entropy over flat logits [N·V] and its fused backward, side by side.
 import { checkArrayLike, checkLength, type NumericArray } from './check.js';
 import { SLMError } from './errors.js';
-import { EXP_CUTOFF, expNonPositive } from './expNonPositive.js';
+import { expNonPositive, POWERS_OF_TWO } from './expNonPositive.js';
 import { checkLogitsAndLabels, DEFAULT_IGNORE_INDEX, type FloatArray } from './labels.js';
 
 /** Options shared by {@link tokenLoss} and {@link tokenLossGrad}. */
@@ -18,38 +18,68 @@ export interface TokenLossOptions {
   allowNonFinite?: boolean;
 }
 
-/** Largest element of row `[offset, offset + vocab)`; NaN entries are skipped. */
+/** Largest element of row `[offset, offset + vocab)`; NaN entries are skipped (four lanes, no branches). */
 function rowMax(logits: FloatArray, offset: number, vocab: number): number {
-  let max = Number.NEGATIVE_INFINITY;
-  for (let j = offset, end = offset + vocab; j < end; j++) {
-    const x = logits[j]!;
-    if (x > max) max = x;
+  let max0 = Number.NEGATIVE_INFINITY;
+  let max1 = max0;
+  let max2 = max0;
+  let max3 = max0;
+  const end = offset + vocab;
+  let j = offset;
+  for (; j + 3 < end; j += 4) {
+    const x0 = logits[j]!;
+    const x1 = logits[j + 1]!;
+    const x2 = logits[j + 2]!;
+    const x3 = logits[j + 3]!;
+    max0 = x0 > max0 ? x0 : max0;
+    max1 = x1 > max1 ? x1 : max1;
+    max2 = x2 > max2 ? x2 : max2;
+    max3 = x3 > max3 ? x3 : max3;
   }
-  return max;
+  for (; j < end; j++) max0 = logits[j]! > max0 ? logits[j]! : max0;
+  max0 = max1 > max0 ? max1 : max0;
+  max2 = max3 > max2 ? max3 : max2;
+  return max2 > max0 ? max2 : max0;
 }
 
 /**
- * Σ exp(x − max) over the row, optionally storing each term in `terms` (same offset).
- * Returns NaN when the row holds a NaN.
+ * `logsumexp(row) − labelLogit`, computed as `(max − labelLogit) + log Σ exp(x − max)` in one
+ * pass with a running max (the sum is rescaled on the rare new maximum). Starting from the most
+ * negative double instead of -Infinity lets -Infinity logits contribute exactly 0; NaN or
+ * +Infinity logits make the result NaN, never a silent finite value.
  */
-function rowSumExp(
+function rowLoss(logits: FloatArray, offset: number, vocab: number, labelLogit: number): number {
+  const powers = POWERS_OF_TWO;
+  let max = -1.7976931348623157e308; // −Number.MAX_VALUE, spelled out for the hot loop
+  let sum = 0;
+  for (let j = offset, end = offset + vocab; j < end; j++) {
+    const x = logits[j]!;
+    if (x > max) {
+      sum *= expNonPositive(max - x, powers);
+      max = x;
+    }
+    sum += expNonPositive(x - max, powers);
+  }
+  // (max − x_label) first: it is exact and keeps log Σ from drowning in a huge max.
+  return max - labelLogit + Math.log(sum);
+}
+
+/** Σ exp(x − max) over the row, storing each term in `terms` at the same offset; NaN if the row holds a NaN. */
+function rowExpInto(
   logits: FloatArray,
   offset: number,
   vocab: number,
   max: number,
-  terms?: FloatArray,
+  terms: FloatArray,
 ): number {
+  const powers = POWERS_OF_TWO;
   let sum = 0;
-  let sawNaN = false;
   for (let j = offset, end = offset + vocab; j < end; j++) {
-    const d = logits[j]! - max;
-    let term = 0;
-    if (d > EXP_CUTOFF) term = expNonPositive(d);
-    else if (Number.isNaN(d)) sawNaN = true;
+    const term = expNonPositive(logits[j]! - max, powers);
+    terms[j] = term;
     sum += term;
-    if (terms !== undefined) terms[j] = term;
   }
-  return sawNaN ? Number.NaN : sum;
+  return sum;
 }
 
 function throwNonFinite(logits: FloatArray, row: number, vocab: number, label: number, fn: string): never {
@@ -111,9 +141,7 @@ export function tokenLoss(
       continue;
     }
     const offset = i * vocab;
-    const max = rowMax(logits, offset, vocab);
-    // (max − x_label) first: it is exact and keeps log Σ from drowning in a huge max.
-    const loss = max - logits[offset + label]! + Math.log(rowSumExp(logits, offset, vocab, max));
+    const loss = rowLoss(logits, offset, vocab, logits[offset + label]!);
     if (!Number.isFinite(loss) && options.allowNonFinite !== true)
       throwNonFinite(logits, i, vocab, label, fn);
     out[i] = loss;
@@ -177,7 +205,7 @@ export function tokenLossGrad(
       continue;
     }
     const max = rowMax(logits, offset, vocab);
-    const sum = rowSumExp(logits, offset, vocab, max, out);
+    const sum = rowExpInto(logits, offset, vocab, max, out);
     if (!(sum > 0 && Number.isFinite(max + sum + logits[offset + label]!) && Number.isFinite(weight))) {
       if (options.allowNonFinite !== true) {
         if (!Number.isFinite(weight)) {
@@ -192,8 +220,7 @@ export function tokenLossGrad(
     const scale = weight / sum;
     for (let j = offset, end = offset + vocab; j < end; j++) out[j] = out[j]! * scale;
     // softmax − 1 at the label, in doubles: −(Σ others) / Σ keeps its digits when p → 1.
-    const labelShift = logits[offset + label]! - max;
-    const labelTerm = labelShift > EXP_CUTOFF ? expNonPositive(labelShift) : 0;
+    const labelTerm = expNonPositive(logits[offset + label]! - max, POWERS_OF_TWO);
     out[offset + label] = (-(sum - labelTerm) / sum) * weight;
   }
   return out;
