@@ -1,5 +1,7 @@
 // Core benchmarks: tokenLoss against the memory-read ceiling of one JS core, and O(n) topKMask
 // against sort-based selection. Run with `npm run bench`.
+
+import { markAboveCut } from '../src/core/topKMask.js';
 import { createRandom, selectionCount, tokenLoss, topKMask } from '../src/index.js';
 import { fmt, medianMs } from './timing.js';
 
@@ -20,9 +22,7 @@ function sortThresholdMask(scores: Float64Array, ratio: number): Uint8Array {
   const keep = selectionCount(scores.length, ratio);
   const cut = sorted[scores.length - keep]!;
   const mask = new Uint8Array(scores.length);
-  let missing = keep;
-  for (let i = 0; i < scores.length; i++) if (scores[i]! > cut) (mask[i] = 1), missing--;
-  for (let i = 0; missing > 0 && i < scores.length; i++) if (scores[i] === cut) (mask[i] = 1), missing--;
+  markAboveCut(scores, undefined, 0, scores.length, cut, keep, mask);
   return mask;
 }
 

@@ -1,3 +1,4 @@
+export type { NumericArray } from './check.js';
 export { SLMError, type SLMErrorCode } from './errors.js';
 export { type ExcessLossOptions, excessLoss } from './excessLoss.js';
 export type { SelectionScope, ValidMask } from './groups.js';

@@ -44,6 +44,34 @@ export function selectionCount(validCount: number, ratio: number): number {
 let scratch = new Float64Array(1024);
 
 /**
+ * Marks the `keep` valid positions of `[start, end)` with score above `cut`, then equal to it in
+ * index order, given that `cut` is the `keep`-th largest valid score there.
+ */
+export function markAboveCut(
+  scores: NumericArray,
+  valid: ValidMask | undefined,
+  start: number,
+  end: number,
+  cut: number,
+  keep: number,
+  mask: Uint8Array,
+): void {
+  let missing = keep;
+  for (let i = start; i < end; i++) {
+    if ((valid === undefined || valid[i]) && scores[i]! > cut) {
+      mask[i] = 1;
+      missing--;
+    }
+  }
+  for (let i = start; missing > 0 && i < end; i++) {
+    if ((valid === undefined || valid[i]) && scores[i] === cut) {
+      mask[i] = 1;
+      missing--;
+    }
+  }
+}
+
+/**
  * Unchecked engine of {@link topKMask}: writes 0/1 into `mask` for groups of `groupSize`
  * consecutive positions. Inputs must have been validated by the caller.
  */
@@ -68,19 +96,7 @@ export function selectTopK(
     if (keep === 0) continue;
     const cut = selectByRank(scratch, validCount, validCount - keep);
     if (cut < threshold) threshold = cut;
-    let missing = keep;
-    for (let i = start; i < end; i++) {
-      if ((valid === undefined || valid[i]) && scores[i]! > cut) {
-        mask[i] = 1;
-        missing--;
-      }
-    }
-    for (let i = start; missing > 0 && i < end; i++) {
-      if ((valid === undefined || valid[i]) && scores[i] === cut) {
-        mask[i] = 1;
-        missing--;
-      }
-    }
+    markAboveCut(scores, valid, start, end, cut, keep, mask);
   }
   return { selected, total, threshold };
 }
