@@ -7,6 +7,7 @@
  * - `NON_FINITE`: a NaN or infinity where a finite number is required.
  * - `BAD_OPTION`: an option has a value outside its documented set or range.
  * - `BAD_TYPE`: an argument has the wrong type (e.g. not an array).
+ * - `BACKEND_UNAVAILABLE`: a requested tfjs backend could not be loaded or initialised.
  */
 export type SLMErrorCode =
   | 'SHAPE_MISMATCH'
@@ -14,7 +15,8 @@ export type SLMErrorCode =
   | 'BAD_RATIO'
   | 'NON_FINITE'
   | 'BAD_OPTION'
-  | 'BAD_TYPE';
+  | 'BAD_TYPE'
+  | 'BACKEND_UNAVAILABLE';
 
 /**
  * The one error class of rho-slm. `code` is stable across releases; `message` names the

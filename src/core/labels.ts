@@ -48,7 +48,8 @@ export function checkLogitsAndLabels(
   return vocab;
 }
 
-function checkLabelValues(labels: NumericArray, vocab: number, ignoreIndex: number, fn: string): void {
+/** Throws LABEL_OUT_OF_RANGE at the first label that is neither `ignoreIndex` nor an integer in `[0, V)`. */
+export function checkLabelValues(labels: NumericArray, vocab: number, ignoreIndex: number, fn: string): void {
   for (let i = 0; i < labels.length; i++) {
     const label = labels[i]!;
     if (label === ignoreIndex) continue;

@@ -1,0 +1,149 @@
+// Choosing a tfjs backend: the fastest one that loads here, with the reasons the others did not.
+import * as tf from '@tensorflow/tfjs';
+import { checkOneOf } from '../core/check.js';
+import { SLMError } from '../core/errors.js';
+
+/** A backend {@link useBackend} can select. */
+export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+
+/** The order `'auto'` tries: native TensorFlow, WebGPU, WebAssembly, plain JavaScript. */
+export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
+
+/** A backend that was tried and not chosen. */
+export interface SkippedBackend {
+  /** Backend name. */
+  backend: BackendName;
+  /** Why it was skipped (the import or initialisation error). */
+  reason: string;
+}
+
+/** What {@link useBackend} chose. */
+export interface BackendChoice {
+  /** The active tfjs backend. */
+  backend: BackendName;
+  /** Backends tried before it, in order, with the reason each was skipped. */
+  skipped: SkippedBackend[];
+}
+
+/** Options of {@link useBackend}. */
+export interface UseBackendOptions {
+  /** Loads a module by name; replace it to test fallbacks. @default dynamic `import()` */
+  importModule?: (specifier: string) => Promise<unknown>;
+  /** Environment variables; `RHO_SLM_BACKEND` overrides the preference. @default process.env */
+  env?: Record<string, string | undefined>;
+}
+
+const defaultImport = (specifier: string): Promise<unknown> => import(/* @vite-ignore */ specifier);
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message.split('\n')[0]! : String(error);
+}
+
+/** Turns off the cpu backend's "install tfjs-node" banner: this library chooses backends itself. */
+export function silenceNodeBanner(): void {
+  const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | null;
+  if (cpu !== null && 'firstUse' in cpu) cpu.firstUse = false;
+}
+
+async function activate(name: BackendName): Promise<void> {
+  if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
+  await tf.ready();
+}
+
+async function loadWebGpuForNode(importModule: (specifier: string) => Promise<unknown>): Promise<void> {
+  const scope = globalThis as { navigator?: { gpu?: unknown } };
+  if (scope.navigator?.gpu !== undefined) return;
+  const dawn = (await importModule('webgpu')) as { create: (flags: string[]) => unknown; globals?: object };
+  if (dawn.globals !== undefined) Object.assign(globalThis, dawn.globals);
+  const gpu = dawn.create([]);
+  Object.defineProperty(globalThis, 'navigator', {
+    value: { ...(scope.navigator ?? {}), gpu },
+    configurable: true,
+  });
+}
+
+async function tryBackend(
+  name: BackendName,
+  importModule: (specifier: string) => Promise<unknown>,
+): Promise<void> {
+  switch (name) {
+    case 'tensorflow':
+      try {
+        await importModule('@tensorflow/tfjs-node-gpu');
+      } catch (gpuError) {
+        try {
+          await importModule('@tensorflow/tfjs-node');
+        } catch (cpuError) {
+          throw new Error(
+            `@tensorflow/tfjs-node-gpu: ${message(gpuError)}; @tensorflow/tfjs-node: ${message(cpuError)}`,
+          );
+        }
+      }
+      return activate('tensorflow');
+    case 'webgpu': {
+      const scope = globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } };
+      if (typeof process !== 'undefined' && process.versions?.node !== undefined)
+        await loadWebGpuForNode(importModule);
+      if (scope.navigator?.gpu === undefined) throw new Error('no navigator.gpu in this environment');
+      if ((await scope.navigator.gpu.requestAdapter()) === null)
+        throw new Error('navigator.gpu.requestAdapter() found no adapter');
+      await importModule('@tensorflow/tfjs-backend-webgpu');
+      return activate('webgpu');
+    }
+    case 'wasm':
+      await importModule('@tensorflow/tfjs-backend-wasm');
+      return activate('wasm');
+    case 'cpu':
+      return activate('cpu');
+  }
+}
+
+/**
+ * Selects the tfjs backend. `'auto'` tries, in order, `tensorflow` (`@tensorflow/tfjs-node-gpu`,
+ * then `@tensorflow/tfjs-node`), `webgpu` (the browser's, or Node's through the `webgpu` package
+ * when an adapter exists), `wasm` and `cpu`, and keeps the first that initialises. The
+ * environment variable `RHO_SLM_BACKEND` overrides `preference`. Also silences the cpu backend's
+ * "install tfjs-node" banner.
+ *
+ * @param preference - `'auto'` or a backend name. @default 'auto'
+ * @param options - see {@link UseBackendOptions}
+ * @returns the chosen backend and why the ones before it were skipped
+ * @throws {@link SLMError} `BAD_OPTION` for an unknown name; `BACKEND_UNAVAILABLE` when a named backend fails to load
+ * @example
+ * ```ts
+ * const { backend, skipped } = await useBackend();
+ * console.log(`training on ${backend}`, skipped);
+ * ```
+ */
+export async function useBackend(
+  preference: 'auto' | BackendName = 'auto',
+  options: UseBackendOptions = {},
+): Promise<BackendChoice> {
+  const fn = 'useBackend';
+  const env = options.env ?? (typeof process === 'undefined' ? {} : process.env);
+  const wanted = env.RHO_SLM_BACKEND ?? preference;
+  checkOneOf(
+    wanted,
+    ['auto', ...BACKEND_ORDER],
+    fn,
+    env.RHO_SLM_BACKEND === undefined ? 'preference' : 'RHO_SLM_BACKEND',
+  );
+  const importModule = options.importModule ?? defaultImport;
+  silenceNodeBanner();
+  const candidates = wanted === 'auto' ? BACKEND_ORDER : [wanted];
+  const skipped: SkippedBackend[] = [];
+  for (const backend of candidates) {
+    try {
+      await tryBackend(backend, importModule);
+      silenceNodeBanner();
+      return { backend, skipped };
+    } catch (error) {
+      skipped.push({ backend, reason: message(error) });
+    }
+  }
+  const reasons = skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ');
+  throw new SLMError(
+    'BACKEND_UNAVAILABLE',
+    `'${fn}' could not initialise ${wanted === 'auto' ? 'any backend' : `backend '${wanted}'`} (${reasons}).`,
+  );
+}

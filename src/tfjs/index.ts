@@ -1,0 +1,26 @@
+/**
+ * rho-slm/tfjs: Selective Language Modeling over `tf.Tensor` for every tfjs backend, with
+ * gradients, device-side selection and a training step.
+ *
+ * @packageDocumentation
+ */
+export {
+  BACKEND_ORDER,
+  type BackendChoice,
+  type BackendName,
+  type SkippedBackend,
+  silenceNodeBanner,
+  type UseBackendOptions,
+  useBackend,
+} from './backend.js';
+export { excessLoss } from './excessLoss.js';
+export { readSelectionStats, readSelectionStatsSync, type SelectionStats } from './selectionStats.js';
+export {
+  type SelectionSettings,
+  selectiveLoss,
+  type TensorSelectiveLossOptions,
+  type TensorSelectiveLossResult,
+} from './selectiveLoss.js';
+export type { TensorLike } from './tensorChecks.js';
+export { type TensorTokenLossOptions, tokenLoss } from './tokenLoss.js';
+export { type TensorTopKMaskOptions, topKMask } from './topKMask.js';

@@ -1,0 +1,137 @@
+// Per-token cross-entropy over tensors with a fused custom gradient: (softmax − onehot)·dy, built
+// without a [N, V] one-hot and without gather's gradient (missing on wasm).
+import * as tf from '@tensorflow/tfjs';
+import { SLMError } from '../core/errors.js';
+import { checkLabelValues, DEFAULT_IGNORE_INDEX } from '../core/labels.js';
+import { asTensor, checkTensor, type TensorLike } from './tensorChecks.js';
+
+/** Options of {@link tokenLoss}. */
+export interface TensorTokenLossOptions {
+  /** Label value that marks a position as not a token (loss 0, no gradient). @default -100 */
+  ignoreIndex?: number;
+}
+
+/** Labels `[N]` resolved against the vocabulary: what the loss and its gradient index with. */
+export interface LabelIndex {
+  /** 1 where the label is a token (not `ignoreIndex`), `[N]` float32. */
+  valid: tf.Tensor1D;
+  /** 1 where the label is a token inside `[0, V)`, `[N]` float32. */
+  inRange: tf.Tensor1D;
+  /** `i·V + label` (label 0 where not in range), `[N]` int32: positions in the flat logits. */
+  flatIndex: tf.Tensor1D;
+}
+
+/** Resolves int32 labels `[N]` for a vocabulary of `vocab` (caller disposes, or runs in a tidy). */
+export function indexLabels(labels: tf.Tensor1D, vocab: number, ignoreIndex: number): LabelIndex {
+  const tokenCount = labels.shape[0];
+  const valid = tf.notEqual(labels, ignoreIndex);
+  const inRange = tf.logicalAnd(valid, tf.logicalAnd(tf.greaterEqual(labels, 0), tf.less(labels, vocab)));
+  const safeLabels = tf.where(inRange, labels, tf.zerosLike(labels));
+  const rowStarts = tf.mul(tf.range(0, tokenCount, 1, 'int32'), tf.scalar(vocab, 'int32'));
+  return {
+    valid: tf.cast(valid, 'float32') as tf.Tensor1D,
+    inRange: tf.cast(inRange, 'float32') as tf.Tensor1D,
+    flatIndex: tf.add(rowStarts, safeLabels) as tf.Tensor1D,
+  };
+}
+
+/**
+ * Loss rows `[N]` from logits `[N, V]`: `logsumexp(x) − x[label]` for tokens, 0 for `ignoreIndex`,
+ * NaN for a label outside `[0, V)`. The gradient with respect to the logits is
+ * `dy · (softmax(x) − onehot(label))` on tokens in range, 0 elsewhere.
+ */
+export function tokenLossRows(logits: tf.Tensor2D, index: LabelIndex): tf.Tensor1D {
+  const lossWithGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [logits2d, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+    const logSumExp = tf.logSumExp(logits2d, 1);
+    const labelLogit = tf.gather(tf.reshape(logits2d, [-1]), index.flatIndex);
+    const loss = tf.where(
+      tf.cast(index.valid, 'bool'),
+      tf.where(
+        tf.cast(index.inRange, 'bool'),
+        tf.sub(logSumExp, labelLogit),
+        tf.fill(logSumExp.shape, Number.NaN),
+      ),
+      tf.zerosLike(logSumExp),
+    );
+    save([logits2d, logSumExp, index.inRange, index.flatIndex]);
+    return {
+      value: loss,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [savedLogits, savedLogSumExp, savedInRange, savedFlatIndex] = saved as [
+          tf.Tensor2D,
+          tf.Tensor1D,
+          tf.Tensor1D,
+          tf.Tensor1D,
+        ];
+        const [rows, vocab] = savedLogits.shape;
+        const rowWeight = tf.mul(dy as tf.Tensor1D, savedInRange); // [N]
+        const probabilities = tf.exp(tf.sub(savedLogits, tf.expandDims(savedLogSumExp, 1))); // [N, V]
+        const scaled = tf.mul(probabilities, tf.expandDims(rowWeight, 1)); // [N, V]
+        const flat = tf.reshape(scaled, [rows * vocab]);
+        const atLabel = tf.sub(tf.gather(flat, savedFlatIndex), rowWeight); // [N]
+        const updated = tf.tensorScatterUpdate(flat, tf.expandDims(savedFlatIndex, 1), atLabel);
+        return tf.reshape(updated, [rows, vocab]);
+      },
+    };
+  });
+  return lossWithGrad(logits) as tf.Tensor1D;
+}
+
+/**
+ * Per-token cross-entropy over tensors: `loss = logsumexp(logits[..., :]) − logits[..., label]`,
+ * `0` where `labels === ignoreIndex`; differentiable with respect to `logits` through a fused
+ * custom gradient `dy · (softmax − onehot)` that never materialises a one-hot `[N, V]` tensor and
+ * never uses `tf.gather`'s gradient, so it runs on every backend (cpu, wasm, webgl, webgpu,
+ * tensorflow). Host-array labels are range-checked here; a label tensor is not read (no host
+ * sync): an out-of-range label gives a NaN loss, which {@link selectiveLoss} reports.
+ *
+ * Shapes: `logits` `[..., V]` (e.g. `[B, T, V]`), `labels` `[...]` (e.g. `[B, T]`), result `[...]`.
+ *
+ * @param logits - unnormalised scores, `[..., V]`
+ * @param labels - target ids in `[0, V)` or `ignoreIndex`, `[...]` (int32 tensor or host array)
+ * @param options - see {@link TensorTokenLossOptions}
+ * @returns per-token losses in nats, float32, `[...]`
+ * @throws {@link SLMError} `BAD_TYPE`, `SHAPE_MISMATCH`, `LABEL_OUT_OF_RANGE` (host labels)
+ * @example
+ * ```ts
+ * const loss = tokenLoss(logits, labels);           // [B, T]
+ * const grad = tf.grad((x) => tokenLoss(x, labels).sum())(logits);
+ * ```
+ */
+export function tokenLoss(
+  logits: tf.Tensor,
+  labels: TensorLike,
+  options: TensorTokenLossOptions = {},
+): tf.Tensor {
+  const fn = 'tokenLoss';
+  checkTensor(logits, fn, 'logits');
+  if (logits.rank < 1 || logits.shape[logits.rank - 1] === 0) {
+    throw new SLMError(
+      'SHAPE_MISMATCH',
+      `Argument 'logits' passed to '${fn}' has shape [${logits.shape}], expected [..., V] with V ≥ 1.`,
+    );
+  }
+  const ignoreIndex = options.ignoreIndex ?? DEFAULT_IGNORE_INDEX;
+  const vocab = logits.shape[logits.rank - 1]!;
+  const batchShape = logits.shape.slice(0, -1);
+  if (!(labels instanceof tf.Tensor)) checkLabelValues(labels, vocab, ignoreIndex, fn);
+  const { tensor: labelTensor, created } = asTensor(
+    labels,
+    batchShape,
+    'int32',
+    fn,
+    'labels',
+    'one label per row of logits',
+  );
+  try {
+    return tf.tidy(() => {
+      const tokenCount = batchShape.reduce((a, b) => a * b, 1);
+      const index = indexLabels(tf.reshape(labelTensor, [tokenCount]), vocab, ignoreIndex);
+      const rows = tokenLossRows(tf.reshape(logits, [tokenCount, vocab]), index);
+      return tf.reshape(rows, batchShape);
+    });
+  } finally {
+    if (created) labelTensor.dispose();
+  }
+}
