@@ -24,3 +24,11 @@ export {
 export type { TensorLike } from './tensorChecks.js';
 export { type TensorTokenLossOptions, tokenLoss } from './tokenLoss.js';
 export { type TensorTopKMaskOptions, topKMask } from './topKMask.js';
+export {
+  createTrainStep,
+  type TrainableModel,
+  type TrainBatch,
+  type TrainStep,
+  type TrainStepOptions,
+  type TrainStepStats,
+} from './trainStep.js';

@@ -53,7 +53,8 @@ export function readSelectionStatsSync(stats: tf.Tensor, fn = 'selectiveLoss'): 
   return interpretStats(stats.dataSync(), fn);
 }
 
-function interpretStats(values: ArrayLike<number>, fn: string): SelectionStats {
+/** Checks and names packed stats values (order: STATS_FIELDS; extra trailing values are ignored). */
+export function interpretStats(values: ArrayLike<number>, fn: string): SelectionStats {
   const field = (name: (typeof STATS_FIELDS)[number]) => values[STATS_FIELDS.indexOf(name)]!;
   if (field('labelsOutOfRange') > 0) {
     throw new SLMError(

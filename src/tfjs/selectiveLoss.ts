@@ -111,14 +111,14 @@ export function selectionGroupSize(
 }
 
 /** What a selection produced, all `[N]` except `threshold`; no gradient flows through any of it. */
-export interface TokenSelection {
+export type TokenSelection = {
   /** ∂loss/∂tokenLoss: `mask / k_total`, or soft weights summing to 1. */
   weights: tf.Tensor1D;
   /** 1 for selected tokens. */
   mask: tf.Tensor1D;
   /** Smallest score among selected tokens, scalar. */
   threshold: tf.Scalar;
-}
+};
 
 /**
  * Selects tokens from per-token losses `[N]` (no gradient is taken through this: call it outside
@@ -184,7 +184,7 @@ export function packStats(
   refLoss: tf.Tensor1D,
   valid: tf.Tensor1D,
   inRange: tf.Tensor1D,
-  chosen: TokenSelection,
+  chosen: Pick<TokenSelection, 'mask' | 'threshold'>,
   loss: tf.Scalar,
 ): tf.Tensor1D {
   return tf.tidy(() => {

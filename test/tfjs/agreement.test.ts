@@ -1,0 +1,103 @@
+// The tensor path and the typed-array core agree on random inputs (ties included), per backend.
+import * as tf from '@tensorflow/tfjs';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectiveLoss as coreSelectiveLoss, tokenLoss as coreTokenLoss, SLMError } from '../../src/index.js';
+import { excessLoss, selectiveLoss, tokenLoss, topKMask } from '../../src/tfjs/index.js';
+import { activateBackend, testBackends } from '../helpers/backends.js';
+import { expectAllClose, expectSameMask } from '../helpers/compare.js';
+
+const caseArbitrary = fc
+  .record({
+    batch: fc.integer({ min: 1, max: 3 }),
+    seqLen: fc.integer({ min: 1, max: 9 }),
+    vocab: fc.integer({ min: 2, max: 9 }),
+  })
+  .chain(({ batch, seqLen, vocab }) => {
+    const n = batch * seqLen;
+    return fc.record({
+      batch: fc.constant(batch),
+      seqLen: fc.constant(seqLen),
+      vocab: fc.constant(vocab),
+      logits: fc.array(
+        fc.integer({ min: -8, max: 8 }).map((x) => x / 2),
+        { minLength: n * vocab, maxLength: n * vocab },
+      ),
+      labels: fc.array(fc.oneof(fc.integer({ min: 0, max: vocab - 1 }), fc.constant(-100)), {
+        minLength: n,
+        maxLength: n,
+      }),
+      refLoss: fc.array(
+        fc.integer({ min: 0, max: 8 }).map((x) => x / 2),
+        { minLength: n, maxLength: n },
+      ),
+      ratio: fc.constantFrom(0.1, 0.3, 0.5, 0.6, 0.7, 1),
+      scope: fc.constantFrom('batch' as const, 'sequence' as const),
+      strategy: fc.constantFrom('excess' as const, 'absolute-excess' as const, 'model-loss' as const),
+      output: fc.constantFrom('mask' as const, 'weights' as const),
+    });
+  });
+
+describe.each(testBackends)('tensor path agrees with the core on %s', (backend) => {
+  beforeAll(() => activateBackend(backend));
+
+  it('selectiveLoss: same mask, loss and weights (property)', () => {
+    fc.assert(
+      fc.property(caseArbitrary, (c) => {
+        const logits = tf.tensor3d(c.logits, [c.batch, c.seqLen, c.vocab]);
+        const options = { ratio: c.ratio, scope: c.scope, strategy: c.strategy, output: c.output };
+        const result = selectiveLoss(logits, c.labels, c.refLoss, options);
+        const modelLoss = coreTokenLoss(Float32Array.from(c.logits), c.labels);
+        const want = coreSelectiveLoss({
+          modelLoss,
+          refLoss: c.refLoss,
+          labels: c.labels,
+          seqLen: c.seqLen,
+          ...options,
+        });
+        expectSameMask(result.mask.dataSync(), want.mask, 'mask');
+        expectAllClose(result.weights.dataSync(), want.weights, { abs: 1e-6, rel: 1e-5 }, 'weights');
+        expectAllClose(result.loss.dataSync(), [want.loss], { abs: 1e-5, rel: 1e-5 }, 'loss');
+        tf.dispose([logits, result.loss, result.mask, result.weights, result.tokenLoss, result.stats]);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('topKMask and excessLoss match the core on ties', () => {
+    const scores = tf.tensor2d([
+      [2, 2, 1, 2],
+      [0, 0, 0, 0],
+    ]);
+    expect(Array.from(topKMask(scores, { ratio: 0.5 }).dataSync())).toEqual([1, 1, 1, 1, 0, 0, 0, 0]);
+    expect(Array.from(topKMask(scores, { ratio: 0.25 }).dataSync())).toEqual([1, 1, 0, 0, 0, 0, 0, 0]);
+    expect(Array.from(topKMask(scores, { ratio: 0.5, scope: 'sequence' }).dataSync())).toEqual([
+      1, 1, 0, 0, 1, 1, 0, 0,
+    ]);
+    expect(Array.from(excessLoss(tf.tensor1d([3, 1]), [1, 2], [1, 0]).dataSync())).toEqual([2, 0]);
+    scores.dispose();
+  });
+
+  it('rejects bad input with SLMError codes', () => {
+    const logits = tf.zeros([2, 3]);
+    const expectCode = (run: () => unknown, code: string) => {
+      let caught: unknown;
+      try {
+        run();
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(SLMError);
+      expect((caught as SLMError).code).toBe(code);
+    };
+    expectCode(() => tokenLoss([1, 2] as never, [0]), 'BAD_TYPE');
+    expectCode(() => tokenLoss(logits, [0, 1, 2]), 'SHAPE_MISMATCH');
+    expectCode(() => tokenLoss(logits, [0, 3]), 'LABEL_OUT_OF_RANGE');
+    expectCode(() => selectiveLoss(logits, tf.tensor1d([0, 7], 'int32'), [1, 1]), 'LABEL_OUT_OF_RANGE');
+    expectCode(() => selectiveLoss(logits, [0, 1], [1, Number.NaN]), 'NON_FINITE');
+    expectCode(() => selectiveLoss(logits, [0, 1], [1, 1], { ratio: 0 }), 'BAD_RATIO');
+    expectCode(() => selectiveLoss(logits, [0, 1], null), 'BAD_OPTION');
+    expectCode(() => topKMask(tf.zeros([4]), { ratio: 0.5, scope: 'sequence', seqLen: 3 }), 'BAD_OPTION');
+    logits.dispose();
+  });
+});

@@ -1,0 +1,50 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SLMError } from '../../src/index.js';
+import { useBackend } from '../../src/tfjs/index.js';
+
+const missing = (specifier: string) => Promise.reject(new Error(`Cannot find package '${specifier}'`));
+
+describe('useBackend', () => {
+  afterAll(() => tf.setBackend('cpu'));
+
+  it("'auto' falls back past missing packages and names why each was skipped", async () => {
+    const choice = await useBackend('auto', {
+      env: {},
+      importModule: (specifier) =>
+        specifier === '@tensorflow/tfjs-backend-wasm' ? import(specifier) : missing(specifier),
+    });
+    expect(choice.backend).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    expect(choice.skipped.map((s) => s.backend)).toEqual(['tensorflow', 'webgpu']);
+    expect(choice.skipped[0]!.reason).toMatch(
+      /tfjs-node-gpu: Cannot find package.*tfjs-node: Cannot find package/,
+    );
+  });
+
+  it('falls back to cpu when the wasm package is broken', async () => {
+    const choice = await useBackend('auto', {
+      env: {},
+      importModule: (specifier) =>
+        specifier === '@tensorflow/tfjs-backend-wasm'
+          ? Promise.reject(new Error('wasm binary corrupt'))
+          : missing(specifier),
+    });
+    expect(choice.backend).toBe('cpu');
+    expect(choice.skipped.find((s) => s.backend === 'wasm')?.reason).toBe('wasm binary corrupt');
+  });
+
+  it('honours RHO_SLM_BACKEND over the preference', async () => {
+    const choice = await useBackend('wasm', { env: { RHO_SLM_BACKEND: 'cpu' } });
+    expect(choice).toEqual({ backend: 'cpu', skipped: [] });
+  });
+
+  it('throws BACKEND_UNAVAILABLE for a named backend that cannot load, and BAD_OPTION for an unknown name', async () => {
+    const error = await useBackend('tensorflow', { env: {}, importModule: missing }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SLMError);
+    expect((error as SLMError).code).toBe('BACKEND_UNAVAILABLE');
+    expect((error as SLMError).message).toMatch(/backend 'tensorflow'/);
+    await expect(useBackend('tpu' as never, { env: {} })).rejects.toMatchObject({ code: 'BAD_OPTION' });
+    await expect(useBackend('auto', { env: { RHO_SLM_BACKEND: 'gpu' } })).rejects.toThrow(/RHO_SLM_BACKEND/);
+  });
+});

@@ -1,0 +1,118 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectiveLoss as coreSelectiveLoss, SLMError } from '../../src/index.js';
+import { createTrainStep, tokenLoss } from '../../src/tfjs/index.js';
+import { activateBackend, testBackends } from '../helpers/backends.js';
+import { expectAllClose, expectSameMask } from '../helpers/compare.js';
+import { bigramModel, randomBatch } from '../helpers/tinyModel.js';
+
+const VOCAB = 12;
+
+describe.each(testBackends)('createTrainStep on %s', (backend) => {
+  beforeAll(() => activateBackend(backend));
+
+  it('keeps tf.memory().numTensors flat over 200 steps', async () => {
+    const model = bigramModel(VOCAB);
+    const optimizer = tf.train.adam(0.05);
+    const step = createTrainStep({ model, optimizer, selective: { ratio: 0.6 }, clipNorm: 1 });
+    const batch = randomBatch(4, 8, VOCAB, 3);
+    await step(batch);
+    const before = tf.memory().numTensors;
+    let last = await step(batch);
+    for (let i = 0; i < 198; i++) last = await step(batch);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(last.step).toBe(200);
+    tf.dispose([batch.inputs, batch.labels, batch.refLoss, model.table]);
+    optimizer.dispose();
+  });
+
+  it('selects exactly what the core selects and lowers the selective loss', async () => {
+    const model = bigramModel(VOCAB, 5);
+    const optimizer = tf.train.sgd(0.5);
+    const step = createTrainStep({ model, optimizer, selective: { ratio: 0.5 }, keepMask: true });
+    const batch = randomBatch(3, 10, VOCAB, 9);
+    const labels = Array.from(await batch.labels.data());
+    const modelLoss = tokenLoss(model.forward(batch.inputs), batch.labels);
+    const want = coreSelectiveLoss({
+      modelLoss: await modelLoss.data(),
+      refLoss: await batch.refLoss.data(),
+      labels,
+      ratio: 0.5,
+    });
+    const first = await step(batch);
+    expectSameMask(first.mask!, want.mask);
+    expect(first.selected).toBe(want.selected);
+    expectAllClose([first.loss], [want.loss], { rel: 1e-5 });
+    let later = first;
+    for (let i = 0; i < 20; i++) later = await step(batch);
+    expect(later.loss).toBeLessThan(first.loss);
+    tf.dispose([modelLoss, batch.inputs, batch.labels, batch.refLoss, model.table]);
+  });
+
+  it('exact accumulation reproduces the single-batch mask bit for bit, and its gradients', async () => {
+    const batch = randomBatch(8, 6, VOCAB, 21);
+    const run = async (accumulate: number, selection: 'exact' | 'one-pass') => {
+      const model = bigramModel(VOCAB, 7);
+      const step = createTrainStep({
+        model,
+        optimizer: tf.train.sgd(1),
+        selective: { ratio: 0.3 },
+        accumulate,
+        selection,
+        keepMask: true,
+      });
+      const before = await model.table.data();
+      const stats = await step(batch);
+      const after = await model.table.data();
+      model.table.dispose();
+      return { stats, update: before.map((v, i) => v - after[i]!) };
+    };
+    const whole = await run(1, 'exact');
+    const accumulated = await run(4, 'exact');
+    expectSameMask(accumulated.stats.mask!, whole.stats.mask!);
+    expectAllClose([accumulated.stats.loss], [whole.stats.loss], { rel: 1e-5 });
+    expectAllClose(accumulated.update, whole.update, { abs: 1e-6 });
+    const onePass = await run(4, 'one-pass');
+    expect(onePass.stats.selected).toBeGreaterThanOrEqual(whole.stats.selected);
+    tf.dispose([batch.inputs, batch.labels, batch.refLoss]);
+  });
+
+  it('trains plain CLM when `selective` is omitted: loss is the mean valid token loss', async () => {
+    const model = bigramModel(VOCAB, 11);
+    const step = createTrainStep({ model, optimizer: tf.train.sgd(0.1) });
+    const batch = randomBatch(2, 7, VOCAB, 4);
+    const losses = await tokenLoss(model.forward(batch.inputs), batch.labels).data();
+    const labels = await batch.labels.data();
+    const valid = Array.from(losses).filter((_, i) => labels[i] !== -100);
+    const stats = await step(batch);
+    expect(stats.selected).toBe(valid.length);
+    expectAllClose([stats.loss], [valid.reduce((a, b) => a + b, 0) / valid.length], { rel: 1e-5 });
+    tf.dispose([batch.inputs, batch.labels, batch.refLoss, model.table]);
+  });
+
+  it('throws LABEL_OUT_OF_RANGE before updating the weights', async () => {
+    const model = bigramModel(VOCAB, 2);
+    const step = createTrainStep({ model, optimizer: tf.train.sgd(1), selective: { ratio: 0.6 } });
+    const batch = randomBatch(2, 4, VOCAB, 8);
+    const badLabels = tf.tensor2d([0, 1, 2, VOCAB, 0, 1, 2, 3], [2, 4], 'int32');
+    const before = await model.table.data();
+    const error = await step({ ...batch, labels: badLabels }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SLMError);
+    expect((error as SLMError).code).toBe('LABEL_OUT_OF_RANGE');
+    expect(Array.from(await model.table.data())).toEqual(Array.from(before));
+    tf.dispose([batch.inputs, batch.labels, batch.refLoss, badLabels, model.table]);
+  });
+
+  it('throws NON_FINITE for NaN reference losses and BAD_OPTION without them', async () => {
+    const model = bigramModel(VOCAB, 2);
+    const step = createTrainStep({ model, optimizer: tf.train.sgd(1), selective: { ratio: 0.6 } });
+    const batch = randomBatch(1, 4, VOCAB, 8);
+    const nanRef = tf.tensor2d([[1, Number.NaN, 1, 1]]);
+    const labels = tf.tensor2d([[1, 2, 3, 4]], [1, 4], 'int32');
+    await expect(step({ inputs: batch.inputs, labels, refLoss: nanRef })).rejects.toMatchObject({
+      code: 'NON_FINITE',
+    });
+    await expect(step({ inputs: batch.inputs, labels })).rejects.toMatchObject({ code: 'BAD_OPTION' });
+    tf.dispose([batch.inputs, batch.labels, batch.refLoss, nanRef, labels, model.table]);
+  });
+});
