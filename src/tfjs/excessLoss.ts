@@ -29,7 +29,9 @@ export function excessLoss(modelLoss: tf.Tensor, refLoss: TensorLike, valid?: Te
   try {
     return tf.tidy(() => {
       const excess = tf.sub(modelLoss, reference.tensor);
-      return validity === undefined ? excess : tf.mul(excess, validity.tensor);
+      return validity === undefined
+        ? excess
+        : tf.where(tf.cast(validity.tensor, 'bool'), excess, tf.zerosLike(excess));
     });
   } finally {
     if (reference.created) reference.tensor.dispose();
