@@ -2,13 +2,14 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts' },
+    entry: { index: 'src/index.ts', tfjs: 'src/tfjs/index.ts' },
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: true,
     clean: true,
     target: 'node20',
     treeshake: true,
+    splitting: true, // also for CJS, so every entry shares one SLMError class
   },
   {
     entry: { cli: 'src/cli/main.ts' },

@@ -1,4 +1,5 @@
-// `npm run bench`: every benchmark of the project, side by side in one run.
+// `npm run bench`: every benchmark of the project, side by side in one run. The core runs first,
+// before tfjs is loaded, so its single-thread figures see the same heap as a core-only user.
 import { cpus } from 'node:os';
 import { benchCore } from './core.js';
 
@@ -6,3 +7,6 @@ console.log(
   `rho-slm benchmarks · node ${process.version} · ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}\n`,
 );
 benchCore();
+console.log();
+const { benchTfjs } = await import('./tfjs.js');
+await benchTfjs();

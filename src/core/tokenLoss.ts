@@ -18,28 +18,19 @@ export interface TokenLossOptions {
   allowNonFinite?: boolean;
 }
 
-/** Largest element of row `[offset, offset + vocab)`; NaN entries are skipped (four lanes, no branches). */
-function rowMax(logits: FloatArray, offset: number, vocab: number): number {
-  let max0 = Number.NEGATIVE_INFINITY;
-  let max1 = max0;
-  let max2 = max0;
-  let max3 = max0;
-  const end = offset + vocab;
-  let j = offset;
-  for (; j + 3 < end; j += 4) {
-    const x0 = logits[j]!;
-    const x1 = logits[j + 1]!;
-    const x2 = logits[j + 2]!;
-    const x3 = logits[j + 3]!;
-    max0 = x0 > max0 ? x0 : max0;
-    max1 = x1 > max1 ? x1 : max1;
-    max2 = x2 > max2 ? x2 : max2;
-    max3 = x3 > max3 ? x3 : max3;
-  }
-  for (; j < end; j++) max0 = logits[j]! > max0 ? logits[j]! : max0;
-  max0 = max1 > max0 ? max1 : max0;
-  max2 = max3 > max2 ? max3 : max2;
-  return max2 > max0 ? max2 : max0;
+/** Extra options of {@link tokenLoss}. */
+export interface TokenLossForwardOptions extends TokenLossOptions {
+  /** Receives `logsumexp(logits[i, :])` per row `[N]` (0 for non-tokens): pass it to {@link tokenLossGrad}. */
+  logSumExpOut?: FloatArray;
+}
+
+/** Extra options of {@link tokenLossGrad}. */
+export interface TokenLossGradOptions extends TokenLossOptions {
+  /**
+   * Per-row `logsumexp` `[N]` from the forward ({@link TokenLossForwardOptions.logSumExpOut}):
+   * the backward then takes one pass per row instead of three.
+   */
+  logSumExp?: ArrayLike<number>;
 }
 
 /**
@@ -64,22 +55,20 @@ function rowLoss(logits: FloatArray, offset: number, vocab: number, labelLogit: 
   return max - labelLogit + Math.log(sum);
 }
 
-/** Σ exp(x − max) over the row, storing each term in `terms` at the same offset; NaN if the row holds a NaN. */
-function rowExpInto(
+/** `out[j] = weight · exp(x_j − logSumExp)` over the row: one pass, one exp per entry. */
+function writeSoftmaxRow(
   logits: FloatArray,
   offset: number,
   vocab: number,
-  max: number,
-  terms: FloatArray,
-): number {
+  logSumExp: number,
+  weight: number,
+  out: FloatArray,
+): void {
   const powers = POWERS_OF_TWO;
-  let sum = 0;
   for (let j = offset, end = offset + vocab; j < end; j++) {
-    const term = expNonPositive(logits[j]! - max, powers);
-    terms[j] = term;
-    sum += term;
+    const d = logits[j]! - logSumExp; // ≤ 0 up to rounding; clamp the rounding away
+    out[j] = weight * expNonPositive(d > 0 ? 0 : d, powers);
   }
-  return sum;
 }
 
 function throwNonFinite(logits: FloatArray, row: number, vocab: number, label: number, fn: string): never {
@@ -117,16 +106,20 @@ function throwNonFinite(logits: FloatArray, row: number, vocab: number, label: n
  * tokenLoss(logits, [0, -100]); // Float32Array [0.2395, 0]
  * ```
  */
-export function tokenLoss(logits: FloatArray, labels: NumericArray, options?: TokenLossOptions): Float32Array;
+export function tokenLoss(
+  logits: FloatArray,
+  labels: NumericArray,
+  options?: TokenLossForwardOptions,
+): Float32Array;
 export function tokenLoss<Out extends FloatArray>(
   logits: FloatArray,
   labels: NumericArray,
-  options: TokenLossOptions & { out: Out },
+  options: TokenLossForwardOptions & { out: Out },
 ): Out;
 export function tokenLoss(
   logits: FloatArray,
   labels: NumericArray,
-  options: TokenLossOptions & { out?: FloatArray } = {},
+  options: TokenLossForwardOptions & { out?: FloatArray } = {},
 ): FloatArray {
   const fn = 'tokenLoss';
   const ignoreIndex = options.ignoreIndex ?? DEFAULT_IGNORE_INDEX;
@@ -134,17 +127,23 @@ export function tokenLoss(
   const tokenCount = labels.length;
   const out = options.out ?? new Float32Array(tokenCount);
   checkLength(out.length, tokenCount, fn, 'out', 'one loss per label');
+  const logSumExpOut = options.logSumExpOut;
+  if (logSumExpOut !== undefined)
+    checkLength(logSumExpOut.length, tokenCount, fn, 'logSumExpOut', 'one value per label');
   for (let i = 0; i < tokenCount; i++) {
     const label = labels[i]!;
     if (label === ignoreIndex) {
       out[i] = 0;
+      if (logSumExpOut !== undefined) logSumExpOut[i] = 0;
       continue;
     }
     const offset = i * vocab;
-    const loss = rowLoss(logits, offset, vocab, logits[offset + label]!);
+    const labelLogit = logits[offset + label]!;
+    const loss = rowLoss(logits, offset, vocab, labelLogit);
     if (!Number.isFinite(loss) && options.allowNonFinite !== true)
       throwNonFinite(logits, i, vocab, label, fn);
     out[i] = loss;
+    if (logSumExpOut !== undefined) logSumExpOut[i] = loss + labelLogit;
   }
   return out;
 }
@@ -174,19 +173,19 @@ export function tokenLossGrad(
   logits: FloatArray,
   labels: NumericArray,
   weights: NumericArray,
-  options?: TokenLossOptions,
+  options?: TokenLossGradOptions,
 ): Float32Array;
 export function tokenLossGrad<Out extends FloatArray>(
   logits: FloatArray,
   labels: NumericArray,
   weights: NumericArray,
-  options: TokenLossOptions & { out: Out },
+  options: TokenLossGradOptions & { out: Out },
 ): Out;
 export function tokenLossGrad(
   logits: FloatArray,
   labels: NumericArray,
   weights: NumericArray,
-  options: TokenLossOptions & { out?: FloatArray } = {},
+  options: TokenLossGradOptions & { out?: FloatArray } = {},
 ): FloatArray {
   const fn = 'tokenLossGrad';
   const ignoreIndex = options.ignoreIndex ?? DEFAULT_IGNORE_INDEX;
@@ -204,24 +203,25 @@ export function tokenLossGrad(
       out.fill(0, offset, offset + vocab);
       continue;
     }
-    const max = rowMax(logits, offset, vocab);
-    const sum = rowExpInto(logits, offset, vocab, max, out);
-    if (!(sum > 0 && Number.isFinite(max + sum + logits[offset + label]!) && Number.isFinite(weight))) {
-      if (options.allowNonFinite !== true) {
-        if (!Number.isFinite(weight)) {
-          throw new SLMError(
-            'NON_FINITE',
-            `Argument 'weights' passed to '${fn}' has ${weight} at index ${i}; expected finite weights.`,
-          );
-        }
-        throwNonFinite(logits, i, vocab, label, fn);
-      }
+    if (!Number.isFinite(weight) && options.allowNonFinite !== true) {
+      throw new SLMError(
+        'NON_FINITE',
+        `Argument 'weights' passed to '${fn}' has ${weight} at index ${i}; expected finite weights.`,
+      );
     }
-    const scale = weight / sum;
-    for (let j = offset, end = offset + vocab; j < end; j++) out[j] = out[j]! * scale;
-    // softmax − 1 at the label, in doubles: −(Σ others) / Σ keeps its digits when p → 1.
-    const labelTerm = expNonPositive(logits[offset + label]! - max, POWERS_OF_TWO);
-    out[offset + label] = (-(sum - labelTerm) / sum) * weight;
+    const labelLogit = logits[offset + label]!;
+    // Without the forward's logsumexp, the row loss gives log p(label) = −loss to full precision.
+    const labelShift =
+      options.logSumExp === undefined
+        ? -rowLoss(logits, offset, vocab, labelLogit)
+        : labelLogit - options.logSumExp[i]!;
+    const logSumExp = labelLogit - labelShift;
+    if (!(Number.isFinite(logSumExp) && Number.isFinite(labelShift)) && options.allowNonFinite !== true) {
+      throwNonFinite(logits, i, vocab, label, fn);
+    }
+    writeSoftmaxRow(logits, offset, vocab, logSumExp, weight, out);
+    // softmax − 1 at the label, as expm1: keeps its digits when p → 1.
+    out[offset + label] = Math.expm1(labelShift > 0 ? 0 : labelShift) * weight;
   }
   return out;
 }

@@ -4,6 +4,8 @@
  *
  * @packageDocumentation
  */
+
+export { SLMError, type SLMErrorCode } from '../core/errors.js';
 export {
   BACKEND_ORDER,
   type BackendChoice,
@@ -14,6 +16,7 @@ export {
   useBackend,
 } from './backend.js';
 export { excessLoss } from './excessLoss.js';
+export { useHostKernels } from './hostKernels.js';
 export { readSelectionStats, readSelectionStatsSync, type SelectionStats } from './selectionStats.js';
 export {
   type SelectionSettings,

@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { SLMError } from '../core/errors.js';
 import { checkLabelValues, DEFAULT_IGNORE_INDEX } from '../core/labels.js';
+import { hostKernelsActive, hostTokenLossRows } from './hostKernels.js';
 import { asTensor, checkTensor, type TensorLike } from './tensorChecks.js';
 
 /** Options of {@link tokenLoss}. */
@@ -41,6 +42,7 @@ export function indexLabels(labels: tf.Tensor1D, vocab: number, ignoreIndex: num
  * `dy · (softmax(x) − onehot(label))` on tokens in range, 0 elsewhere.
  */
 export function tokenLossRows(logits: tf.Tensor2D, index: LabelIndex): tf.Tensor1D {
+  if (hostKernelsActive()) return hostTokenLossRows(logits, index);
   const lossWithGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [logits2d, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
     const logSumExp = tf.logSumExp(logits2d, 1);

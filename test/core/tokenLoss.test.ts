@@ -98,6 +98,30 @@ describe('tokenLossGrad', () => {
     );
   });
 
+  it('takes the one-pass route with the forward logsumexp and gives the same gradient (property)', () => {
+    fc.assert(
+      fc.property(logitsCase, ({ logits, labels, weights }) => {
+        const x = Float64Array.from(logits);
+        const logSumExp = new Float64Array(labels.length);
+        tokenLoss(x, labels, { out: new Float64Array(labels.length), logSumExpOut: logSumExp });
+        labels.forEach((label, i) => {
+          if (label !== -100)
+            expect(logSumExp[i]).toBeCloseTo(
+              Math.log(
+                x
+                  .slice(i * (x.length / labels.length), (i + 1) * (x.length / labels.length))
+                  .reduce((a, v) => a + Math.exp(v), 0),
+              ),
+              8,
+            );
+        });
+        const onePass = tokenLossGrad(x, labels, weights, { out: new Float64Array(x.length), logSumExp });
+        const threePass = tokenLossGrad(x, labels, weights, { out: new Float64Array(x.length) });
+        expectAllClose(onePass, threePass, { abs: 1e-12, rel: 1e-10 });
+      }),
+    );
+  });
+
   it('keeps the digits of softmax − 1 at a confident label', () => {
     const grad = tokenLossGrad(new Float32Array([20, 0]), [0], [1]);
     const p1 = 1 / (1 + Math.exp(20));

@@ -1,25 +1,42 @@
-// The tfjs backends every tfjs test runs on. WebGPU joins when RHO_SLM_TEST_WEBGPU=1 (CI sets it
-// after unpacking software Vulkan); when it was asked for and cannot start, the suite says so loudly.
+// The tfjs configurations every tfjs test runs on: cpu and wasm, each with the host kernels and
+// with tensor ops, plus WebGPU when RHO_SLM_TEST_WEBGPU=1 (CI sets it after unpacking software
+// Vulkan); when WebGPU was asked for and cannot start, the suite says so loudly.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { type BackendName, silenceNodeBanner, useBackend } from '../../src/tfjs/index.js';
+import { type BackendName, silenceNodeBanner, useBackend, useHostKernels } from '../../src/tfjs/index.js';
 
-/** Backends available in this test run. */
-export const testBackends: BackendName[] = ['cpu', 'wasm'];
+/** One backend and token-loss kernel choice. */
+export interface TestBackend {
+  /** Readable name for test titles. */
+  name: string;
+  /** The tfjs backend. */
+  backend: BackendName;
+  /** Whether token losses use the host kernels (cpu and wasm only). */
+  hostKernels: boolean;
+}
+
+/** Configurations available in this test run. */
+export const testBackends: TestBackend[] = [
+  { name: 'cpu (host kernels)', backend: 'cpu', hostKernels: true },
+  { name: 'cpu (tensor ops)', backend: 'cpu', hostKernels: false },
+  { name: 'wasm (host kernels)', backend: 'wasm', hostKernels: true },
+  { name: 'wasm (tensor ops)', backend: 'wasm', hostKernels: false },
+];
 
 if (process.env.RHO_SLM_TEST_WEBGPU === '1') {
   try {
     await useBackend('webgpu');
-    testBackends.push('webgpu');
+    testBackends.push({ name: 'webgpu', backend: 'webgpu', hostKernels: false });
   } catch (error) {
     console.error(`\n!!! WebGPU tests requested but SKIPPED: ${(error as Error).message}\n`);
   }
 }
 
-/** Activates `backend` for the tests that follow. */
-export async function activateBackend(backend: BackendName): Promise<void> {
+/** Activates a configuration for the tests that follow. */
+export async function activateBackend(config: TestBackend): Promise<void> {
   silenceNodeBanner();
-  await tf.setBackend(backend);
+  await tf.setBackend(config.backend);
   await tf.ready();
   silenceNodeBanner();
+  useHostKernels(config.hostKernels);
 }

@@ -53,7 +53,7 @@ function float32Scores(strategy: string, modelLoss: ArrayLike<number>, refLoss: 
   });
 }
 
-describe.each(testBackends)('tensor path agrees with the core on %s', (backend) => {
+describe.each(testBackends)('tensor path agrees with the core on $name', (backend) => {
   beforeAll(() => activateBackend(backend));
 
   it('selectiveLoss: same mask, loss and weights (property)', () => {

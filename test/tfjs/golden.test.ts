@@ -7,7 +7,7 @@ import { activateBackend, testBackends } from '../helpers/backends.js';
 import { expectAllClose, expectSameMask } from '../helpers/compare.js';
 import { GOLDEN_TOLERANCE, lossCases, selectCases } from '../helpers/fixtures.js';
 
-describe.each(testBackends)('golden fixtures on %s', (backend) => {
+describe.each(testBackends)('golden fixtures on $name', (backend) => {
   beforeAll(() => activateBackend(backend));
 
   it.each(selectCases)('$name', async ({ testCase }) => {

@@ -8,7 +8,7 @@ import { bigramModel, randomBatch } from '../helpers/tinyModel.js';
 
 const VOCAB = 12;
 
-describe.each(testBackends)('createTrainStep on %s', (backend) => {
+describe.each(testBackends)('createTrainStep on $name', (backend) => {
   beforeAll(() => activateBackend(backend));
 
   it('keeps tf.memory().numTensors flat over 200 steps', async () => {
