@@ -9,7 +9,7 @@ trap 'rm -rf "$work"' EXIT
 tarball=$(cd "$root" && npm pack --silent --pack-destination "$work" | tail -n 1)
 cd "$work"
 npm init -y >/dev/null
-npm install --silent --no-audit --no-fund "./$tarball"
+npm install --silent --no-audit --no-fund "./$tarball" @tensorflow/tfjs@4.22.0
 
 cat > esm.mjs <<'JS'
 import { selectiveLoss, SLMError } from 'rho-slm';
@@ -18,15 +18,37 @@ if (result.loss !== 4 || result.selected !== 2) throw new Error(`ESM: unexpected
 try { selectiveLoss({ modelLoss: [1], refLoss: [1], ratio: 2 }); throw new Error('no error'); }
 catch (error) { if (!(error instanceof SLMError) || error.code !== 'BAD_RATIO') throw error; }
 console.log('ESM import ok: loss', result.loss);
+const tf = await import('@tensorflow/tfjs');
+const tfjs = await import('rho-slm/tfjs');
+tfjs.silenceNodeBanner();
+const out = tfjs.selectiveLoss(tf.tensor2d([[0, 2], [1, 0]]), [1, -100], [0.1, 0.2], { ratio: 1 });
+const loss = (await out.loss.data())[0];
+if (Math.abs(loss - Math.log1p(Math.exp(-2))) > 1e-6) throw new Error(`ESM tfjs: unexpected loss ${loss}`);
+try { tfjs.topKMask(tf.zeros([2]), { ratio: 3 }); throw new Error('no error'); }
+catch (error) { if (!(error instanceof SLMError)) throw new Error('rho-slm/tfjs throws a different SLMError class than rho-slm'); }
+console.log('ESM import of rho-slm/tfjs ok: loss', loss);
 JS
 cat > cjs.cjs <<'JS'
 const { selectiveLoss } = require('rho-slm');
 const result = selectiveLoss({ modelLoss: [3, 1, 2, 5], refLoss: [1, 1, 1, 1], ratio: 0.5 });
 if (result.loss !== 4 || result.selected !== 2) throw new Error(`CJS: unexpected ${JSON.stringify(result)}`);
 console.log('CJS require ok: loss', result.loss);
+const tf = require('@tensorflow/tfjs');
+const tfjs = require('rho-slm/tfjs');
+tfjs.silenceNodeBanner();
+const out = tfjs.selectiveLoss(tf.tensor2d([[0, 2], [1, 0]]), [1, -100], [0.1, 0.2], { ratio: 1 });
+if (Math.abs(out.loss.dataSync()[0] - Math.log1p(Math.exp(-2))) > 1e-6) throw new Error('CJS tfjs: unexpected loss');
+try { tfjs.topKMask(tf.zeros([2]), { ratio: 3 }); throw new Error('no error'); }
+catch (error) { if (!(error instanceof require('rho-slm').SLMError)) throw new Error('CJS: two SLMError classes'); }
+console.log('CJS require of rho-slm/tfjs ok');
 JS
-node esm.mjs
-node cjs.cjs
+for script in esm.mjs cjs.cjs; do
+  output=$(node "$script" 2>&1) || { echo "$output"; exit 1; }
+  echo "$output"
+  if grep -q "looks like you are running TensorFlow.js in Node" <<<"$output"; then
+    echo "check-package: silenceNodeBanner() let the tfjs-node banner through ($script)"; exit 1
+  fi
+done
 npx --no-install rho-slm --version
 echo "package contents:"
 tar -tzf "$tarball" | sed 's/^/  /'

@@ -17,5 +17,11 @@ export {
   selectiveLoss,
 } from './selectiveLoss.js';
 export { type SoftSelectionWeightsOptions, softSelectionWeights } from './softSelectionWeights.js';
-export { type TokenLossOptions, tokenLoss, tokenLossGrad } from './tokenLoss.js';
+export {
+  type TokenLossForwardOptions,
+  type TokenLossGradOptions,
+  type TokenLossOptions,
+  tokenLoss,
+  tokenLossGrad,
+} from './tokenLoss.js';
 export { selectionCount, type TopKMaskOptions, topKMask } from './topKMask.js';

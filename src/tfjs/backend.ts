@@ -39,8 +39,18 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message.split('\n')[0]! : String(error);
 }
 
-/** Turns off the cpu backend's "install tfjs-node" banner: this library chooses backends itself. */
+/**
+ * Turns off the cpu backend's "install tfjs-node" banner (this library chooses backends itself).
+ * Initialises tfjs's backends first if nothing has yet, so the silenced instance is the one used.
+ *
+ * @example
+ * ```ts
+ * silenceNodeBanner();
+ * tf.tensor([1, 2]); // no banner
+ * ```
+ */
 export function silenceNodeBanner(): void {
+  tf.backend(); // initialise (tf.getBackend() alone does not)
   const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | null;
   if (cpu !== null && 'firstUse' in cpu) cpu.firstUse = false;
 }

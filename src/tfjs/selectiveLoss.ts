@@ -40,8 +40,9 @@ export interface SelectionSettings {
 export interface TensorSelectiveLossOptions extends SelectionSettings {
   /**
    * Read the stats once (a synchronous transfer of 8 numbers) and throw on labels out of range or
-   * non-finite losses. Turn off inside training loops that check with `readSelectionStats`, and on
-   * backends without synchronous reads (WebGPU in Node). @default true
+   * non-finite losses. Turn off inside training loops that check with `readSelectionStats` (as
+   * `createTrainStep` does). Backends without synchronous reads (WebGPU in Node) always skip it:
+   * there, `await readSelectionStats(result.stats)` does the check. @default true
    */
   validate?: boolean;
 }
@@ -58,6 +59,14 @@ export interface TensorSelectiveLossResult {
   tokenLoss: tf.Tensor;
   /** Packed statistics, `[8]`; read them with {@link readSelectionStats}. */
   stats: tf.Tensor1D;
+}
+
+/** Whether the active backend supports `dataSync` (WebGPU needs OffscreenCanvas for it). */
+function canReadSynchronously(): boolean {
+  return (
+    tf.getBackend() !== 'webgpu' ||
+    typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas !== 'undefined'
+  );
 }
 
 /** Validated selection settings with defaults filled in. */
@@ -267,7 +276,7 @@ export function selectiveLoss(
         stats: packStats(modelLoss, reference, index.valid, index.inRange, chosen, loss),
       };
     });
-    if (options.validate !== false) {
+    if (options.validate !== false && canReadSynchronously()) {
       try {
         readSelectionStatsSync(result.stats, fn);
       } catch (error) {

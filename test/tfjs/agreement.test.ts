@@ -8,7 +8,7 @@ import {
   topKMask as coreTopKMask,
   SLMError,
 } from '../../src/index.js';
-import { excessLoss, selectiveLoss, tokenLoss, topKMask } from '../../src/tfjs/index.js';
+import { excessLoss, readSelectionStats, selectiveLoss, tokenLoss, topKMask } from '../../src/tfjs/index.js';
 import { activateBackend, testBackends } from '../helpers/backends.js';
 import { expectAllClose, expectSameMask } from '../helpers/compare.js';
 
@@ -56,15 +56,15 @@ function float32Scores(strategy: string, modelLoss: ArrayLike<number>, refLoss: 
 describe.each(testBackends)('tensor path agrees with the core on $name', (backend) => {
   beforeAll(() => activateBackend(backend));
 
-  it('selectiveLoss: same mask, loss and weights (property)', () => {
-    fc.assert(
-      fc.property(caseArbitrary, (c) => {
+  it('selectiveLoss: same mask, loss and weights (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(caseArbitrary, async (c) => {
         const logits = tf.tensor3d(c.logits, [c.batch, c.seqLen, c.vocab]);
         const options = { ratio: c.ratio, scope: c.scope, strategy: c.strategy, output: c.output };
-        const result = selectiveLoss(logits, c.labels, c.refLoss, options);
+        const result = selectiveLoss(logits, c.labels, c.refLoss, { ...options, validate: false });
         // Selection is compared exactly on the tensor path's own float32 scores (float32 and
         // float64 token losses may order near-ties differently); losses within tolerance.
-        const deviceLoss = result.tokenLoss.dataSync();
+        const deviceLoss = await result.tokenLoss.data();
         expectAllClose(
           deviceLoss,
           coreTokenLoss(Float32Array.from(c.logits), c.labels),
@@ -77,7 +77,7 @@ describe.each(testBackends)('tensor path agrees with the core on $name', (backen
           const scores = float32Scores(options.strategy, deviceLoss, c.refLoss);
           const valid = c.labels.map((label) => (label === -100 ? 0 : 1));
           const wantMask = coreTopKMask(scores, { ratio: c.ratio, valid, scope: c.scope, seqLen: c.seqLen });
-          expectSameMask(result.mask.dataSync(), wantMask, 'mask');
+          expectSameMask(await result.mask.data(), wantMask, 'mask');
           const selected = wantMask.reduce((a, b) => a + b, 0);
           wantWeights = Array.from(wantMask, (m) => (selected === 0 ? 0 : m / selected));
           wantLoss = Array.from(deviceLoss).reduce((sum, loss, i) => sum + loss * wantWeights[i]!, 0);
@@ -93,29 +93,28 @@ describe.each(testBackends)('tensor path agrees with the core on $name', (backen
           wantWeights = want.weights;
           wantLoss = want.loss;
         }
-        expectAllClose(result.weights.dataSync(), wantWeights, { abs: 1e-6, rel: 1e-5 }, 'weights');
-        expectAllClose(result.loss.dataSync(), [wantLoss], { abs: 1e-5, rel: 1e-5 }, 'loss');
+        expectAllClose(await result.weights.data(), wantWeights, { abs: 1e-6, rel: 1e-5 }, 'weights');
+        expectAllClose(await result.loss.data(), [wantLoss], { abs: 1e-5, rel: 1e-5 }, 'loss');
         tf.dispose([logits, result.loss, result.mask, result.weights, result.tokenLoss, result.stats]);
       }),
       { numRuns: 60 },
     );
   });
 
-  it('topKMask and excessLoss match the core on ties', () => {
+  it('topKMask and excessLoss match the core on ties', async () => {
+    const read = async (t: tf.Tensor) => Array.from(await t.data());
     const scores = tf.tensor2d([
       [2, 2, 1, 2],
       [0, 0, 0, 0],
     ]);
-    expect(Array.from(topKMask(scores, { ratio: 0.5 }).dataSync())).toEqual([1, 1, 1, 1, 0, 0, 0, 0]);
-    expect(Array.from(topKMask(scores, { ratio: 0.25 }).dataSync())).toEqual([1, 1, 0, 0, 0, 0, 0, 0]);
-    expect(Array.from(topKMask(scores, { ratio: 0.5, scope: 'sequence' }).dataSync())).toEqual([
-      1, 1, 0, 0, 1, 1, 0, 0,
-    ]);
-    expect(Array.from(excessLoss(tf.tensor1d([3, 1]), [1, 2], [1, 0]).dataSync())).toEqual([2, 0]);
+    expect(await read(topKMask(scores, { ratio: 0.5 }))).toEqual([1, 1, 1, 1, 0, 0, 0, 0]);
+    expect(await read(topKMask(scores, { ratio: 0.25 }))).toEqual([1, 1, 0, 0, 0, 0, 0, 0]);
+    expect(await read(topKMask(scores, { ratio: 0.5, scope: 'sequence' }))).toEqual([1, 1, 0, 0, 1, 1, 0, 0]);
+    expect(await read(excessLoss(tf.tensor1d([3, 1]), [1, 2], [1, 0]))).toEqual([2, 0]);
     scores.dispose();
   });
 
-  it('rejects bad input with SLMError codes', () => {
+  it('rejects bad input with SLMError codes', async () => {
     const logits = tf.zeros([2, 3]);
     const expectCode = (run: () => unknown, code: string) => {
       let caught: unknown;
@@ -130,8 +129,15 @@ describe.each(testBackends)('tensor path agrees with the core on $name', (backen
     expectCode(() => tokenLoss([1, 2] as never, [0]), 'BAD_TYPE');
     expectCode(() => tokenLoss(logits, [0, 1, 2]), 'SHAPE_MISMATCH');
     expectCode(() => tokenLoss(logits, [0, 3]), 'LABEL_OUT_OF_RANGE');
-    expectCode(() => selectiveLoss(logits, tf.tensor1d([0, 7], 'int32'), [1, 1]), 'LABEL_OUT_OF_RANGE');
-    expectCode(() => selectiveLoss(logits, [0, 1], [1, Number.NaN]), 'NON_FINITE');
+    const badLabel = selectiveLoss(logits, tf.tensor1d([0, 7], 'int32'), [1, 1], { validate: false });
+    await expect(readSelectionStats(badLabel.stats)).rejects.toMatchObject({ code: 'LABEL_OUT_OF_RANGE' });
+    const badReference = selectiveLoss(logits, [0, 1], [1, Number.NaN], { validate: false });
+    await expect(readSelectionStats(badReference.stats)).rejects.toMatchObject({ code: 'NON_FINITE' });
+    if (backend.backend !== 'webgpu') {
+      // Where reads are synchronous, the default `validate` throws at once.
+      expectCode(() => selectiveLoss(logits, tf.tensor1d([0, 7], 'int32'), [1, 1]), 'LABEL_OUT_OF_RANGE');
+      expectCode(() => selectiveLoss(logits, [0, 1], [1, Number.NaN]), 'NON_FINITE');
+    }
     expectCode(() => selectiveLoss(logits, [0, 1], [1, 1], { ratio: 0 }), 'BAD_RATIO');
     expectCode(() => selectiveLoss(logits, [0, 1], null), 'BAD_OPTION');
     expectCode(() => topKMask(tf.zeros([4]), { ratio: 0.5, scope: 'sequence', seqLen: 3 }), 'BAD_OPTION');
