@@ -50,7 +50,11 @@ function message(error: unknown): string {
  * ```
  */
 export function silenceNodeBanner(): void {
-  tf.backend(); // initialise (tf.getBackend() alone does not)
+  try {
+    tf.backend(); // initialise (tf.getBackend() alone does not)
+  } catch {
+    // The best backend initialises asynchronously (wasm, webgpu): setBackend will pick the registry's cpu below.
+  }
   const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | null;
   if (cpu !== null && 'firstUse' in cpu) cpu.firstUse = false;
 }
