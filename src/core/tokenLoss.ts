@@ -3,6 +3,7 @@ import { checkArrayLike, checkLength, type NumericArray } from './check.js';
 import { SLMError } from './errors.js';
 import { expNonPositive, POWERS_OF_TWO } from './expNonPositive.js';
 import { checkLogitsAndLabels, DEFAULT_IGNORE_INDEX, type FloatArray } from './labels.js';
+import { simdRows } from './simdRows.js';
 
 /** Options shared by {@link tokenLoss} and {@link tokenLossGrad}. */
 export interface TokenLossOptions {
@@ -128,6 +129,7 @@ export function tokenLoss(
   const out = options.out ?? new Float32Array(tokenCount);
   checkLength(out.length, tokenCount, fn, 'out', 'one loss per label');
   const logSumExpOut = options.logSumExpOut;
+  const simd = logits instanceof Float32Array && out instanceof Float32Array ? simdRows(vocab) : null;
   if (logSumExpOut !== undefined)
     checkLength(logSumExpOut.length, tokenCount, fn, 'logSumExpOut', 'one value per label');
   for (let i = 0; i < tokenCount; i++) {
@@ -139,7 +141,10 @@ export function tokenLoss(
     }
     const offset = i * vocab;
     const labelLogit = logits[offset + label]!;
-    const loss = rowLoss(logits, offset, vocab, labelLogit);
+    const loss =
+      simd === null
+        ? rowLoss(logits, offset, vocab, labelLogit)
+        : simd.loss(logits as Float32Array, offset, labelLogit);
     if (!Number.isFinite(loss) && options.allowNonFinite !== true)
       throwNonFinite(logits, i, vocab, label, fn);
     out[i] = loss;
@@ -195,6 +200,7 @@ export function tokenLossGrad(
   checkLength(weights.length, tokenCount, fn, 'weights', 'one weight per label');
   const out = options.out ?? new Float32Array(logits.length);
   checkLength(out.length, logits.length, fn, 'out', 'same length as logits');
+  const simd = logits instanceof Float32Array && out instanceof Float32Array ? simdRows(vocab) : null;
   for (let i = 0; i < tokenCount; i++) {
     const label = labels[i]!;
     const weight = weights[i]!;
@@ -219,7 +225,8 @@ export function tokenLossGrad(
     if (!(Number.isFinite(logSumExp) && Number.isFinite(labelShift)) && options.allowNonFinite !== true) {
       throwNonFinite(logits, i, vocab, label, fn);
     }
-    writeSoftmaxRow(logits, offset, vocab, logSumExp, weight, out);
+    if (simd === null) writeSoftmaxRow(logits, offset, vocab, logSumExp, weight, out);
+    else simd.softmaxInto(logits as Float32Array, offset, logSumExp, weight, out as Float32Array);
     // softmax − 1 at the label, as expm1: keeps its digits when p → 1.
     out[offset + label] = Math.expm1(labelShift > 0 ? 0 : labelShift) * weight;
   }
