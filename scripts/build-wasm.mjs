@@ -12,7 +12,7 @@ const splat = (value) => `(v128.const f32x4 ${value} ${value} ${value} ${value})
 /** The constants of exp4(), held in locals set once per call: V8 rebuilds a v128.const at every use. */
 const EXP_CONSTANTS = {
   clamp: -87.33654, // below this, 2^k would leave the normal floats
-  log2e: 1.44269504,
+  log2e: Math.LOG2E,
   roundShift: 12582912, // 1.5·2^23: adding then subtracting it rounds a float to an integer
   ln2High: 0.693359375,
   ln2Low: -2.1219444e-4,
