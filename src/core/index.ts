@@ -11,6 +11,7 @@ export {
   selectionScores,
 } from './selectionScores.js';
 export {
+  type SelectionOptions,
   type SelectionOutput,
   type SelectiveLossOptions,
   type SelectiveLossResult,

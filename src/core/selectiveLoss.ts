@@ -26,32 +26,36 @@ export type SelectionOutput = 'mask' | 'weights';
 const OUTPUTS: readonly SelectionOutput[] = ['mask', 'weights'];
 const DETERMINISTIC_STRATEGIES: readonly SelectionStrategy[] = ['excess', 'absolute-excess', 'model-loss'];
 
-/** Inputs of {@link selectiveLoss}. */
-export interface SelectiveLossOptions {
-  /** Current model's per-token loss `L_θ`, `[B·T]` (e.g. from {@link tokenLoss}). */
-  modelLoss: NumericArray;
-  /** Reference model's per-token loss `L_ref`, `[B·T]`; required unless `strategy` is `'model-loss'` or `'random'`. */
-  refLoss?: NumericArray;
+/** How tokens are selected: shared by the core {@link selectiveLoss} and `rho-slm/tfjs`. */
+export interface SelectionOptions {
   /** Fraction of valid tokens to train on, in `(0, 1]`; `1` is ordinary causal LM loss. @default 0.6 */
   ratio?: number;
-  /** Which positions are tokens, `[B·T]`; combined with `labels` when both are given. */
-  valid?: ValidMask;
-  /** Labels `[B·T]`; positions equal to `ignoreIndex` are not tokens. */
-  labels?: NumericArray;
   /** Label value that marks a non-token. @default -100 */
   ignoreIndex?: number;
-  /** Selection group. @default 'batch' */
+  /** Selection group: the whole batch (the paper) or each sequence. @default 'batch' */
   scope?: SelectionScope;
-  /** Positions per sequence `T`; required when `scope` is `'sequence'`. */
+  /** Positions per sequence `T`; required for `'sequence'` (tensor inputs default to their last axis). */
   seqLen?: number;
-  /** How tokens are ranked. @default 'excess' */
+  /** How tokens are ranked (formulas: {@link SelectionStrategy}). @default 'excess' */
   strategy?: SelectionStrategy;
   /** Seed of the `'random'` and `'sample'` strategies. @default 0 */
   seed?: number;
   /** Temperature of `'sample'` and of `output: 'weights'`. @default 1 */
   temperature?: number;
-  /** Hard mask or soft weights. @default 'mask' */
+  /** Hard top-k mask or soft weights. @default 'mask' */
   output?: SelectionOutput;
+}
+
+/** Inputs of {@link selectiveLoss}. */
+export interface SelectiveLossOptions extends SelectionOptions {
+  /** Current model's per-token loss `L_θ`, `[B·T]` (e.g. from {@link tokenLoss}). */
+  modelLoss: NumericArray;
+  /** Reference model's per-token loss `L_ref`, `[B·T]`; required unless `strategy` is `'model-loss'` or `'random'`. */
+  refLoss?: NumericArray;
+  /** Which positions are tokens, `[B·T]`; combined with `labels` when both are given. */
+  valid?: ValidMask;
+  /** Labels `[B·T]`; positions equal to `ignoreIndex` are not tokens. */
+  labels?: NumericArray;
   /** Let NaN or infinite losses through instead of throwing `NON_FINITE`. @default false */
   allowNonFinite?: boolean;
 }

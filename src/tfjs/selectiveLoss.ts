@@ -2,39 +2,18 @@
 // differentiate through the token losses only.
 import * as tf from '@tensorflow/tfjs';
 import { checkOneOf, checkRatio, checkTemperature, throwMissingOption } from '../core/check.js';
-import { groupLength, type SelectionScope } from '../core/groups.js';
+import { groupLength } from '../core/groups.js';
 import { DEFAULT_IGNORE_INDEX } from '../core/labels.js';
-import {
-  SELECTION_STRATEGIES,
-  type SelectionStrategy,
-  strategyNeedsReference,
-} from '../core/selectionScores.js';
-import type { SelectionOutput } from '../core/selectiveLoss.js';
+import { SELECTION_STRATEGIES, strategyNeedsReference } from '../core/selectionScores.js';
+import type { SelectionOptions } from '../core/selectiveLoss.js';
 import { scoresOnDevice } from './scoresOnDevice.js';
 import { readSelectionStatsSync } from './selectionStats.js';
 import { selectTopKOnDevice, softWeightsOnDevice } from './selectOnDevice.js';
 import { asTensor, checkTensor, type TensorLike } from './tensorChecks.js';
 import { indexLabels, tokenLossRows } from './tokenLoss.js';
 
-/** Selection settings shared by {@link selectiveLoss} and the training step. */
-export interface SelectionSettings {
-  /** Fraction of valid tokens to train on, in `(0, 1]`. @default 0.6 */
-  ratio?: number;
-  /** Selection group: the whole batch (the paper) or each sequence. @default 'batch' */
-  scope?: SelectionScope;
-  /** Positions per sequence `T` for `'sequence'`. @default the last axis of `labels` */
-  seqLen?: number;
-  /** How tokens are ranked (formulas: {@link SelectionStrategy}). @default 'excess' */
-  strategy?: SelectionStrategy;
-  /** Seed of `'random'` and `'sample'`. @default 0 */
-  seed?: number;
-  /** Temperature of `'sample'` and of `output: 'weights'`. @default 1 */
-  temperature?: number;
-  /** Hard top-k mask or soft weights. @default 'mask' */
-  output?: SelectionOutput;
-  /** Label value that marks a non-token. @default -100 */
-  ignoreIndex?: number;
-}
+/** Selection settings of {@link selectiveLoss} and the training step: the core's options. */
+export type SelectionSettings = SelectionOptions;
 
 /** Options of {@link selectiveLoss}. */
 export interface TensorSelectiveLossOptions extends SelectionSettings {

@@ -2,7 +2,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   excessLoss,
-  SLMError,
   type SLMErrorCode,
   selectionScores,
   selectiveLoss,
@@ -11,6 +10,7 @@ import {
   tokenLossGrad,
   topKMask,
 } from '../../src/index.js';
+import { expectSLMError } from '../helpers/errors.js';
 
 const cases: [string, SLMErrorCode, RegExp, () => unknown][] = [
   [
@@ -188,16 +188,7 @@ const cases: [string, SLMErrorCode, RegExp, () => unknown][] = [
 
 describe('SLMError', () => {
   it.each(cases)('%s → %s', (_name, code, message, run) => {
-    let caught: unknown;
-    try {
-      run();
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(SLMError);
-    expect((caught as SLMError).code).toBe(code);
-    expect((caught as SLMError).name).toBe('SLMError');
-    expect((caught as SLMError).message).toMatch(message);
+    expectSLMError(run, code, message);
   });
 
   it('provokes every code', () => {

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { selectiveLoss, softSelectionWeights, tokenLoss, tokenLossGrad, topKMask } from '../../src/index.js';
 import { expectAllClose, expectSameMask } from '../helpers/compare.js';
+import { centralDifferences } from '../helpers/gradients.js';
 
 const lossCase = fc.integer({ min: 1, max: 60 }).chain((n) =>
   fc.record({
@@ -98,15 +99,7 @@ describe('selectiveLoss', () => {
           lossOf(values).reduce((acc, l, i) => acc + at.weights[i]! * l, 0);
         expect(objective(x)).toBeCloseTo(at.loss, 5);
         const grad = tokenLossGrad(x, labels, at.weights, { out: new Float64Array(x.length) });
-        const h = 1e-5;
-        const numeric = Array.from(x, (_, j) => {
-          const plus = Float64Array.from(x);
-          const minus = Float64Array.from(x);
-          plus[j] = plus[j]! + h;
-          minus[j] = minus[j]! - h;
-          return (objective(plus) - objective(minus)) / (2 * h);
-        });
-        expectAllClose(grad, numeric, { abs: 1e-7, rel: 1e-6 });
+        expectAllClose(grad, centralDifferences(objective, x), { abs: 1e-7, rel: 1e-6 });
       }),
       { numRuns: 50 },
     );

@@ -6,11 +6,11 @@ import {
   selectiveLoss as coreSelectiveLoss,
   tokenLoss as coreTokenLoss,
   topKMask as coreTopKMask,
-  SLMError,
 } from '../../src/index.js';
 import { excessLoss, readSelectionStats, selectiveLoss, tokenLoss, topKMask } from '../../src/tfjs/index.js';
 import { activateBackend, testBackends } from '../helpers/backends.js';
 import { expectAllClose, expectSameMask } from '../helpers/compare.js';
+import { expectSLMError } from '../helpers/errors.js';
 
 const caseArbitrary = fc
   .record({
@@ -116,31 +116,21 @@ describe.each(testBackends)('tensor path agrees with the core on $name', (backen
 
   it('rejects bad input with SLMError codes', async () => {
     const logits = tf.zeros([2, 3]);
-    const expectCode = (run: () => unknown, code: string) => {
-      let caught: unknown;
-      try {
-        run();
-      } catch (error) {
-        caught = error;
-      }
-      expect(caught).toBeInstanceOf(SLMError);
-      expect((caught as SLMError).code).toBe(code);
-    };
-    expectCode(() => tokenLoss([1, 2] as never, [0]), 'BAD_TYPE');
-    expectCode(() => tokenLoss(logits, [0, 1, 2]), 'SHAPE_MISMATCH');
-    expectCode(() => tokenLoss(logits, [0, 3]), 'LABEL_OUT_OF_RANGE');
+    expectSLMError(() => tokenLoss([1, 2] as never, [0]), 'BAD_TYPE');
+    expectSLMError(() => tokenLoss(logits, [0, 1, 2]), 'SHAPE_MISMATCH');
+    expectSLMError(() => tokenLoss(logits, [0, 3]), 'LABEL_OUT_OF_RANGE');
     const badLabel = selectiveLoss(logits, tf.tensor1d([0, 7], 'int32'), [1, 1], { validate: false });
     await expect(readSelectionStats(badLabel.stats)).rejects.toMatchObject({ code: 'LABEL_OUT_OF_RANGE' });
     const badReference = selectiveLoss(logits, [0, 1], [1, Number.NaN], { validate: false });
     await expect(readSelectionStats(badReference.stats)).rejects.toMatchObject({ code: 'NON_FINITE' });
     if (backend.backend !== 'webgpu') {
       // Where reads are synchronous, the default `validate` throws at once.
-      expectCode(() => selectiveLoss(logits, tf.tensor1d([0, 7], 'int32'), [1, 1]), 'LABEL_OUT_OF_RANGE');
-      expectCode(() => selectiveLoss(logits, [0, 1], [1, Number.NaN]), 'NON_FINITE');
+      expectSLMError(() => selectiveLoss(logits, tf.tensor1d([0, 7], 'int32'), [1, 1]), 'LABEL_OUT_OF_RANGE');
+      expectSLMError(() => selectiveLoss(logits, [0, 1], [1, Number.NaN]), 'NON_FINITE');
     }
-    expectCode(() => selectiveLoss(logits, [0, 1], [1, 1], { ratio: 0 }), 'BAD_RATIO');
-    expectCode(() => selectiveLoss(logits, [0, 1], null), 'BAD_OPTION');
-    expectCode(() => topKMask(tf.zeros([4]), { ratio: 0.5, scope: 'sequence', seqLen: 3 }), 'BAD_OPTION');
+    expectSLMError(() => selectiveLoss(logits, [0, 1], [1, 1], { ratio: 0 }), 'BAD_RATIO');
+    expectSLMError(() => selectiveLoss(logits, [0, 1], null), 'BAD_OPTION');
+    expectSLMError(() => topKMask(tf.zeros([4]), { ratio: 0.5, scope: 'sequence', seqLen: 3 }), 'BAD_OPTION');
     logits.dispose();
   });
 });
