@@ -8,6 +8,8 @@
  * - `BAD_OPTION`: an option has a value outside its documented set or range.
  * - `BAD_TYPE`: an argument has the wrong type (e.g. not an array).
  * - `BACKEND_UNAVAILABLE`: a requested tfjs backend could not be loaded or initialised.
+ * - `BAD_CONFIG`: a model configuration is incomplete or inconsistent.
+ * - `BAD_CHECKPOINT`: a checkpoint file is malformed, truncated, or does not match the model.
  */
 export type SLMErrorCode =
   | 'SHAPE_MISMATCH'
@@ -16,7 +18,9 @@ export type SLMErrorCode =
   | 'NON_FINITE'
   | 'BAD_OPTION'
   | 'BAD_TYPE'
-  | 'BACKEND_UNAVAILABLE';
+  | 'BACKEND_UNAVAILABLE'
+  | 'BAD_CONFIG'
+  | 'BAD_CHECKPOINT';
 
 /**
  * The one error class of rho-slm. `code` is stable across releases; `message` names the

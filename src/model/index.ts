@@ -1,0 +1,17 @@
+/**
+ * rho-slm/model: a Llama-architecture (TinyLlama-style) language model on tfjs, its presets and
+ * Hugging Face parameter layout.
+ *
+ * @packageDocumentation
+ */
+
+export { SLMError, type SLMErrorCode } from '../core/errors.js';
+export {
+  LLAMA_PRESETS,
+  type LlamaConfig,
+  type LlamaPresetName,
+  resolveLlamaConfig,
+  validateLlamaConfig,
+} from './config.js';
+export { type CreateOptions, LlamaModel, type NamedWeight } from './llama.js';
+export { type ParameterSpec, parameterCount, parameterTable } from './parameterTable.js';

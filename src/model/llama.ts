@@ -1,0 +1,238 @@
+// The Llama model: embedding → L × (RMSNorm → GQA attention → residual → RMSNorm → SwiGLU →
+// residual) → RMSNorm → output projection. Weights are tf.Variables keyed by Hugging Face name,
+// projections stored transposed (`[in, out]`) so every product is a plain 2-D matMul.
+import * as tf from '@tensorflow/tfjs';
+import { SLMError } from '../core/errors.js';
+import { createRandom } from '../core/random.js';
+import type { TrainableModel } from '../tfjs/trainStep.js';
+import { attention, causalBias } from './attention.js';
+import { type LlamaConfig, type LlamaPresetName, resolveLlamaConfig } from './config.js';
+import { rmsNorm, swiGlu } from './layers.js';
+import { embedding, linear } from './ops.js';
+import { type ParameterSpec, parameterCount, parameterTable } from './parameterTable.js';
+import { ropeTables } from './rope.js';
+
+/** A tensor in Hugging Face layout: name, shape and float32 data. */
+export interface NamedWeight {
+  /** Shape as Hugging Face stores it (`[out, in]` for projections). */
+  shape: number[];
+  /** Row-major float32 values. */
+  data: Float32Array;
+}
+
+/** Options of {@link LlamaModel.create}. */
+export interface CreateOptions {
+  /** Seed of the initial weights (normal, std 0.02; norms 1, as transformers initialises Llama). @default 0 */
+  seed?: number;
+}
+
+/** Projections are stored transposed from Hugging Face's `[out, in]`. */
+function isProjection(name: string): boolean {
+  return name.endsWith('_proj.weight') || name === 'lm_head.weight';
+}
+
+function internalShape(spec: ParameterSpec): number[] {
+  return isProjection(spec.name) ? [...spec.shape].reverse() : spec.shape;
+}
+
+let modelsCreated = 0;
+
+/** A Llama-architecture language model on tfjs (see {@link LlamaConfig} for the shape letters). */
+export class LlamaModel implements TrainableModel {
+  /** The configuration, Hugging Face field names. */
+  readonly config: LlamaConfig;
+  readonly #weights: Map<string, tf.Variable>;
+  #tables: { positions: number; cos: tf.Tensor2D; sin: tf.Tensor2D; causalBias: tf.Tensor2D } | undefined;
+
+  private constructor(config: LlamaConfig, weights: Map<string, tf.Variable>) {
+    this.config = config;
+    this.#weights = weights;
+  }
+
+  /**
+   * A new model with seeded random weights.
+   *
+   * @param config - a preset name (`'tinyllama-1.1b'`, `'nano'`, `'demo'`) or a configuration
+   * @param options - see {@link CreateOptions}
+   * @throws {@link SLMError} `BAD_CONFIG`
+   * @example
+   * ```ts
+   * const model = LlamaModel.create('nano', { seed: 1 });
+   * const logits = model.forward(tf.tensor2d([[1, 2, 3]], [1, 3], 'int32')); // [1, 3, 259]
+   * ```
+   */
+  static create(config: LlamaPresetName | LlamaConfig, options: CreateOptions = {}): LlamaModel {
+    const resolved = resolveLlamaConfig(config);
+    const seeds = createRandom(options.seed ?? 0);
+    const id = ++modelsCreated;
+    const weights = new Map<string, tf.Variable>();
+    for (const spec of parameterTable(resolved)) {
+      const shape = internalShape(spec);
+      const seed = Math.floor(seeds() * 2 ** 31);
+      const initial =
+        spec.shape.length === 1 ? tf.ones(shape) : tf.randomNormal(shape, 0, 0.02, 'float32', seed);
+      weights.set(spec.name, tf.variable(initial, true, `llama${id}/${spec.name}`));
+      initial.dispose();
+    }
+    return new LlamaModel(resolved, weights);
+  }
+
+  /**
+   * A model from weights in Hugging Face layout (what checkpoint readers produce).
+   *
+   * @param config - the configuration
+   * @param weights - every tensor of {@link parameterTable} by name; extra names are ignored
+   * @throws {@link SLMError} `BAD_CONFIG`; `BAD_CHECKPOINT` naming a missing or mis-shaped tensor
+   * @example
+   * ```ts
+   * const model = LlamaModel.fromWeights(config, await readSafetensors('model.safetensors'));
+   * ```
+   */
+  static fromWeights(
+    config: LlamaPresetName | LlamaConfig,
+    weights: ReadonlyMap<string, NamedWeight>,
+  ): LlamaModel {
+    const resolved = resolveLlamaConfig(config);
+    const table = parameterTable(resolved);
+    for (const spec of table) {
+      const weight = weights.get(spec.name);
+      if (weight === undefined)
+        throw new SLMError('BAD_CHECKPOINT', `Checkpoint is missing tensor '${spec.name}' [${spec.shape}].`);
+      if (weight.shape.join() !== spec.shape.join()) {
+        throw new SLMError(
+          'BAD_CHECKPOINT',
+          `Checkpoint tensor '${spec.name}' has shape [${weight.shape}], expected [${spec.shape}].`,
+        );
+      }
+    }
+    const id = ++modelsCreated;
+    const variables = new Map<string, tf.Variable>();
+    for (const spec of table) {
+      const { data, shape } = weights.get(spec.name)!;
+      const value = tf.tidy(() => {
+        const stored = tf.tensor(data, shape, 'float32');
+        return isProjection(spec.name) ? tf.transpose(stored) : stored;
+      });
+      variables.set(spec.name, tf.variable(value, true, `llama${id}/${spec.name}`));
+      value.dispose();
+    }
+    return new LlamaModel(resolved, variables);
+  }
+
+  /** The weights in Hugging Face layout, by name, in {@link parameterTable} order. */
+  async exportWeights(): Promise<Map<string, NamedWeight>> {
+    const exported = new Map<string, NamedWeight>();
+    for (const spec of parameterTable(this.config)) {
+      const variable = this.#weights.get(spec.name)!;
+      const stored = isProjection(spec.name) ? tf.transpose(variable) : variable;
+      exported.set(spec.name, { shape: spec.shape, data: (await stored.data()) as Float32Array });
+      if (stored !== variable) stored.dispose();
+    }
+    return exported;
+  }
+
+  /** Number of parameters (tied embeddings counted once). */
+  parameterCount(): number {
+    return parameterCount(parameterTable(this.config));
+  }
+
+  /** The trainable variables (for optimizers and `createTrainStep`). */
+  trainableVariables(): tf.Variable[] {
+    return [...this.#weights.values()];
+  }
+
+  #weight<R extends tf.Rank>(name: string): tf.Tensor<R> {
+    return this.#weights.get(name) as unknown as tf.Tensor<R>;
+  }
+
+  #positionTables(positions: number) {
+    if (this.#tables === undefined || this.#tables.positions < positions) {
+      if (this.#tables !== undefined)
+        tf.dispose([this.#tables.cos, this.#tables.sin, this.#tables.causalBias]);
+      const size = Math.max(positions, Math.min(this.config.max_position_embeddings, 128));
+      const headSize = this.config.hidden_size / this.config.num_attention_heads;
+      const { cos, sin } = tf.tidy(() => ropeTables(size, headSize, this.config.rope_theta));
+      this.#tables = {
+        positions: size,
+        cos: tf.keep(cos),
+        sin: tf.keep(sin),
+        causalBias: tf.keep(causalBias(size)),
+      };
+    }
+    const tables = this.#tables;
+    if (tables.positions === positions) return tables;
+    return {
+      cos: tf.slice(tables.cos, [0, 0], [positions, -1]),
+      sin: tf.slice(tables.sin, [0, 0], [positions, -1]),
+      causalBias: tf.slice(tables.causalBias, [0, 0], [positions, positions]),
+    };
+  }
+
+  /**
+   * Next-token logits for every position.
+   *
+   * @param ids - token ids `[B, T]` int32, `T ≤ max_position_embeddings`
+   * @returns logits `[B, T, V]`
+   * @throws {@link SLMError} `SHAPE_MISMATCH` for a bad `ids` shape or too many positions
+   */
+  forward(ids: tf.Tensor): tf.Tensor3D {
+    if (ids.rank !== 2 || ids.shape[1]! > this.config.max_position_embeddings) {
+      throw new SLMError(
+        'SHAPE_MISMATCH',
+        `Argument 'ids' passed to 'LlamaModel.forward' has shape [${ids.shape}], expected [B, T] with T ≤ ${this.config.max_position_embeddings}.`,
+      );
+    }
+    const [B, T] = ids.shape as [number, number];
+    const c = this.config;
+    const w = <R extends tf.Rank>(name: string) => this.#weight<R>(name);
+    return tf.tidy(() => {
+      const tables = this.#positionTables(T);
+      const context = {
+        batch: B,
+        positions: T,
+        heads: c.num_attention_heads,
+        keyValueHeads: c.num_key_value_heads,
+        headSize: c.hidden_size / c.num_attention_heads,
+        ...tables,
+      };
+      let x = embedding(tf.reshape(tf.cast(ids, 'int32'), [B * T]), w('model.embed_tokens.weight')); // [B·T, D]
+      for (let layer = 0; layer < c.num_hidden_layers; layer++) {
+        const p = `model.layers.${layer}`;
+        const attended = attention(
+          rmsNorm(x, w(`${p}.input_layernorm.weight`), c.rms_norm_eps),
+          {
+            query: w(`${p}.self_attn.q_proj.weight`),
+            key: w(`${p}.self_attn.k_proj.weight`),
+            value: w(`${p}.self_attn.v_proj.weight`),
+            output: w(`${p}.self_attn.o_proj.weight`),
+          },
+          context,
+        );
+        x = tf.add(x, attended);
+        const normed = rmsNorm(x, w(`${p}.post_attention_layernorm.weight`), c.rms_norm_eps);
+        x = tf.add(
+          x,
+          swiGlu(
+            normed,
+            w(`${p}.mlp.gate_proj.weight`),
+            w(`${p}.mlp.up_proj.weight`),
+            w(`${p}.mlp.down_proj.weight`),
+          ),
+        );
+      }
+      x = rmsNorm(x, w('model.norm.weight'), c.rms_norm_eps);
+      const head = c.tie_word_embeddings
+        ? tf.transpose(w<tf.Rank.R2>('model.embed_tokens.weight'))
+        : w<tf.Rank.R2>('lm_head.weight');
+      return tf.reshape(linear(x, head as tf.Tensor2D), [B, T, c.vocab_size]) as tf.Tensor3D;
+    });
+  }
+
+  /** Frees every weight and cached table. */
+  dispose(): void {
+    tf.dispose([...this.#weights.values()]);
+    if (this.#tables !== undefined) tf.dispose([this.#tables.cos, this.#tables.sin, this.#tables.causalBias]);
+    this.#weights.clear();
+    this.#tables = undefined;
+  }
+}

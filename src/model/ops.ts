@@ -1,0 +1,46 @@
+// A wasm-safe, fast op layer for training: every matrix product in forward and backward is a plain
+// 2-D matMul (the wasm backend runs transposed and batched forms 10× slower), and the embedding's
+// gradient is a scatterND (gather's gradient needs a kernel wasm lacks).
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * `x @ weight` with a gradient built from explicit transposes and plain 2-D matMuls:
+ * `dx = dy @ weightᵀ`, `dweight = xᵀ @ dy`.
+ * Shapes: `x` `[N, in]`, `weight` `[in, out]` (the transpose of Hugging Face's `[out, in]`), result `[N, out]`.
+ */
+export function linear(x: tf.Tensor2D, weight: tf.Tensor2D): tf.Tensor2D {
+  const product = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, matrix, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+    save([input, matrix]);
+    return {
+      value: tf.matMul(input, matrix),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [savedInput, savedMatrix] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const upstream = dy as tf.Tensor2D;
+        return [
+          tf.matMul(upstream, tf.transpose(savedMatrix)),
+          tf.matMul(tf.transpose(savedInput), upstream),
+        ];
+      },
+    };
+  });
+  return product(x, weight) as tf.Tensor2D;
+}
+
+/**
+ * Rows of `table` for `ids`, differentiable with respect to `table` through `scatterND` (which sums
+ * repeated ids), so it trains on the wasm backend.
+ * Shapes: `ids` `[N]` int32, `table` `[V, D]`, result `[N, D]`.
+ */
+export function embedding(ids: tf.Tensor1D, table: tf.Tensor2D): tf.Tensor2D {
+  const lookup = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [matrix, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+    save([ids]);
+    return {
+      value: tf.gather(matrix, ids),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
+        tf.scatterND(tf.expandDims(saved[0]!, 1), dy as tf.Tensor2D, matrix.shape),
+    };
+  });
+  return lookup(table) as tf.Tensor2D;
+}

@@ -1,0 +1,123 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LLAMA_PRESETS, type LlamaConfig } from '../../src/model/config.js';
+import { LlamaModel } from '../../src/model/llama.js';
+import { createTrainStep } from '../../src/tfjs/index.js';
+import { activateBackend, testBackends } from '../helpers/backends.js';
+import { expectAllClose } from '../helpers/compare.js';
+import { referenceLlamaLogits } from '../helpers/llamaReference.js';
+
+/** nano with larger weights than the 0.02 init, so attention is far from uniform. */
+async function sharpModel(config: LlamaConfig, seed: number): Promise<LlamaModel> {
+  const model = LlamaModel.create(config, { seed });
+  const weights = await model.exportWeights();
+  model.dispose();
+  for (const [name, weight] of weights) {
+    if (weight.shape.length === 2)
+      weight.data.forEach((v, i) => (weight.data[i] = v * (name.includes('embed') ? 50 : 10)));
+    else weight.data.forEach((_, i) => (weight.data[i] = 1 + 0.1 * Math.sin(i + name.length)));
+  }
+  return LlamaModel.fromWeights(config, weights);
+}
+
+const configs: [string, LlamaConfig][] = [
+  ['nano (GQA 4/2, untied)', LLAMA_PRESETS.nano],
+  ['tied, MHA', { ...LLAMA_PRESETS.nano, num_key_value_heads: 4, tie_word_embeddings: true, vocab_size: 50 }],
+  ['MQA (1 KV head)', { ...LLAMA_PRESETS.nano, num_key_value_heads: 1, vocab_size: 40 }],
+];
+
+describe.each(testBackends.filter((b) => b.hostKernels))('LlamaModel on $name', (backend) => {
+  beforeAll(() => activateBackend(backend));
+
+  it.each(configs)('forward matches the float64 reference: %s', async (_name, config) => {
+    const model = await sharpModel(config, 3);
+    const weights = await model.exportWeights();
+    const sequences = [
+      [1, 5, 9, 2, 7, 7, 3, 0, 11],
+      [4, 4, 4, 8, 1, 0, 2, 6, 13],
+    ];
+    const logits = model.forward(tf.tensor2d(sequences, [2, 9], 'int32'));
+    const got = await logits.data();
+    const V = config.vocab_size;
+    sequences.forEach((ids, b) => {
+      const want = referenceLlamaLogits(config, weights, ids).flatMap((row) => Array.from(row));
+      expectAllClose(
+        got.subarray(b * 9 * V, (b + 1) * 9 * V),
+        want,
+        { abs: 1e-4, rel: 1e-4 },
+        `sequence ${b}`,
+      );
+    });
+    logits.dispose();
+    model.dispose();
+  });
+
+  it('is causal: later tokens do not change earlier logits', async () => {
+    const model = LlamaModel.create('nano', { seed: 2 });
+    const a = model.forward(tf.tensor2d([[3, 1, 4, 1, 5]], [1, 5], 'int32'));
+    const b = model.forward(tf.tensor2d([[3, 1, 4, 9, 9]], [1, 5], 'int32'));
+    const V = LLAMA_PRESETS.nano.vocab_size;
+    expectAllClose((await a.data()).subarray(0, 3 * V), (await b.data()).subarray(0, 3 * V), { abs: 1e-6 });
+    tf.dispose([a, b]);
+    model.dispose();
+  });
+
+  it('trains with createTrainStep: loss falls, tensor count stays flat', async () => {
+    const model = LlamaModel.create('nano', { seed: 5 });
+    const text = Array.from('the quick brown fox jumps over the lazy dog. '.repeat(3), (ch) =>
+      ch.charCodeAt(0),
+    );
+    const T = 32;
+    const ids = tf.tensor2d([text.slice(0, T), text.slice(10, 10 + T)], [2, T], 'int32');
+    const labels = tf.tensor2d([text.slice(1, T + 1), text.slice(11, 11 + T)], [2, T], 'int32');
+    const refLoss = tf.fill([2, T], 2);
+    const step = createTrainStep({ model, optimizer: tf.train.adam(0.01), selective: { ratio: 0.6 } });
+    const first = await step({ inputs: ids, labels, refLoss });
+    await step({ inputs: ids, labels, refLoss });
+    const tensors = tf.memory().numTensors;
+    let last = first;
+    for (let i = 0; i < 28; i++) last = await step({ inputs: ids, labels, refLoss });
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(last.loss).toBeLessThan(first.loss * 0.8);
+    tf.dispose([ids, labels, refLoss]);
+    model.dispose();
+  });
+});
+
+describe('LlamaModel gradients', () => {
+  beforeAll(() => activateBackend(testBackends[0]!));
+  afterAll(() => tf.setBackend('cpu'));
+
+  it('of the embedding, attention and output weights match central differences on cpu', async () => {
+    const model = await sharpModel({ ...LLAMA_PRESETS.nano, vocab_size: 30 }, 9);
+    const ids = tf.tensor2d([[1, 2, 3, 1, 29, 0]], [1, 6], 'int32');
+    const lossOf = () => tf.mean(model.forward(ids).square()) as tf.Scalar;
+    const ours = tf.variableGrads(lossOf, model.trainableVariables());
+    const variables = model.trainableVariables();
+    const probes = [variables[0]!, variables[1]!, variables[2]!, variables[5]!, variables.at(-1)!]; // embed, q, k, gate, lm_head
+    const numeric = probes.map((variable) => {
+      const values = variable.dataSync().slice();
+      // For the embedding, a row that ids use (id 1); elsewhere the middle entry.
+      const index = variable === variables[0] ? LLAMA_PRESETS.nano.hidden_size + 3 : values.length >> 1;
+      const h = 1e-3;
+      const at = (delta: number) => {
+        const perturbed = values.slice(); // the cpu backend adopts arrays: never reuse one
+        perturbed[index] = perturbed[index]! + delta;
+        variable.assign(tf.tensor(perturbed, variable.shape));
+        return lossOf().dataSync()[0]!;
+      };
+      const estimate = (at(h) - at(-h)) / (2 * h);
+      variable.assign(tf.tensor(values.slice(), variable.shape));
+      return { name: variable.name, estimate, analytic: ours.grads[variable.name]!.dataSync()[index]! };
+    });
+    for (const { name, estimate, analytic } of numeric) {
+      expect(Math.abs(analytic), `${name} probes a weight that matters`).toBeGreaterThan(1e-5);
+      expect(
+        Math.abs(estimate - analytic),
+        `${name}: numeric ${estimate}, analytic ${analytic}`,
+      ).toBeLessThan(2e-2 * Math.abs(analytic) + 1e-4);
+    }
+    tf.dispose([ids, ours.value, ...Object.values(ours.grads)]);
+    model.dispose();
+  });
+});
