@@ -6,6 +6,7 @@
  */
 
 export { SLMError, type SLMErrorCode } from '../core/errors.js';
+export type { SaveOptions } from './checkpoint.js';
 export {
   LLAMA_PRESETS,
   type LlamaConfig,

@@ -6,6 +6,7 @@ import { SLMError } from '../core/errors.js';
 import { createRandom } from '../core/random.js';
 import type { TrainableModel } from '../tfjs/trainStep.js';
 import { attention, causalBias } from './attention.js';
+import type { SaveOptions } from './checkpoint.js';
 import { type LlamaConfig, type LlamaPresetName, resolveLlamaConfig } from './config.js';
 import { rmsNorm, swiGlu } from './layers.js';
 import { embedding, linear } from './ops.js';
@@ -36,6 +37,35 @@ function internalShape(spec: ParameterSpec): number[] {
 }
 
 let modelsCreated = 0;
+
+/** Throws BAD_CHECKPOINT for the first tensor of the model that `shapeOf` lacks or shapes differently. */
+function checkWeightShapes(
+  config: LlamaConfig,
+  shapeOf: (name: string) => readonly number[] | undefined,
+): void {
+  for (const spec of parameterTable(config)) {
+    const shape = shapeOf(spec.name);
+    if (shape === undefined)
+      throw new SLMError('BAD_CHECKPOINT', `Checkpoint is missing tensor '${spec.name}' [${spec.shape}].`);
+    if (shape.join() !== spec.shape.join()) {
+      throw new SLMError(
+        'BAD_CHECKPOINT',
+        `Checkpoint tensor '${spec.name}' has shape [${shape}], expected [${spec.shape}].`,
+      );
+    }
+  }
+}
+
+/** A trainable variable in the internal layout from a Hugging Face–layout weight. */
+function toVariable(modelId: number, name: string, { data, shape }: NamedWeight): tf.Variable {
+  const value = tf.tidy(() => {
+    const stored = tf.tensor(data, shape, 'float32');
+    return isProjection(name) ? tf.transpose(stored) : stored;
+  });
+  const variable = tf.variable(value, true, `llama${modelId}/${name}`);
+  value.dispose();
+  return variable;
+}
 
 /** A Llama-architecture language model on tfjs (see {@link LlamaConfig} for the shape letters). */
 export class LlamaModel implements TrainableModel {
@@ -93,40 +123,102 @@ export class LlamaModel implements TrainableModel {
     weights: ReadonlyMap<string, NamedWeight>,
   ): LlamaModel {
     const resolved = resolveLlamaConfig(config);
-    const table = parameterTable(resolved);
-    for (const spec of table) {
-      const weight = weights.get(spec.name);
-      if (weight === undefined)
-        throw new SLMError('BAD_CHECKPOINT', `Checkpoint is missing tensor '${spec.name}' [${spec.shape}].`);
-      if (weight.shape.join() !== spec.shape.join()) {
-        throw new SLMError(
-          'BAD_CHECKPOINT',
-          `Checkpoint tensor '${spec.name}' has shape [${weight.shape}], expected [${spec.shape}].`,
-        );
-      }
-    }
+    checkWeightShapes(resolved, (name) => weights.get(name)?.shape);
     const id = ++modelsCreated;
     const variables = new Map<string, tf.Variable>();
-    for (const spec of table) {
-      const { data, shape } = weights.get(spec.name)!;
-      const value = tf.tidy(() => {
-        const stored = tf.tensor(data, shape, 'float32');
-        return isProjection(spec.name) ? tf.transpose(stored) : stored;
-      });
-      variables.set(spec.name, tf.variable(value, true, `llama${id}/${spec.name}`));
-      value.dispose();
-    }
+    for (const spec of parameterTable(resolved))
+      variables.set(spec.name, toVariable(id, spec.name, weights.get(spec.name)!));
     return new LlamaModel(resolved, variables);
+  }
+
+  /**
+   * A model from a stream of weights in Hugging Face layout, turned into variables one at a time
+   * (so a large checkpoint is never held twice in memory). `shapes` is checked before any data is read.
+   *
+   * @param config - the configuration
+   * @param shapes - the shape of every available tensor by name (e.g. from file headers)
+   * @param stream - `[name, weight]` pairs; names not in the model are skipped
+   * @throws {@link SLMError} `BAD_CONFIG`; `BAD_CHECKPOINT` naming a missing or mis-shaped tensor
+   */
+  static async fromWeightStream(
+    config: LlamaPresetName | LlamaConfig,
+    shapes: ReadonlyMap<string, readonly number[]>,
+    stream: AsyncIterable<[string, NamedWeight]>,
+  ): Promise<LlamaModel> {
+    const resolved = resolveLlamaConfig(config);
+    checkWeightShapes(resolved, (name) => shapes.get(name));
+    const needed = new Set(parameterTable(resolved).map((spec) => spec.name));
+    const id = ++modelsCreated;
+    const variables = new Map<string, tf.Variable>();
+    try {
+      for await (const [name, weight] of stream)
+        if (needed.has(name)) variables.set(name, toVariable(id, name, weight));
+    } catch (error) {
+      tf.dispose([...variables.values()]);
+      throw error;
+    }
+    const missing = [...needed].filter((name) => !variables.has(name));
+    if (missing.length > 0) {
+      tf.dispose([...variables.values()]);
+      throw new SLMError(
+        'BAD_CHECKPOINT',
+        `Checkpoint stream ended without ${missing.map((n) => `'${n}'`).join(', ')}.`,
+      );
+    }
+    return new LlamaModel(
+      resolved,
+      new Map(parameterTable(resolved).map((spec) => [spec.name, variables.get(spec.name)!])),
+    );
+  }
+
+  /**
+   * Loads a Hugging Face checkpoint directory (Node only): `config.json` + `model.safetensors` or
+   * the shards of `model.safetensors.index.json`, in F32, F16 or BF16. Extra tensors (such as
+   * `rotary_emb.inv_freq`) are ignored; names and shapes are checked before any weight is read, and
+   * weights stream into the model one tensor at a time.
+   *
+   * @throws {@link SLMError} `BAD_CONFIG`, `BAD_CHECKPOINT` naming a missing or mis-shaped tensor or a corrupt file
+   *
+   * @example
+   * ```ts
+   * const model = await LlamaModel.load('TinyLlama-1.1B');
+   * ```
+   */
+  static async load(directory: string): Promise<LlamaModel> {
+    const { loadLlamaCheckpoint } = await import('./checkpoint.js');
+    return loadLlamaCheckpoint(directory);
+  }
+
+  /**
+   * Saves as a Hugging Face checkpoint directory (Node only): `config.json` and `model.safetensors`
+   * (F32, or BF16 with `{ dtype: 'BF16' }`), each written atomically, loadable by transformers'
+   * `LlamaForCausalLM.from_pretrained`. The safetensors metadata carries a CRC-32 that `load` checks.
+   *
+   * @example
+   * ```ts
+   * await model.save('checkpoints/ref');
+   * ```
+   */
+  async save(directory: string, options: SaveOptions = {}): Promise<void> {
+    const { saveLlamaCheckpoint } = await import('./checkpoint.js');
+    await saveLlamaCheckpoint(this, directory, options);
+  }
+
+  /** One weight in Hugging Face layout. */
+  async exportWeight(name: string): Promise<Float32Array> {
+    const variable = this.#weights.get(name);
+    if (variable === undefined) throw new SLMError('BAD_OPTION', `LlamaModel has no weight '${name}'.`);
+    const stored = isProjection(name) ? tf.transpose(variable) : variable;
+    const data = (await stored.data()) as Float32Array;
+    if (stored !== variable) stored.dispose();
+    return data;
   }
 
   /** The weights in Hugging Face layout, by name, in {@link parameterTable} order. */
   async exportWeights(): Promise<Map<string, NamedWeight>> {
     const exported = new Map<string, NamedWeight>();
     for (const spec of parameterTable(this.config)) {
-      const variable = this.#weights.get(spec.name)!;
-      const stored = isProjection(spec.name) ? tf.transpose(variable) : variable;
-      exported.set(spec.name, { shape: spec.shape, data: (await stored.data()) as Float32Array });
-      if (stored !== variable) stored.dispose();
+      exported.set(spec.name, { shape: spec.shape, data: await this.exportWeight(spec.name) });
     }
     return exported;
   }

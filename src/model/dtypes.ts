@@ -1,0 +1,54 @@
+// Conversions between float32 and the 16-bit float formats checkpoints use.
+
+/** Storage formats of checkpoint tensors this library reads. */
+export type TensorDtype = 'F32' | 'F16' | 'BF16';
+
+/** Bytes per element of each dtype. */
+export const DTYPE_BYTES: Readonly<Record<TensorDtype, number>> = { F32: 4, F16: 2, BF16: 2 };
+
+/** float32 values from little-endian bytes of `dtype`. */
+export function decodeFloats(bytes: Uint8Array, dtype: TensorDtype): Float32Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const count = bytes.byteLength / DTYPE_BYTES[dtype];
+  const out = new Float32Array(count);
+  if (dtype === 'F32') {
+    for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
+  } else if (dtype === 'BF16') {
+    const bits = new Uint32Array(out.buffer);
+    for (let i = 0; i < count; i++) bits[i] = view.getUint16(i * 2, true) << 16;
+  } else {
+    for (let i = 0; i < count; i++) out[i] = halfToFloat(view.getUint16(i * 2, true));
+  }
+  return out;
+}
+
+/** Little-endian bytes of `values` as `dtype` (`'F32'` or `'BF16'`, rounded to nearest even). */
+export function encodeFloats(values: Float32Array, dtype: 'F32' | 'BF16'): Uint8Array {
+  if (dtype === 'F32') {
+    const out = new Uint8Array(values.length * 4);
+    const view = new DataView(out.buffer);
+    for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i]!, true);
+    return out;
+  }
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const out = new Uint8Array(values.length * 2);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < values.length; i++) view.setUint16(i * 2, floatBitsToBfloat16(bits[i]!), true);
+  return out;
+}
+
+/** The bfloat16 nearest to a float32 given by its bits (ties to even; NaN stays NaN). */
+export function floatBitsToBfloat16(bits: number): number {
+  if ((bits & 0x7f800000) === 0x7f800000 && (bits & 0x007fffff) !== 0) return (bits >>> 16) | 0x0040; // quiet NaN
+  return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** IEEE 754 half precision bits to a number. */
+export function halfToFloat(half: number): number {
+  const sign = half & 0x8000 ? -1 : 1;
+  const exponent = (half >>> 10) & 0x1f;
+  const fraction = half & 0x03ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24;
+  if (exponent === 0x1f) return fraction === 0 ? sign * Number.POSITIVE_INFINITY : Number.NaN;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+}

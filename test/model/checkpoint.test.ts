@@ -1,0 +1,164 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { floatBitsToBfloat16, halfToFloat } from '../../src/model/dtypes.js';
+import { LLAMA_PRESETS, LlamaModel } from '../../src/model/index.js';
+import { readSafetensors, readSafetensorsHeader, writeSafetensors } from '../../src/model/safetensors.js';
+import { activateBackend, testBackends } from '../helpers/backends.js';
+
+let directory: string;
+beforeAll(async () => {
+  await activateBackend(testBackends[0]!);
+  directory = await mkdtemp(join(tmpdir(), 'rho-slm-checkpoint-'));
+});
+afterAll(() => rm(directory, { recursive: true, force: true }));
+
+/** Logits of a fixed sequence, as plain numbers. */
+async function logitsOf(model: LlamaModel): Promise<number[]> {
+  const ids = tf.tensor2d([[5, 1, 250, 9, 0, 33]], [1, 6], 'int32');
+  const logits = model.forward(ids);
+  const values = Array.from(await logits.data());
+  tf.dispose([ids, logits]);
+  return values;
+}
+
+describe('checkpoints', () => {
+  it('save → load gives identical logits (F32) and a Hugging Face config.json', async () => {
+    const model = LlamaModel.create('nano', { seed: 4 });
+    const path = join(directory, 'f32');
+    await model.save(path);
+    const loaded = await LlamaModel.load(path);
+    expect(await logitsOf(loaded)).toEqual(await logitsOf(model));
+    const config = JSON.parse(await readFile(join(path, 'config.json'), 'utf8'));
+    expect(config).toMatchObject({
+      architectures: ['LlamaForCausalLM'],
+      model_type: 'llama',
+      hidden_size: 32,
+      torch_dtype: 'float32',
+    });
+    const header = await readSafetensorsHeader(join(path, 'model.safetensors'));
+    expect(header.metadata.format).toBe('pt');
+    expect(header.entries.get('model.layers.1.self_attn.k_proj.weight')?.shape).toEqual([16, 32]);
+    model.dispose();
+    loaded.dispose();
+  });
+
+  it('BF16 save → load matches within bfloat16 rounding', async () => {
+    const model = LlamaModel.create('nano', { seed: 6 });
+    const path = join(directory, 'bf16');
+    await model.save(path, { dtype: 'BF16' });
+    const loaded = await LlamaModel.load(path);
+    const original = await model.exportWeights();
+    for (const [name, weight] of await loaded.exportWeights()) {
+      const want = original.get(name)!.data;
+      weight.data.forEach((v, i) => {
+        expect(Math.abs(v - want[i]!)).toBeLessThanOrEqual(Math.abs(want[i]!) * 2 ** -8);
+      });
+    }
+    model.dispose();
+    loaded.dispose();
+  });
+
+  it('loads sharded checkpoints, ignores extra tensors, and reports missing or mis-shaped ones by name', async () => {
+    const model = LlamaModel.create('nano', { seed: 8 });
+    const weights = await model.exportWeights();
+    const path = join(directory, 'sharded');
+    await model.save(path);
+    const names = [...weights.keys()];
+    const half = Math.floor(names.length / 2);
+    const shards = [names.slice(0, half), names.slice(half)];
+    const weightMap: Record<string, string> = {};
+    for (const [index, shard] of shards.entries()) {
+      const file = `model-0000${index + 1}-of-00002.safetensors`;
+      const specs = shard.map((name) => ({ name, shape: weights.get(name)!.shape }));
+      if (index === 1) specs.push({ name: 'model.layers.0.self_attn.rotary_emb.inv_freq', shape: [4] });
+      await writeSafetensors(
+        join(path, file),
+        specs,
+        async (name) => weights.get(name)?.data ?? new Float32Array(4),
+      );
+      for (const name of shard) weightMap[name] = file;
+    }
+    await rm(join(path, 'model.safetensors'));
+    await writeFile(
+      join(path, 'model.safetensors.index.json'),
+      JSON.stringify({ metadata: {}, weight_map: weightMap }),
+    );
+    const loaded = await LlamaModel.load(path);
+    expect(await logitsOf(loaded)).toEqual(await logitsOf(model));
+    loaded.dispose();
+
+    const broken = join(directory, 'broken');
+    await model.save(broken);
+    const specs = names
+      .filter((n) => n !== 'model.norm.weight')
+      .map((name) => ({ name, shape: weights.get(name)!.shape }));
+    await writeSafetensors(join(broken, 'model.safetensors'), specs, async (name) => weights.get(name)!.data);
+    await expect(LlamaModel.load(broken)).rejects.toMatchObject({
+      code: 'BAD_CHECKPOINT',
+      message: /missing tensor 'model.norm.weight'/,
+    });
+    specs.push({ name: 'model.norm.weight', shape: [31] });
+    await writeSafetensors(join(broken, 'model.safetensors'), specs, async (name) =>
+      name === 'model.norm.weight' ? new Float32Array(31) : weights.get(name)!.data,
+    );
+    await expect(LlamaModel.load(broken)).rejects.toMatchObject({
+      message: /'model.norm.weight' has shape \[31\], expected \[32\]/,
+    });
+    model.dispose();
+  });
+
+  it('detects truncated and corrupted files', async () => {
+    const path = join(directory, 'w.safetensors');
+    await writeSafetensors(
+      path,
+      [{ name: 'w', shape: [2, 3] }],
+      async () => new Float32Array([1, 2, 3, 4, 5, 6]),
+    );
+    const bytes = await readFile(path);
+    const read = async () => {
+      const out = [];
+      for await (const entry of readSafetensors(path)) out.push(entry);
+      return out;
+    };
+    expect((await read())[0]![1].data).toEqual(new Float32Array([1, 2, 3, 4, 5, 6]));
+    await writeFile(path, bytes.subarray(0, bytes.length - 4));
+    await expect(read()).rejects.toMatchObject({
+      code: 'BAD_CHECKPOINT',
+      message: /outside the .* data bytes/,
+    });
+    const flipped = Buffer.from(bytes);
+    flipped[flipped.length - 1]! ^= 0x40;
+    await writeFile(path, flipped);
+    await expect(read()).rejects.toMatchObject({ code: 'BAD_CHECKPOINT', message: /checksum/ });
+    await writeFile(path, Buffer.from('not a checkpoint at all'));
+    await expect(read()).rejects.toMatchObject({
+      code: 'BAD_CHECKPOINT',
+      message: /is this a safetensors file/,
+    });
+  });
+
+  it('converts F16 and BF16 exactly', () => {
+    expect(halfToFloat(0x3c00)).toBe(1);
+    expect(halfToFloat(0xc000)).toBe(-2);
+    expect(halfToFloat(0x0001)).toBe(2 ** -24);
+    expect(halfToFloat(0x7c00)).toBe(Number.POSITIVE_INFINITY);
+    expect(halfToFloat(0x7e00)).toBeNaN();
+    const bits = (x: number) => new Uint32Array(new Float32Array([x]).buffer)[0]!;
+    expect(floatBitsToBfloat16(bits(1))).toBe(0x3f80);
+    expect(floatBitsToBfloat16(bits(1 + 2 ** -8))).toBe(0x3f80); // tie → even
+    expect(floatBitsToBfloat16(bits(1 + 3 * 2 ** -8))).toBe(0x3f82); // tie → even (up)
+    expect(floatBitsToBfloat16(bits(Number.NaN)) & 0x7fc0).toBe(0x7fc0);
+  });
+});
+
+describe('presets', () => {
+  it('nano is a GQA model under a million parameters', () => {
+    const model = LlamaModel.create('nano');
+    expect(model.parameterCount()).toBe(35_168);
+    expect(LLAMA_PRESETS.nano.num_attention_heads / LLAMA_PRESETS.nano.num_key_value_heads).toBe(2);
+    model.dispose();
+  });
+});
