@@ -6,6 +6,7 @@
  */
 
 export { SLMError, type SLMErrorCode } from '../core/errors.js';
+export { AdamW, type AdamWOptions } from './adamw.js';
 export type { SaveOptions } from './checkpoint.js';
 export {
   LLAMA_PRESETS,
@@ -16,3 +17,4 @@ export {
 } from './config.js';
 export { type CreateOptions, LlamaModel, type NamedWeight } from './llama.js';
 export { type ParameterSpec, parameterCount, parameterTable } from './parameterTable.js';
+export { type WarmupCosineOptions, warmupCosineSchedule } from './schedule.js';
