@@ -3,8 +3,10 @@ import * as tf from '@tensorflow/tfjs';
 import { checkNumberOption } from '../core/check.js';
 
 /** A tensor with a name, as tfjs optimizers exchange their state. */
-interface NamedTensor {
+export interface NamedTensor {
+  /** Name (a variable name, `name/m`, `name/v`, or `iter`). */
   name: string;
+  /** Value. */
   tensor: tf.Tensor;
 }
 

@@ -6,7 +6,7 @@
  */
 
 export { SLMError, type SLMErrorCode } from '../core/errors.js';
-export { AdamW, type AdamWOptions } from './adamw.js';
+export { AdamW, type AdamWOptions, type NamedTensor } from './adamw.js';
 export type { SaveOptions } from './checkpoint.js';
 export {
   LLAMA_PRESETS,
