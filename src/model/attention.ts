@@ -1,5 +1,5 @@
 // Causal grouped-query self-attention. Queries are grouped per key/value head, so K and V are
-// never repeated: `[B, T, KV, G, hd]` queries attend to `[B, T, KV, hd]` keys, G = H / KV.
+// never repeated: `[B, n, KV, G, hd]` queries attend to `[B, T, KV, hd]` keys, G = H / KV.
 import * as tf from '@tensorflow/tfjs';
 import { linear } from './ops.js';
 import { applyRope } from './rope.js';
@@ -16,21 +16,30 @@ export interface AttentionWeights {
   output: tf.Tensor2D;
 }
 
+/** Keys and values of earlier positions for one layer, `[B, T_past, KV, hd]` each (null when empty). */
+export interface LayerCache {
+  /** Rotated keys `[B, T_past, KV, hd]`. */
+  keys: tf.Tensor4D | null;
+  /** Values `[B, T_past, KV, hd]`. */
+  values: tf.Tensor4D | null;
+}
+
 /** Shapes and tables shared by every layer of one forward pass. */
 export interface AttentionContext {
   batch: number;
+  /** New (query) positions in this pass, `n`. */
   positions: number;
   heads: number;
   keyValueHeads: number;
   headSize: number;
-  /** RoPE tables `[T, hd]`. */
+  /** RoPE tables for the new positions, `[n, hd]`. */
   cos: tf.Tensor2D;
   sin: tf.Tensor2D;
-  /** 0 on and below the diagonal, −1e9 above, `[T, T]`. */
+  /** Query i (at position past + i) sees keys 0 … past + i: 0 there, −1e9 beyond, `[n, past + n]`. */
   causalBias: tf.Tensor2D;
 }
 
-/** An additive causal mask `[T, T]`. */
+/** An additive causal mask `[T, T]`: 0 on and below the diagonal, −1e9 above. */
 export function causalBias(positions: number): tf.Tensor2D {
   const bias = new Float32Array(positions * positions);
   for (let query = 0; query < positions; query++)
@@ -38,25 +47,47 @@ export function causalBias(positions: number): tf.Tensor2D {
   return tf.tensor2d(bias, [positions, positions]);
 }
 
-/** Attention output `[B·T, D]` for normalised hidden states `x` `[B·T, D]`. */
-export function attention(x: tf.Tensor2D, weights: AttentionWeights, context: AttentionContext): tf.Tensor2D {
-  const { batch: B, positions: T, heads: H, keyValueHeads: KV, headSize: hd } = context;
+/** Appends `fresh` `[B, n, KV, hd]` to a cache slot and returns the whole sequence. */
+function extend(cached: tf.Tensor4D | null, fresh: tf.Tensor4D): tf.Tensor4D {
+  return cached === null ? fresh : (tf.concat([cached, fresh], 1) as tf.Tensor4D);
+}
+
+/**
+ * Attention output `[B·n, D]` for normalised hidden states `x` `[B·n, D]` of `n` new positions.
+ * With a `cache`, the new positions also attend to the cached ones, and their keys and values
+ * are appended to it (kept out of the surrounding tidy scope).
+ */
+export function attention(
+  x: tf.Tensor2D,
+  weights: AttentionWeights,
+  context: AttentionContext,
+  cache?: LayerCache,
+): tf.Tensor2D {
+  const { batch: B, positions: n, heads: H, keyValueHeads: KV, headSize: hd } = context;
   const G = H / KV;
-  const q = applyRope(tf.reshape(linear(x, weights.query), [B, T, H, hd]), context.cos, context.sin);
-  const k = applyRope(tf.reshape(linear(x, weights.key), [B, T, KV, hd]), context.cos, context.sin);
-  const v = tf.reshape(linear(x, weights.value), [B, T, KV, hd]);
+  const q = applyRope(tf.reshape(linear(x, weights.query), [B, n, H, hd]), context.cos, context.sin);
+  let k = applyRope(tf.reshape(linear(x, weights.key), [B, n, KV, hd]), context.cos, context.sin);
+  let v = tf.reshape(linear(x, weights.value), [B, n, KV, hd]) as tf.Tensor4D;
+  if (cache !== undefined) {
+    k = extend(cache.keys, k);
+    v = extend(cache.values, v);
+    tf.dispose([cache.keys, cache.values].filter((t): t is tf.Tensor4D => t !== null));
+    cache.keys = tf.keep(k);
+    cache.values = tf.keep(v);
+  }
+  const T = k.shape[1]; // every key position: past + n
   // Head h reads key/value head floor(h / G), as Hugging Face's repeat_kv.
-  const groupedQueries = tf.reshape(tf.transpose(tf.reshape(q, [B, T, KV, G, hd]), [0, 2, 3, 1, 4]), [
+  const groupedQueries = tf.reshape(tf.transpose(tf.reshape(q, [B, n, KV, G, hd]), [0, 2, 3, 1, 4]), [
     B * KV,
-    G * T,
+    G * n,
     hd,
   ]);
   const keys = tf.reshape(tf.transpose(k, [0, 2, 1, 3]), [B * KV, T, hd]);
   const values = tf.reshape(tf.transpose(v, [0, 2, 1, 3]), [B * KV, T, hd]);
-  const scores = tf.reshape(tf.matMul(groupedQueries, keys, false, true), [B * KV, G, T, T]); // [B·KV, G, T, T]
+  const scores = tf.reshape(tf.matMul(groupedQueries, keys, false, true), [B * KV, G, n, T]);
   const scaled = tf.add(tf.mul(scores, 1 / Math.sqrt(hd)), context.causalBias);
-  const probabilities = tf.reshape(tf.softmax(scaled), [B * KV, G * T, T]);
-  const mixed = tf.matMul(probabilities, values); // [B·KV, G·T, hd]
-  const perToken = tf.transpose(tf.reshape(mixed, [B, KV, G, T, hd]), [0, 3, 1, 2, 4]); // [B, T, KV, G, hd]
-  return linear(tf.reshape(perToken, [B * T, H * hd]), weights.output);
+  const probabilities = tf.reshape(tf.softmax(scaled), [B * KV, G * n, T]);
+  const mixed = tf.matMul(probabilities, values); // [B·KV, G·n, hd]
+  const perToken = tf.transpose(tf.reshape(mixed, [B, KV, G, n, hd]), [0, 3, 1, 2, 4]); // [B, n, KV, G, hd]
+  return linear(tf.reshape(perToken, [B * n, H * hd]), weights.output);
 }

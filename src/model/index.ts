@@ -7,6 +7,7 @@
 
 export { SLMError, type SLMErrorCode } from '../core/errors.js';
 export { AdamW, type AdamWOptions, type NamedTensor } from './adamw.js';
+export type { LayerCache } from './attention.js';
 export type { SaveOptions } from './checkpoint.js';
 export {
   LLAMA_PRESETS,
@@ -15,6 +16,8 @@ export {
   resolveLlamaConfig,
   validateLlamaConfig,
 } from './config.js';
+export type { GenerateOptions } from './generate.js';
+export { KVCache } from './kvCache.js';
 export { type CreateOptions, LlamaModel, type NamedWeight } from './llama.js';
 export { type ParameterSpec, parameterCount, parameterTable } from './parameterTable.js';
 export { type WarmupCosineOptions, warmupCosineSchedule } from './schedule.js';

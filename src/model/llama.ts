@@ -8,6 +8,8 @@ import type { TrainableModel } from '../tfjs/trainStep.js';
 import { attention, causalBias } from './attention.js';
 import type { SaveOptions } from './checkpoint.js';
 import { type LlamaConfig, type LlamaPresetName, resolveLlamaConfig } from './config.js';
+import { type GenerateOptions, generate } from './generate.js';
+import type { KVCache } from './kvCache.js';
 import { rmsNorm, swiGlu } from './layers.js';
 import { embedding, linear } from './ops.js';
 import { type ParameterSpec, parameterCount, parameterTable } from './parameterTable.js';
@@ -204,6 +206,23 @@ export class LlamaModel implements TrainableModel {
     await saveLlamaCheckpoint(this, directory, options);
   }
 
+  /**
+   * Generates tokens after `prompt` with a key/value cache (batch of one): greedy at temperature 0,
+   * otherwise seeded sampling with temperature and nucleus (`topP`) truncation.
+   *
+   * @param prompt - token ids, at least one
+   * @param options - see {@link GenerateOptions}
+   * @returns the new token ids (without the prompt or a stop token)
+   * @throws {@link SLMError} `BAD_OPTION`
+   * @example
+   * ```ts
+   * const ids = await model.generate([1, 450, 4996], { maxNewTokens: 20 });
+   * ```
+   */
+  async generate(prompt: ArrayLike<number>, options: GenerateOptions): Promise<number[]> {
+    return generate(this, prompt, options);
+  }
+
   /** One weight in Hugging Face layout. */
   async exportWeight(name: string): Promise<Float32Array> {
     const variable = this.#weights.get(name);
@@ -237,11 +256,13 @@ export class LlamaModel implements TrainableModel {
     return this.#weights.get(name) as unknown as tf.Tensor<R>;
   }
 
-  #positionTables(positions: number) {
-    if (this.#tables === undefined || this.#tables.positions < positions) {
+  /** RoPE tables and causal bias for `n` new positions after `past` cached ones. */
+  #positionTables(n: number, past: number) {
+    const needed = past + n;
+    if (this.#tables === undefined || this.#tables.positions < needed) {
       if (this.#tables !== undefined)
         tf.dispose([this.#tables.cos, this.#tables.sin, this.#tables.causalBias]);
-      const size = Math.max(positions, Math.min(this.config.max_position_embeddings, 128));
+      const size = Math.max(needed, Math.min(this.config.max_position_embeddings, 128));
       const headSize = this.config.hidden_size / this.config.num_attention_heads;
       const { cos, sin } = tf.tidy(() => ropeTables(size, headSize, this.config.rope_theta));
       this.#tables = {
@@ -252,33 +273,36 @@ export class LlamaModel implements TrainableModel {
       };
     }
     const tables = this.#tables;
-    if (tables.positions === positions) return tables;
     return {
-      cos: tf.slice(tables.cos, [0, 0], [positions, -1]),
-      sin: tf.slice(tables.sin, [0, 0], [positions, -1]),
-      causalBias: tf.slice(tables.causalBias, [0, 0], [positions, positions]),
+      cos: tf.slice(tables.cos, [past, 0], [n, -1]),
+      sin: tf.slice(tables.sin, [past, 0], [n, -1]),
+      // Rows past … past+n−1 of the full causal mask, columns 0 … past+n−1.
+      causalBias: tf.slice(tables.causalBias, [past, 0], [n, needed]),
     };
   }
 
   /**
-   * Next-token logits for every position.
+   * Next-token logits for every position. With a {@link KVCache}, `ids` continue the cached
+   * sequence: they attend to every cached position and are appended to the cache.
    *
-   * @param ids - token ids `[B, T]` int32, `T ≤ max_position_embeddings`
+   * @param ids - token ids `[B, T]` int32; cached + new positions ≤ `max_position_embeddings`
+   * @param cache - optional key/value cache for incremental decoding
    * @returns logits `[B, T, V]`
    * @throws {@link SLMError} `SHAPE_MISMATCH` for a bad `ids` shape or too many positions
    */
-  forward(ids: tf.Tensor): tf.Tensor3D {
-    if (ids.rank !== 2 || ids.shape[1]! > this.config.max_position_embeddings) {
+  forward(ids: tf.Tensor, cache?: KVCache): tf.Tensor3D {
+    const past = cache?.length ?? 0;
+    if (ids.rank !== 2 || past + ids.shape[1]! > this.config.max_position_embeddings) {
       throw new SLMError(
         'SHAPE_MISMATCH',
-        `Argument 'ids' passed to 'LlamaModel.forward' has shape [${ids.shape}], expected [B, T] with T ≤ ${this.config.max_position_embeddings}.`,
+        `Argument 'ids' passed to 'LlamaModel.forward' has shape [${ids.shape}]${past > 0 ? ` after ${past} cached positions` : ''}, expected [B, T] with ${past > 0 ? 'cached + T' : 'T'} ≤ ${this.config.max_position_embeddings}.`,
       );
     }
     const [B, T] = ids.shape as [number, number];
     const c = this.config;
     const w = <R extends tf.Rank>(name: string) => this.#weight<R>(name);
     return tf.tidy(() => {
-      const tables = this.#positionTables(T);
+      const tables = this.#positionTables(T, past);
       const context = {
         batch: B,
         positions: T,
@@ -299,6 +323,7 @@ export class LlamaModel implements TrainableModel {
             output: w(`${p}.self_attn.o_proj.weight`),
           },
           context,
+          cache?.layers[layer],
         );
         x = tf.add(x, attended);
         const normed = rmsNorm(x, w(`${p}.post_attention_layernorm.weight`), c.rms_norm_eps);
