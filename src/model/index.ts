@@ -17,6 +17,7 @@ export {
   validateLlamaConfig,
 } from './config.js';
 export type { GenerateOptions } from './generate.js';
+export { exportGguf, ggufTensorName, permuteForRope } from './gguf.js';
 export { KVCache } from './kvCache.js';
 export { type CreateOptions, LlamaModel, type NamedWeight } from './llama.js';
 export { type ParameterSpec, parameterCount, parameterTable } from './parameterTable.js';
