@@ -10,3 +10,6 @@ benchCore();
 console.log();
 const { benchTfjs } = await import('./tfjs.js');
 await benchTfjs();
+console.log();
+const { benchModel } = await import('./model.js');
+await benchModel();

@@ -13,9 +13,11 @@ async function sharpModel(config: LlamaConfig, seed: number): Promise<LlamaModel
   const weights = await model.exportWeights();
   model.dispose();
   for (const [name, weight] of weights) {
-    if (weight.shape.length === 2)
-      weight.data.forEach((v, i) => (weight.data[i] = v * (name.includes('embed') ? 50 : 10)));
-    else weight.data.forEach((_, i) => (weight.data[i] = 1 + 0.1 * Math.sin(i + name.length)));
+    const scale = name.includes('embed') ? 50 : 10;
+    for (let i = 0; i < weight.data.length; i++) {
+      weight.data[i] =
+        weight.shape.length === 2 ? weight.data[i]! * scale : 1 + 0.1 * Math.sin(i + name.length);
+    }
   }
   return LlamaModel.fromWeights(config, weights);
 }
