@@ -1,7 +1,7 @@
 // Causal grouped-query self-attention. Queries are grouped per key/value head, so K and V are
 // never repeated: `[B, n, KV, G, hd]` queries attend to `[B, T, KV, hd]` keys, G = H / KV.
 import * as tf from '@tensorflow/tfjs';
-import { linear } from './ops.js';
+import { groupedMatMul, linear } from './ops.js';
 import { applyRope } from './rope.js';
 
 /** The projections of one attention layer, in the internal `[in, out]` layout. */
@@ -84,10 +84,11 @@ export function attention(
   ]);
   const keys = tf.reshape(tf.transpose(k, [0, 2, 1, 3]), [B * KV, T, hd]);
   const values = tf.reshape(tf.transpose(v, [0, 2, 1, 3]), [B * KV, T, hd]);
-  const scores = tf.reshape(tf.matMul(groupedQueries, keys, false, true), [B * KV, G, n, T]);
+  const keysTransposed = tf.transpose(keys, [0, 2, 1]) as tf.Tensor3D; // [B·KV, hd, T]
+  const scores = tf.reshape(groupedMatMul(groupedQueries as tf.Tensor3D, keysTransposed), [B * KV, G, n, T]);
   const scaled = tf.add(tf.mul(scores, 1 / Math.sqrt(hd)), context.causalBias);
   const probabilities = tf.reshape(tf.softmax(scaled), [B * KV, G * n, T]);
-  const mixed = tf.matMul(probabilities, values); // [B·KV, G·n, hd]
+  const mixed = groupedMatMul(probabilities as tf.Tensor3D, values as tf.Tensor3D); // [B·KV, G·n, hd]
   const perToken = tf.transpose(tf.reshape(mixed, [B, KV, G, n, hd]), [0, 3, 1, 2, 4]); // [B, n, KV, G, hd]
   return linear(tf.reshape(perToken, [B * n, H * hd]), weights.output);
 }

@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { tokenLoss as coreTokenLoss, tokenLossGrad as coreTokenLossGrad } from '../core/tokenLoss.js';
 import type { LabelIndex } from './tokenLoss.js';
+import { hostView, tensorFromHost } from './wasmHeap.js';
 
 let hostKernelsEnabled = true;
 
@@ -26,42 +27,6 @@ export function useHostKernels(enabled: boolean): void {
 export function hostKernelsActive(): boolean {
   const backend = tf.getBackend();
   return hostKernelsEnabled && (backend === 'cpu' || backend === 'wasm');
-}
-
-/** The wasm backend's own heap access (tfjs-backend-wasm 4.x), used when present. */
-interface WasmHeapAccess {
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-}
-
-function wasmHeap(): WasmHeapAccess | undefined {
-  if (tf.getBackend() !== 'wasm') return undefined;
-  const backend = tf.backend() as Partial<WasmHeapAccess>;
-  return typeof backend.makeOutput === 'function' && typeof backend.typedArrayFromHeap === 'function'
-    ? (backend as WasmHeapAccess)
-    : undefined;
-}
-
-/** The float32 data of `tensor` without a copy where the backend allows it (wasm heap, cpu array). */
-function hostView(tensor: tf.Tensor): Float32Array {
-  return wasmHeap()?.typedArrayFromHeap(tensor) ?? (tensor.dataSync() as Float32Array);
-}
-
-/**
- * Runs `fill` on the host memory of a new float32 tensor of `shape` (written in place in the wasm
- * heap; adopted without a copy by the cpu backend). `fill` must not allocate tensors: a growing
- * wasm heap would detach the views it was given.
- */
-function tensorFromHost(shape: number[], fill: (out: Float32Array) => void): tf.Tensor {
-  const heap = wasmHeap();
-  if (heap === undefined) {
-    const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
-    fill(out);
-    return tf.tensor(out, shape, 'float32');
-  }
-  const info = heap.makeOutput(shape, 'float32');
-  fill(heap.typedArrayFromHeap(info));
-  return tf.engine().makeTensorFromTensorInfo(info);
 }
 
 /** Marks a row as no token for the core kernels (labels are remapped, so any negative value works). */

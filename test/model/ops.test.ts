@@ -1,0 +1,61 @@
+// The fast op layer against tfjs's own ops and gradients, on every test backend.
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { embedding, groupedMatMul, linear } from '../../src/model/ops.js';
+import { unstackFast } from '../../src/tfjs/wasmHeap.js';
+import { activateBackend, testBackends } from '../helpers/backends.js';
+import { expectAllClose } from '../helpers/compare.js';
+
+describe.each(testBackends.filter((b) => b.hostKernels || b.backend === 'webgpu'))(
+  'ops on $name',
+  (backend) => {
+    beforeAll(() => activateBackend(backend));
+
+    const close = async (got: tf.Tensor, want: tf.Tensor, label: string) =>
+      expectAllClose(await got.data(), await want.data(), { abs: 1e-5, rel: 1e-5 }, label);
+
+    it('groupedMatMul and its gradients equal tf.matMul', async () => {
+      const a = tf.randomNormal([5, 7, 3], 0, 1, 'float32', 1) as tf.Tensor3D;
+      const b = tf.randomNormal([5, 3, 4], 0, 1, 'float32', 2) as tf.Tensor3D;
+      const upstream = tf.randomNormal([5, 7, 4], 0, 1, 'float32', 3);
+      const ours = tf.grads((x: tf.Tensor, y: tf.Tensor) =>
+        tf.sum(tf.mul(groupedMatMul(x as tf.Tensor3D, y as tf.Tensor3D), upstream)),
+      );
+      const theirs = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, y), upstream)));
+      await close(groupedMatMul(a, b), tf.matMul(a, b), 'forward');
+      const [oursA, oursB] = ours([a, b]);
+      const [theirsA, theirsB] = theirs([a, b]);
+      await close(oursA!, theirsA!, 'da');
+      await close(oursB!, theirsB!, 'db');
+    });
+
+    it('linear and embedding gradients equal tf.matMul and a one-hot product', async () => {
+      const x = tf.randomNormal([6, 4], 0, 1, 'float32', 4) as tf.Tensor2D;
+      const w = tf.randomNormal([4, 3], 0, 1, 'float32', 5) as tf.Tensor2D;
+      const [ourX, ourW] = tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+        tf.sum(tf.square(linear(p as tf.Tensor2D, q as tf.Tensor2D))),
+      )([x, w]);
+      const [refX, refW] = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.square(tf.matMul(p, q))))([
+        x,
+        w,
+      ]);
+      await close(ourX!, refX!, 'dx');
+      await close(ourW!, refW!, 'dw');
+      const table = tf.randomNormal([5, 3], 0, 1, 'float32', 6) as tf.Tensor2D;
+      const ids = tf.tensor1d([4, 1, 1, 0], 'int32');
+      const ourTable = tf.grad((t: tf.Tensor) => tf.sum(tf.square(embedding(ids, t as tf.Tensor2D))))(table);
+      const refTable = tf.grad((t: tf.Tensor) =>
+        tf.sum(tf.square(tf.matMul(tf.oneHot(ids, 5).toFloat(), t))),
+      )(table);
+      await close(ourTable, refTable, 'dtable (repeated id 1 sums)');
+    });
+
+    it('unstackFast equals tf.unstack', async () => {
+      const x = tf.randomNormal([3, 2, 5], 0, 1, 'float32', 7);
+      const ours = unstackFast(x);
+      const theirs = tf.unstack(x);
+      expect(ours).toHaveLength(3);
+      for (let i = 0; i < 3; i++) await close(ours[i]!, theirs[i]!, `slice ${i}`);
+    });
+  },
+);
