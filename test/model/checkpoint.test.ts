@@ -140,6 +140,23 @@ describe('checkpoints', () => {
     });
   });
 
+  it('reads F16 tensors from a file written by another tool', async () => {
+    const path = join(directory, 'f16.safetensors');
+    const header = Buffer.from(JSON.stringify({ h: { dtype: 'F16', shape: [2, 2], data_offsets: [0, 8] } }));
+    const data = Buffer.alloc(8);
+    [0x3c00, 0xc000, 0x3800, 0x0001].forEach((half, i) => {
+      data.writeUInt16LE(half, 2 * i);
+    });
+    const length = Buffer.alloc(8);
+    length.writeBigUInt64LE(BigInt(header.length));
+    await writeFile(path, Buffer.concat([length, header, data]));
+    const tensors = [];
+    for await (const entry of readSafetensors(path)) tensors.push(entry);
+    expect(tensors).toHaveLength(1);
+    expect(tensors[0]![1].shape).toEqual([2, 2]);
+    expect(Array.from(tensors[0]![1].data)).toEqual([1, -2, 0.5, Math.fround(2 ** -24)]);
+  });
+
   it('converts F16 and BF16 exactly', () => {
     expect(halfToFloat(0x3c00)).toBe(1);
     expect(halfToFloat(0xc000)).toBe(-2);
