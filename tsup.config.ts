@@ -2,7 +2,12 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts', tfjs: 'src/tfjs/index.ts', model: 'src/model/index.ts' },
+    entry: {
+      index: 'src/index.ts',
+      tfjs: 'src/tfjs/index.ts',
+      model: 'src/model/index.ts',
+      data: 'src/data/index.ts',
+    },
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: true,

@@ -52,3 +52,27 @@ export function halfToFloat(half: number): number {
   if (exponent === 0x1f) return fraction === 0 ? sign * Number.POSITIVE_INFINITY : Number.NaN;
   return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
 }
+
+function roundHalfEven(x: number): number {
+  const floor = Math.floor(x);
+  const fraction = x - floor;
+  if (fraction !== 0.5) return fraction > 0.5 ? floor + 1 : floor;
+  return floor % 2 === 0 ? floor : floor + 1;
+}
+
+/** IEEE 754 half-precision bits nearest to `value` (ties to even; overflow to ±Infinity; NaN kept). */
+export function floatToHalf(value: number): number {
+  if (Number.isNaN(value)) return 0x7e00;
+  const sign = value < 0 || Object.is(value, -0) ? 0x8000 : 0;
+  const magnitude = Math.abs(value);
+  if (magnitude < 2 ** -14) return sign | roundHalfEven(magnitude * 2 ** 24); // subnormal; 1024 carries into the smallest normal
+  const bits = new Uint32Array(new Float32Array([magnitude]).buffer)[0]!;
+  let exponent = ((bits >>> 23) & 0xff) - 127;
+  let significand = roundHalfEven((magnitude / 2 ** exponent) * 1024); // in [1024, 2048]
+  if (significand === 2048) {
+    significand = 1024;
+    exponent++;
+  }
+  if (exponent > 15) return sign | 0x7c00;
+  return sign | ((exponent + 15) << 10) | (significand - 1024);
+}

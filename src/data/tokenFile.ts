@@ -1,0 +1,229 @@
+// Token files: a checked header (magic, version, dtype, vocabulary, tokenizer fingerprint, token and
+// document counts, payload CRC-32), then the tokens, documents separated by the EOS id. Written
+// streaming and atomically; read with positional reads, so corpora larger than memory work.
+import { type FileHandle, open, rename, rm } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
+import { SLMError } from '../core/errors.js';
+import { writeAll } from '../model/atomicFile.js';
+import { decodeHeader, encodeHeader, type HeaderField, headerSize } from './binaryHeader.js';
+
+const MAGIC = 'RHOSLMTK';
+const VERSION = 1;
+const FIELDS: readonly HeaderField[] = [
+  ['bytesPerToken', 'u32'],
+  ['vocabSize', 'u32'],
+  ['eosId', 'u32'],
+  ['tokenizer', 'ascii32'],
+  ['tokenCount', 'u64'],
+  ['documentCount', 'u64'],
+  ['payloadCrc', 'u32'],
+];
+/** Bytes before the first token. */
+export const TOKEN_HEADER_SIZE = headerSize(FIELDS);
+
+/** What a token file's header records. */
+export interface TokenFileInfo {
+  /** 2 (uint16, vocabularies up to 65,536) or 4 (uint32). */
+  bytesPerToken: 2 | 4;
+  /** Vocabulary size `V` of the tokenizer. */
+  vocabSize: number;
+  /** Id that separates documents. */
+  eosId: number;
+  /** Fingerprint of the tokenizer (≤ 32 ASCII characters). */
+  tokenizer: string;
+  /** Tokens in the file, separators included. */
+  tokenCount: number;
+  /** Documents in the file. */
+  documentCount: number;
+  /** CRC-32 of the token bytes. */
+  payloadCrc: number;
+}
+
+/** Options of {@link TokenFileWriter.create}. */
+export interface TokenFileOptions {
+  /** Vocabulary size `V`; chooses uint16 or uint32 storage. */
+  vocabSize: number;
+  /** Id written after every document. */
+  eosId: number;
+  /** Tokenizer fingerprint (≤ 32 ASCII characters). */
+  tokenizer: string;
+}
+
+/**
+ * Writes a token file document by document into a temporary file beside `path`; `close()` writes
+ * the header and renames it into place, so `path` is only ever absent or complete.
+ *
+ * @example
+ * ```ts
+ * const writer = await TokenFileWriter.create('corpus.tok', { vocabSize: 259, eosId: 2, tokenizer: 'rho-slm/byte/v1' });
+ * await writer.append(tokenizer.encode('first document'));
+ * await writer.close();
+ * ```
+ */
+export class TokenFileWriter {
+  readonly #path: string;
+  readonly #temporary: string;
+  readonly #handle: FileHandle;
+  readonly #info: TokenFileInfo;
+  #position = TOKEN_HEADER_SIZE;
+
+  private constructor(path: string, temporary: string, handle: FileHandle, info: TokenFileInfo) {
+    this.#path = path;
+    this.#temporary = temporary;
+    this.#handle = handle;
+    this.#info = info;
+  }
+
+  /** Opens a writer for `path`. */
+  static async create(path: string, options: TokenFileOptions): Promise<TokenFileWriter> {
+    if (!(Number.isInteger(options.vocabSize) && options.vocabSize > 0 && options.vocabSize <= 2 ** 32)) {
+      throw new SLMError(
+        'BAD_OPTION',
+        `TokenFileWriter: \`vocabSize\` is ${options.vocabSize}; expected an integer in [1, 2^32].`,
+      );
+    }
+    const temporary = `${path}.tmp-${process.pid}-${Date.now()}`;
+    const handle = await open(temporary, 'w');
+    const info: TokenFileInfo = {
+      bytesPerToken: options.vocabSize <= 65536 ? 2 : 4,
+      vocabSize: options.vocabSize,
+      eosId: options.eosId,
+      tokenizer: options.tokenizer,
+      tokenCount: 0,
+      documentCount: 0,
+      payloadCrc: 0,
+    };
+    return new TokenFileWriter(path, temporary, handle, info);
+  }
+
+  /** Appends one document's tokens and the EOS separator. */
+  async append(tokens: ArrayLike<number>): Promise<void> {
+    const count = tokens.length + 1;
+    const bytes = new Uint8Array(count * this.#info.bytesPerToken);
+    const view = new DataView(bytes.buffer);
+    for (let i = 0; i < count; i++) {
+      const token = i < tokens.length ? tokens[i]! : this.#info.eosId;
+      if (!(Number.isInteger(token) && token >= 0 && token < this.#info.vocabSize)) {
+        throw new SLMError(
+          'LABEL_OUT_OF_RANGE',
+          `TokenFileWriter.append: token ${token} at index ${i} is outside [0, ${this.#info.vocabSize}).`,
+        );
+      }
+      if (this.#info.bytesPerToken === 2) view.setUint16(i * 2, token, true);
+      else view.setUint32(i * 4, token, true);
+    }
+    await writeAll(this.#handle, bytes, this.#position);
+    this.#position += bytes.length;
+    this.#info.payloadCrc = crc32(bytes, this.#info.payloadCrc);
+    this.#info.tokenCount += count;
+    this.#info.documentCount++;
+  }
+
+  /** Writes the header, flushes, and moves the file into place. Returns what was written. */
+  async close(): Promise<TokenFileInfo> {
+    await writeAll(this.#handle, encodeHeader(MAGIC, VERSION, FIELDS, { ...this.#info }), 0);
+    await this.#handle.sync();
+    await this.#handle.close();
+    await rename(this.#temporary, this.#path);
+    return { ...this.#info };
+  }
+
+  /** Discards everything written. */
+  async abort(): Promise<void> {
+    await this.#handle.close().catch(() => undefined);
+    await rm(this.#temporary, { force: true });
+  }
+}
+
+/**
+ * A token file opened for positional reads.
+ *
+ * @example
+ * ```ts
+ * const file = await TokenFile.open('corpus.tok');
+ * const first = await file.read(0, 1024); // Uint32Array
+ * await file.close();
+ * ```
+ */
+export class TokenFile {
+  /** The file's path. */
+  readonly path: string;
+  /** Its header. */
+  readonly info: TokenFileInfo;
+  readonly #handle: FileHandle;
+
+  private constructor(path: string, info: TokenFileInfo, handle: FileHandle) {
+    this.path = path;
+    this.info = info;
+    this.#handle = handle;
+  }
+
+  /**
+   * Opens and checks a token file (header checksum, size). `verify()` also checks the tokens.
+   *
+   * @throws {@link SLMError} `BAD_CHECKPOINT` naming the file and the problem
+   */
+  static async open(path: string): Promise<TokenFile> {
+    const handle = await open(path, 'r');
+    try {
+      const { size } = await handle.stat();
+      const header = Buffer.alloc(Math.min(size, TOKEN_HEADER_SIZE));
+      await handle.read(header, 0, header.length, 0);
+      const info = decodeHeader(path, header, MAGIC, VERSION, FIELDS) as unknown as TokenFileInfo;
+      const expected = TOKEN_HEADER_SIZE + info.tokenCount * info.bytesPerToken;
+      if (size !== expected) {
+        throw new SLMError(
+          'BAD_CHECKPOINT',
+          `${path}: file is ${size} bytes, its header promises ${expected} (${size < expected ? 'truncated' : 'trailing bytes'}).`,
+        );
+      }
+      return new TokenFile(path, info, handle);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
+  /** Tokens `[start, start + count)` (clamped to the file). */
+  async read(start: number, count: number): Promise<Uint32Array> {
+    const end = Math.min(this.info.tokenCount, start + count);
+    const length = Math.max(0, end - start);
+    const bytes = Buffer.alloc(length * this.info.bytesPerToken);
+    await this.#handle.read(bytes, 0, bytes.length, TOKEN_HEADER_SIZE + start * this.info.bytesPerToken);
+    const tokens = new Uint32Array(length);
+    for (let i = 0; i < length; i++)
+      tokens[i] = this.info.bytesPerToken === 2 ? bytes.readUInt16LE(i * 2) : bytes.readUInt32LE(i * 4);
+    return tokens;
+  }
+
+  /**
+   * Recomputes the payload checksum, reading in chunks.
+   *
+   * @throws {@link SLMError} `BAD_CHECKPOINT` when the tokens are corrupt
+   */
+  async verify(): Promise<void> {
+    const chunk = Buffer.alloc(1 << 20);
+    const end = TOKEN_HEADER_SIZE + this.info.tokenCount * this.info.bytesPerToken;
+    let checksum = 0;
+    for (let position = TOKEN_HEADER_SIZE; position < end; position += chunk.length) {
+      const { bytesRead } = await this.#handle.read(
+        chunk,
+        0,
+        Math.min(chunk.length, end - position),
+        position,
+      );
+      checksum = crc32(chunk.subarray(0, bytesRead), checksum);
+    }
+    if (checksum !== this.info.payloadCrc) {
+      throw new SLMError(
+        'BAD_CHECKPOINT',
+        `${this.path}: token checksum ${checksum.toString(16)} differs from the header's ${this.info.payloadCrc.toString(16)}: the tokens are corrupt.`,
+      );
+    }
+  }
+
+  /** Closes the file. */
+  async close(): Promise<void> {
+    await this.#handle.close();
+  }
+}
