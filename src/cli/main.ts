@@ -1,29 +1,237 @@
-// The `rho-slm` command. It only parses arguments and calls library code; the pipeline
-// subcommands (prepare, train, score, eval, inspect, demo) are added as src/pipeline/ lands.
+// The `rho-slm` command: parses arguments and calls src/pipeline. Long steps show progress, stop
+// cleanly on Ctrl-C (with their checkpoint or partial file intact), and print JSON with --json.
+import { readFile } from 'node:fs/promises';
+import { Command, InvalidArgumentError } from 'commander';
 import { version } from '../../package.json';
+import { SLMError } from '../core/errors.js';
+import { SELECTION_STRATEGIES, type SelectionStrategy } from '../core/selectionScores.js';
+import { mergeScoreParts } from '../data/scoreFile.js';
+import type { LlamaConfig, LlamaPresetName } from '../model/config.js';
+import { evaluateModel } from '../pipeline/evaluate.js';
+import { prepareCorpus } from '../pipeline/prepare.js';
+import { scoreCorpus } from '../pipeline/score.js';
+import { trainModel } from '../pipeline/train.js';
+import { type BackendName, useBackend } from '../tfjs/backend.js';
+import { createProgress } from './progress.js';
 
-const usage = `rho-slm ${version}: Selective Language Modeling (Rho-1)
+const integer = (value: string) => {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('expected a positive integer');
+  return parsed;
+};
+const number = (value: string) => {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed)) throw new InvalidArgumentError('expected a number');
+  return parsed;
+};
+const shard = (value: string) => {
+  const match = /^(\d+)\/(\d+)$/.exec(value);
+  if (match === null) throw new InvalidArgumentError('expected i/n, e.g. 0/4');
+  return { index: Number(match[1]), count: Number(match[2]) };
+};
 
-Usage:
-  rho-slm --version     print the version
-  rho-slm --help        print this help
-
-The library API is available now: import { selectiveLoss, excessLoss, topKMask } from 'rho-slm'.
-The pipeline commands (prepare, train, score, eval, inspect, demo) are not implemented yet.`;
-
-/** Runs the command line `argv` (without node and script) and returns the exit code. */
-export function main(argv: readonly string[]): number {
-  const [command] = argv;
-  if (command === '--version' || command === '-v') {
-    console.log(version);
-    return 0;
-  }
-  if (command === undefined || command === '--help' || command === '-h') {
-    console.log(usage);
-    return 0;
-  }
-  console.error(`rho-slm: unknown command '${command}'.\n\n${usage}`);
-  return 2;
+/** Ctrl-C once: stop after the current step; twice: exit now. */
+function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  process.once('SIGINT', () => {
+    process.stderr.write('\nstopping after the current step (Ctrl-C again to quit now)\n');
+    controller.abort();
+    process.once('SIGINT', () => process.exit(130));
+  });
+  return controller.signal;
 }
 
-process.exitCode = main(process.argv.slice(2));
+function print(json: boolean, result: object, text: string): void {
+  process.stdout.write(json ? `${JSON.stringify(result)}\n` : `${text}\n`);
+}
+
+async function backend(name: string): Promise<void> {
+  const { backend: chosen } = await useBackend(name as 'auto' | BackendName);
+  process.stderr.write(`backend: ${chosen}\n`);
+}
+
+async function modelConfig(value: string): Promise<LlamaPresetName | LlamaConfig> {
+  if (value.endsWith('.json')) return JSON.parse(await readFile(value, 'utf8')) as LlamaConfig;
+  return value as LlamaPresetName;
+}
+
+/** The command-line program. */
+export function program(): Command {
+  const cli = new Command('rho-slm')
+    .description(
+      'Selective Language Modeling (Rho-1): prepare, train a reference model, score, train selectively, evaluate',
+    )
+    .version(version)
+    .option('--backend <name>', 'tfjs backend: auto, tensorflow, webgpu, wasm or cpu', 'auto')
+    .showHelpAfterError();
+
+  cli
+    .command('prepare')
+    .description('tokenize text files, folders and JSONL into a token file')
+    .argument('<inputs...>', 'text files, .jsonl files or folders')
+    .requiredOption('--out <file>', 'token file to write')
+    .option('--field <name>', 'JSONL field holding the text', 'text')
+    .option('--json', 'print the result as JSON')
+    .action(async (inputs: string[], options: { out: string; field: string; json?: boolean }) => {
+      const info = await prepareCorpus({
+        inputs,
+        out: options.out,
+        field: options.field,
+        onProgress: (bytes, documents) => {
+          if (documents % 100 === 0)
+            process.stderr.write(`prepare: ${documents} documents, ${(bytes / 1e6).toFixed(1)} MB\n`);
+        },
+      });
+      print(
+        options.json === true,
+        info,
+        `wrote ${options.out}: ${info.tokenCount} tokens in ${info.documentCount} documents`,
+      );
+    });
+
+  cli
+    .command('train')
+    .description('train a model: plain causal LM (reference model), or selective with --scores')
+    .requiredOption('--data <file>', 'token file')
+    .requiredOption('--out <dir>', 'output directory (model, checkpoints, metrics.jsonl)')
+    .option('--config <preset|file.json>', 'model preset (nano, demo, tinyllama-1.1b) or config.json', 'demo')
+    .option('--steps <n>', 'optimizer steps', integer, 200)
+    .option('--batch <n>', 'windows per step', integer, 8)
+    .option('--seq-len <n>', 'window length', integer)
+    .option('--lr <rate>', 'peak learning rate', number, 3e-3)
+    .option('--seed <n>', 'seed of weights and window order', number, 0)
+    .option('--scores <file>', 'reference scores: train selectively')
+    .option('--ratio <r>', 'fraction of tokens selected', number, 0.6)
+    .option('--scope <scope>', 'batch or sequence', 'batch')
+    .option('--strategy <name>', `one of ${SELECTION_STRATEGIES.join(', ')}`, 'excess')
+    .option('--checkpoint-every <n>', 'steps between checkpoints', integer, 50)
+    .option('--resume', 'continue from the last checkpoint in --out')
+    .option('--json', 'print the result as JSON')
+    .action(async (options) => {
+      await backend(cli.opts().backend);
+      const progress = createProgress('train', options.steps, 'steps');
+      const result = await trainModel({
+        data: options.data,
+        out: options.out,
+        config: await modelConfig(options.config),
+        steps: options.steps,
+        batchSize: options.batch,
+        ...(options.seqLen === undefined ? {} : { seqLen: options.seqLen }),
+        learningRate: options.lr,
+        seed: options.seed,
+        ...(options.scores === undefined ? {} : { scores: options.scores }),
+        selection: {
+          ratio: options.ratio,
+          scope: options.scope,
+          strategy: options.strategy as SelectionStrategy,
+        },
+        checkpointEvery: options.checkpointEvery,
+        resume: options.resume === true,
+        signal: interruptSignal(),
+        onStep: (stats) => progress.update(stats.step, { loss: stats.loss.toFixed(3) }),
+      });
+      progress.stop();
+      print(
+        options.json === true,
+        result,
+        `${result.complete ? 'trained' : 'stopped at'} step ${result.step}; model in ${options.out}`,
+      );
+    });
+
+  const score = cli
+    .command('score')
+    .description('score a token file with the reference model (one loss per target position)')
+    .option('--model <dir>', 'reference model directory')
+    .option('--data <file>', 'token file')
+    .option('--out <file>', 'score file (or part) to write')
+    .option('--shard <i/n>', 'score shard i of n', shard)
+    .option('--batch <n>', 'windows per forward pass', integer, 8)
+    .option('--seq-len <n>', 'window length', integer)
+    .option('--dtype <type>', 'float32 or float16', 'float32')
+    .option('--resume', 'continue an interrupted run')
+    .option('--json', 'print the result as JSON')
+    .action(async (options) => {
+      for (const required of ['model', 'data', 'out']) {
+        if (options[required] === undefined)
+          cli.error(`error: required option '--${required}' not specified`);
+      }
+      await backend(cli.opts().backend);
+      let progress: ReturnType<typeof createProgress> | undefined;
+      const info = await scoreCorpus({
+        model: options.model,
+        data: options.data,
+        out: options.out,
+        batchSize: options.batch,
+        ...(options.seqLen === undefined ? {} : { seqLen: options.seqLen }),
+        ...(options.shard === undefined ? {} : { shard: options.shard }),
+        dtype: options.dtype,
+        resume: options.resume === true,
+        signal: interruptSignal(),
+        onProgress: (done, total) => {
+          progress ??= createProgress('score', total, 'windows');
+          progress.update(done);
+        },
+      });
+      progress?.stop();
+      if (info === undefined)
+        print(options.json === true, { stopped: true }, `stopped; resume with --resume`);
+      else
+        print(
+          options.json === true,
+          info,
+          `wrote ${options.out}: ${info.partWindows} windows of ${info.seqLen}`,
+        );
+    });
+  score
+    .command('merge')
+    .description('join score parts (shards) into one verified file')
+    .argument('<parts...>', 'score parts')
+    .requiredOption('--out <file>', 'merged score file')
+    .option('--json', 'print the result as JSON')
+    .action(async (parts: string[], options: { out: string; json?: boolean }) => {
+      const info = await mergeScoreParts(parts, options.out);
+      print(
+        options.json === true,
+        info,
+        `merged ${parts.length} parts into ${options.out}: ${info.windowCount} windows`,
+      );
+    });
+
+  cli
+    .command('eval')
+    .description('held-out loss, perplexity and bits per byte')
+    .requiredOption('--model <dir>', 'model directory')
+    .requiredOption('--data <file>', 'held-out token file')
+    .option('--seq-len <n>', 'window length', integer)
+    .option('--json', 'print the result as JSON')
+    .action(async (options) => {
+      await backend(cli.opts().backend);
+      const result = await evaluateModel({
+        model: options.model,
+        data: options.data,
+        ...(options.seqLen === undefined ? {} : { seqLen: options.seqLen }),
+      });
+      print(
+        options.json === true,
+        result,
+        `loss ${result.loss.toFixed(4)} nats · perplexity ${result.perplexity.toFixed(2)} · ${result.bitsPerByte.toFixed(3)} bits/byte over ${result.tokens} tokens`,
+      );
+    });
+  return cli;
+}
+
+/** Runs the command line and sets the exit code. */
+export async function main(argv: readonly string[]): Promise<void> {
+  try {
+    await program().parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof SLMError) {
+      process.stderr.write(`rho-slm: ${error.message} [${error.code}]\n`);
+      process.exitCode = 1;
+      return;
+    }
+    throw error;
+  }
+}
+
+await main(process.argv.slice(2));

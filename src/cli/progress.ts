@@ -1,0 +1,49 @@
+// Progress for long commands: a bar on a terminal, a plain line every few seconds otherwise.
+import cliProgress from 'cli-progress';
+
+/** Reports `done / total` with extra fields (e.g. loss). */
+export interface Progress {
+  update(done: number, fields?: Record<string, string | number>): void;
+  stop(): void;
+}
+
+/** A progress reporter on stderr for `total` units named `unit`. */
+export function createProgress(label: string, total: number, unit: string): Progress {
+  const started = Date.now();
+  if (process.stderr.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      {
+        format: `${label} [{bar}] {value}/{total} ${unit} · {rate} ${unit}/s · {extra} · ETA {eta_formatted}`,
+        stream: process.stderr,
+        hideCursor: true,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(total, 0, { rate: '0', extra: '' });
+    return {
+      update: (done, fields = {}) => {
+        const rate = (done / Math.max(1e-3, (Date.now() - started) / 1000)).toFixed(1);
+        bar.update(done, {
+          rate,
+          extra: Object.entries(fields)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(' '),
+        });
+      },
+      stop: () => bar.stop(),
+    };
+  }
+  let lastPrinted = 0;
+  return {
+    update: (done, fields = {}) => {
+      if (Date.now() - lastPrinted < 5000 && done < total) return;
+      lastPrinted = Date.now();
+      const rate = (done / Math.max(1e-3, (Date.now() - started) / 1000)).toFixed(1);
+      const extra = Object.entries(fields)
+        .map(([k, v]) => ` ${k}=${v}`)
+        .join('');
+      process.stderr.write(`${label}: ${done}/${total} ${unit} (${rate} ${unit}/s)${extra}\n`);
+    },
+    stop: () => undefined,
+  };
+}

@@ -1,0 +1,76 @@
+// Held-out quality: mean token loss, perplexity and bits per byte over every window of a corpus.
+import { BYTE_OFFSET } from '../data/byteTokenizer.js';
+import { TokenFile } from '../data/tokenFile.js';
+import { readWindows, windowCount } from '../data/windows.js';
+import { LlamaModel } from '../model/llama.js';
+import { windowLosses } from './tokenLosses.js';
+
+/** Options of {@link evaluateModel}. */
+export interface EvaluateOptions {
+  /** The model, or its checkpoint directory. */
+  model: LlamaModel | string;
+  /** The held-out token file. */
+  data: string;
+  /** Window length. @default the model's max_position_embeddings */
+  seqLen?: number;
+  /** Windows per forward pass. @default 8 */
+  batchSize?: number;
+  /** Evaluate only the first windows. @default all */
+  maxWindows?: number;
+}
+
+/** Held-out metrics. */
+export interface EvaluateResult {
+  /** Mean next-token loss in nats over every target position. */
+  loss: number;
+  /** `exp(loss)`. */
+  perplexity: number;
+  /** Total loss in bits divided by the bytes the targets stand for (byte tokenizer: ids ≥ 3). */
+  bitsPerByte: number;
+  /** Target positions evaluated. */
+  tokens: number;
+}
+
+/**
+ * Evaluates a model on every window of a token file.
+ *
+ * @example
+ * ```ts
+ * const { loss, perplexity, bitsPerByte } = await evaluateModel({ model: 'slm/', data: 'heldout.tok' });
+ * ```
+ */
+export async function evaluateModel(options: EvaluateOptions): Promise<EvaluateResult> {
+  const model = typeof options.model === 'string' ? await LlamaModel.load(options.model) : options.model;
+  const file = await TokenFile.open(options.data);
+  try {
+    const seqLen = options.seqLen ?? model.config.max_position_embeddings;
+    const batchSize = options.batchSize ?? 8;
+    const windows = Math.min(
+      windowCount(file.info.tokenCount, seqLen),
+      options.maxWindows ?? Number.POSITIVE_INFINITY,
+    );
+    let nats = 0;
+    let tokens = 0;
+    let bytes = 0;
+    for (let first = 0; first < windows; first += batchSize) {
+      const ids = Array.from({ length: Math.min(batchSize, windows - first) }, (_, i) => first + i);
+      const batch = await readWindows(file, ids, seqLen);
+      const losses = await windowLosses(model, batch, seqLen);
+      for (let i = 0; i < losses.length; i++) {
+        nats += losses[i]!;
+        tokens++;
+        if (batch.targets[i]! >= BYTE_OFFSET) bytes++;
+      }
+    }
+    const loss = tokens === 0 ? 0 : nats / tokens;
+    return {
+      loss,
+      perplexity: Math.exp(loss),
+      bitsPerByte: bytes === 0 ? 0 : nats / Math.LN2 / bytes,
+      tokens,
+    };
+  } finally {
+    await file.close();
+    if (typeof options.model === 'string') model.dispose();
+  }
+}

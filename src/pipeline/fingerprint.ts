@@ -1,0 +1,14 @@
+// A short identity for a model's weights, recorded in score files.
+import { crc32 } from 'node:zlib';
+import type { LlamaModel } from '../model/llama.js';
+import { parameterTable } from '../model/parameterTable.js';
+
+/** `llama-<parameters>-<CRC-32 of every weight>`: equal for equal weights, ≤ 32 characters. */
+export async function modelFingerprint(model: LlamaModel): Promise<string> {
+  let checksum = 0;
+  for (const { name } of parameterTable(model.config)) {
+    const data = await model.exportWeight(name);
+    checksum = crc32(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), checksum);
+  }
+  return `llama-${model.parameterCount()}-${checksum.toString(16).padStart(8, '0')}`;
+}

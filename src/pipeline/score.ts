@@ -1,0 +1,101 @@
+// Step 2: the reference model's loss on every target position of a corpus, written once, per shard,
+// resumable after a crash with a byte-identical result.
+import { SLMError } from '../core/errors.js';
+import { type ScoreFileInfo, ScoreFileWriter } from '../data/scoreFile.js';
+import { TokenFile } from '../data/tokenFile.js';
+import { readWindows, windowCount } from '../data/windows.js';
+import { LlamaModel } from '../model/llama.js';
+import { modelFingerprint } from './fingerprint.js';
+import { windowLosses } from './tokenLosses.js';
+
+/** One shard of a scoring job. */
+export interface ShardSpec {
+  /** This shard, `0 … count − 1`. */
+  index: number;
+  /** Shards in the job. */
+  count: number;
+}
+
+/** Options of {@link scoreCorpus}. */
+export interface ScoreOptions {
+  /** The reference model, or its checkpoint directory. */
+  model: LlamaModel | string;
+  /** The token file to score. */
+  data: string;
+  /** The score file (or part) to write. */
+  out: string;
+  /** Window length `T`; selective training must use the same. @default the model's max_position_embeddings */
+  seqLen?: number;
+  /** Windows per forward pass. Resuming keeps whole batches, so results do not depend on crashes. @default 8 */
+  batchSize?: number;
+  /** This job's part of the corpus: shard `index` of `count` (contiguous window ranges). @default { index: 0, count: 1 } */
+  shard?: ShardSpec;
+  /** Continue an interrupted run from `<out>.partial`. @default false */
+  resume?: boolean;
+  /** Storage of the scores. @default 'float32' */
+  dtype?: 'float16' | 'float32';
+  /** Called after each batch with windows done and windows in this part. */
+  onProgress?: (done: number, total: number) => void;
+  /** Stops after the current batch (the partial file stays resumable). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Scores a token file with a reference model: `L_ref` for every target position of every window.
+ *
+ * @returns the written header, or `undefined` when stopped by `signal` (resume later)
+ * @throws {@link SLMError} `BAD_OPTION` for a bad shard; `BAD_CHECKPOINT` for mismatched resume files
+ * @example
+ * ```ts
+ * await scoreCorpus({ model: 'ref/', data: 'noisy.tok', out: 'noisy.scores' });
+ * ```
+ */
+export async function scoreCorpus(options: ScoreOptions): Promise<ScoreFileInfo | undefined> {
+  const model = typeof options.model === 'string' ? await LlamaModel.load(options.model) : options.model;
+  const file = await TokenFile.open(options.data);
+  try {
+    const seqLen = options.seqLen ?? model.config.max_position_embeddings;
+    const batchSize = options.batchSize ?? 8;
+    const { index, count } = options.shard ?? { index: 0, count: 1 };
+    if (!(Number.isInteger(index) && Number.isInteger(count) && count >= 1 && index >= 0 && index < count)) {
+      throw new SLMError(
+        'BAD_OPTION',
+        `score: shard ${index}/${count} is not valid; expected i/n with 0 ≤ i < n.`,
+      );
+    }
+    const windows = windowCount(file.info.tokenCount, seqLen);
+    const firstWindow = Math.floor((index * windows) / count);
+    const partWindows = Math.floor(((index + 1) * windows) / count) - firstWindow;
+    const writer = await ScoreFileWriter.open(
+      options.out,
+      {
+        bytesPerScore: options.dtype === 'float16' ? 2 : 4,
+        seqLen,
+        windowCount: windows,
+        firstWindow,
+        partWindows,
+        tokenFileCrc: file.info.payloadCrc,
+        tokenCount: file.info.tokenCount,
+        model: await modelFingerprint(model),
+      },
+      { resume: options.resume === true, alignTo: batchSize },
+    );
+    try {
+      for (let done = writer.windowsWritten; done < partWindows; done += batchSize) {
+        if (options.signal?.aborted) return undefined;
+        const ids = Array.from(
+          { length: Math.min(batchSize, partWindows - done) },
+          (_, i) => firstWindow + done + i,
+        );
+        await writer.append(await windowLosses(model, await readWindows(file, ids, seqLen), seqLen));
+        options.onProgress?.(done + ids.length, partWindows);
+      }
+      return await writer.close();
+    } finally {
+      if (writer.windowsWritten < partWindows) await writer.release();
+    }
+  } finally {
+    await file.close();
+    if (typeof options.model === 'string') model.dispose();
+  }
+}

@@ -1,0 +1,232 @@
+// Steps 1 and 3: train a model on windows of a token file, with plain causal LM loss (reference
+// model) or selective loss against reference scores; atomic checkpoints; exact resume.
+import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { SLMError } from '../core/errors.js';
+import type { SelectionOptions } from '../core/selectiveLoss.js';
+import { ScoreFile } from '../data/scoreFile.js';
+import { TokenFile } from '../data/tokenFile.js';
+import { readWindows, windowCount, windowOrder } from '../data/windows.js';
+import { AdamW } from '../model/adamw.js';
+import { writeAll, writeFileAtomic } from '../model/atomicFile.js';
+import type { LlamaConfig, LlamaPresetName } from '../model/config.js';
+import { LlamaModel } from '../model/llama.js';
+import { readSafetensors, writeSafetensors } from '../model/safetensors.js';
+import { warmupCosineSchedule } from '../model/schedule.js';
+import { createTrainStep, type TrainStepStats } from '../tfjs/trainStep.js';
+
+/** Options of {@link trainModel}. */
+export interface TrainOptions {
+  /** The token file to train on. */
+  data: string;
+  /** Output directory: the final model (Hugging Face layout), checkpoints, metrics.jsonl. */
+  out: string;
+  /** Model for a new run. @default 'demo' */
+  config?: LlamaPresetName | LlamaConfig;
+  /** Optimizer steps in total (a resumed run continues up to this). */
+  steps: number;
+  /** Windows per step. @default 8 */
+  batchSize?: number;
+  /** Window length `T`. @default the model's max_position_embeddings */
+  seqLen?: number;
+  /** Peak learning rate (linear warmup over 10% of steps, cosine decay to a tenth). @default 3e-3 */
+  learningRate?: number;
+  /** Seed of the initial weights and of the window order. @default 0 */
+  seed?: number;
+  /** Reference scores of `data`: train selectively (step 3). Omit for plain causal LM (step 1). */
+  scores?: string;
+  /** Selection settings when `scores` is given. @default { ratio: 0.6 } */
+  selection?: SelectionOptions;
+  /** Steps between checkpoints. @default 50 */
+  checkpointEvery?: number;
+  /** Continue from the last checkpoint in `out`. @default false */
+  resume?: boolean;
+  /** Called after every step. */
+  onStep?: (stats: TrainStepStats) => void;
+  /** Stops after the current step, with a checkpoint. */
+  signal?: AbortSignal;
+}
+
+/** What {@link trainModel} did. */
+export interface TrainResult {
+  /** Steps completed. */
+  step: number;
+  /** Whether every requested step ran (false when stopped by the signal). */
+  complete: boolean;
+  /** Statistics of the last step. */
+  last: TrainStepStats | undefined;
+}
+
+interface TrainState {
+  step: number;
+  checkpoint: string;
+}
+
+async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  const bytes = Buffer.from(`${JSON.stringify(value, null, 2)}\n`);
+  await writeFileAtomic(path, (handle) => writeAll(handle, bytes, 0));
+}
+
+/** Checks that reference scores were computed on this token file with this window length. */
+async function openScores(path: string, tokens: TokenFile, seqLen: number): Promise<ScoreFile> {
+  const scores = await ScoreFile.open(path);
+  const expected: Record<string, number> = {
+    tokenFileCrc: tokens.info.payloadCrc,
+    tokenCount: tokens.info.tokenCount,
+    seqLen,
+    windowCount: windowCount(tokens.info.tokenCount, seqLen),
+    firstWindow: 0,
+    partWindows: windowCount(tokens.info.tokenCount, seqLen),
+  };
+  for (const [field, value] of Object.entries(expected)) {
+    const found = scores.info[field as keyof typeof scores.info];
+    if (found !== value) {
+      await scores.close();
+      throw new SLMError(
+        'BAD_CHECKPOINT',
+        `${path} does not match ${tokens.path}: its ${field} is ${found}, expected ${value}` +
+          (field === 'seqLen'
+            ? ' (score and train with the same window length)'
+            : field.startsWith('part') || field === 'firstWindow'
+              ? ' (merge the shards first)'
+              : ' (scores of another corpus?)'),
+      );
+    }
+  }
+  return scores;
+}
+
+async function saveCheckpoint(
+  out: string,
+  step: number,
+  model: LlamaModel,
+  optimizer: AdamW,
+  previous: string | undefined,
+): Promise<string> {
+  const directory = join(out, 'checkpoints', `step-${step}`);
+  await model.save(directory);
+  const state = await optimizer.getWeights();
+  await writeSafetensors(
+    join(directory, 'optimizer.safetensors'),
+    state.map(({ name, tensor }) => ({ name, shape: tensor.shape.length === 0 ? [1] : tensor.shape })),
+    async (name) => {
+      const tensor = state.find((entry) => entry.name === name)!.tensor;
+      return Float32Array.from(await tensor.data());
+    },
+  );
+  await writeJsonAtomic(join(out, 'train-state.json'), { step, checkpoint: directory } satisfies TrainState);
+  if (previous !== undefined && previous !== directory) await rm(previous, { recursive: true, force: true });
+  return directory;
+}
+
+async function restoreOptimizer(directory: string, optimizer: AdamW): Promise<void> {
+  const state = [];
+  for await (const [name, { shape, data }] of readSafetensors(join(directory, 'optimizer.safetensors'))) {
+    state.push({ name, tensor: name === 'iter' ? tf.scalar(data[0]!, 'int32') : tf.tensor(data, shape) });
+  }
+  await optimizer.setWeights(state);
+  tf.dispose(state.map((entry) => entry.tensor));
+}
+
+/** Keeps the metrics of steps up to `step` (a resumed run rewrites what came after its checkpoint). */
+async function trimMetrics(path: string, step: number): Promise<void> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  const kept = text
+    .split('\n')
+    .filter((line) => line !== '' && (JSON.parse(line) as { step: number }).step <= step);
+  await writeFile(path, kept.map((line) => `${line}\n`).join(''));
+}
+
+/**
+ * Trains a Llama model on windows of a token file: plain causal LM (the reference model, step 1)
+ * or, with `scores`, selective language modeling (step 3). Checkpoints are written atomically every
+ * `checkpointEvery` steps; `resume` continues from the last one with the same batches, so nothing
+ * is lost or repeated. The final model is saved to `out` in Hugging Face layout.
+ *
+ * @throws {@link SLMError} `BAD_CHECKPOINT` when scores do not match the corpus (naming the field)
+ * @example
+ * ```ts
+ * await trainModel({ data: 'clean.tok', out: 'ref', steps: 200 });
+ * await trainModel({ data: 'noisy.tok', scores: 'noisy.scores', out: 'slm', steps: 200 });
+ * ```
+ */
+export async function trainModel(options: TrainOptions): Promise<TrainResult> {
+  await mkdir(options.out, { recursive: true });
+  const statePath = join(options.out, 'train-state.json');
+  const metricsPath = join(options.out, 'metrics.jsonl');
+  const resumed =
+    options.resume === true
+      ? ((await readFile(statePath, 'utf8').then(JSON.parse, () => undefined)) as TrainState | undefined)
+      : undefined;
+  const model =
+    resumed === undefined
+      ? LlamaModel.create(options.config ?? 'demo', { seed: options.seed ?? 0 })
+      : await LlamaModel.load(resumed.checkpoint);
+  const tokens = await TokenFile.open(options.data);
+  const seqLen = options.seqLen ?? model.config.max_position_embeddings;
+  const scores = options.scores === undefined ? undefined : await openScores(options.scores, tokens, seqLen);
+  const batchSize = options.batchSize ?? 8;
+  const windows = windowCount(tokens.info.tokenCount, seqLen);
+  const optimizer = new AdamW({
+    learningRate: warmupCosineSchedule({
+      peak: options.learningRate ?? 3e-3,
+      warmupSteps: Math.max(1, Math.floor(options.steps / 10)),
+      totalSteps: Math.max(2, options.steps),
+    }),
+  });
+  let checkpoint = resumed?.checkpoint;
+  try {
+    if (windows < batchSize)
+      throw new SLMError(
+        'BAD_OPTION',
+        `train: ${tokens.path} has ${windows} windows of ${seqLen}; a batch needs ${batchSize}.`,
+      );
+    if (resumed !== undefined) await restoreOptimizer(resumed.checkpoint, optimizer);
+    else await rm(metricsPath, { force: true });
+    if (resumed !== undefined) await trimMetrics(metricsPath, resumed.step);
+    const step = createTrainStep({
+      model,
+      optimizer,
+      ...(scores === undefined ? {} : { selective: { ratio: 0.6, ...options.selection } }),
+      clipNorm: 1,
+    });
+    const orders = new Map<number, Uint32Array>();
+    const windowAt = (index: number) => {
+      const epoch = Math.floor(index / windows);
+      if (!orders.has(epoch)) orders.set(epoch, windowOrder(windows, options.seed ?? 0, epoch));
+      return orders.get(epoch)![index % windows]!;
+    };
+    const stopped = () => options.signal?.aborted === true;
+    let done = resumed?.step ?? 0;
+    let last: TrainStepStats | undefined;
+    while (done < options.steps && !stopped()) {
+      const ids = Array.from({ length: batchSize }, (_, row) => windowAt(done * batchSize + row));
+      const batch = await readWindows(tokens, ids, seqLen);
+      const refLoss = new Float32Array(batchSize * seqLen);
+      if (scores !== undefined)
+        for (const [row, window] of ids.entries()) refLoss.set(await scores.read(window, 1), row * seqLen);
+      const inputs = tf.tensor2d(batch.inputs, [batchSize, seqLen], 'int32');
+      const labels = tf.tensor2d(batch.targets, [batchSize, seqLen], 'int32');
+      const reference = tf.tensor2d(refLoss, [batchSize, seqLen]);
+      try {
+        last = await step({ inputs, labels, refLoss: reference });
+      } finally {
+        tf.dispose([inputs, labels, reference]);
+      }
+      done++;
+      await appendFile(metricsPath, `${JSON.stringify({ ...last, step: done })}\n`);
+      options.onStep?.({ ...last, step: done });
+      if (done % (options.checkpointEvery ?? 50) === 0 || done === options.steps || stopped()) {
+        checkpoint = await saveCheckpoint(options.out, done, model, optimizer, checkpoint);
+      }
+    }
+    if (done === options.steps) await model.save(options.out);
+    return { step: done, complete: done === options.steps, last };
+  } finally {
+    await tokens.close();
+    await scores?.close();
+    optimizer.dispose();
+    model.dispose();
+  }
+}

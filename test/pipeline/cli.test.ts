@@ -1,0 +1,223 @@
+// The three SLM steps through the real command, and crash tests: SIGKILL at random moments,
+// resume, and compare with an uninterrupted run byte for byte.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = new URL('../..', import.meta.url).pathname;
+const cliArgs = [
+  '--import',
+  join(root, 'node_modules/tsx/dist/esm/index.mjs'),
+  join(root, 'src/cli/main.ts'),
+  '--backend',
+  'wasm',
+];
+let directory: string;
+
+function start(args: string[]): ChildProcess {
+  return spawn(process.execPath, [...cliArgs, ...args], {
+    cwd: directory,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = start(args);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (chunk) => (stdout += chunk));
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Starts `args`, kills it with SIGKILL after `delayMs`, and waits for it to die. */
+function killAfter(args: string[], delayMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const child = start(args);
+    const timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
+    child.on('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+async function ok(args: string[]): Promise<string> {
+  const result = await run(args);
+  if (result.code !== 0)
+    throw new Error(`rho-slm ${args.join(' ')} exited ${result.code}:\n${result.stderr}`);
+  return result.stdout;
+}
+
+beforeAll(async () => {
+  directory = await mkdtemp(join(tmpdir(), 'rho-slm-cli-'));
+  const prose = 'It was the best of times, it was the worst of times, it was the age of wisdom. ';
+  await writeFile(join(directory, 'clean.txt'), prose.repeat(60));
+  const noise = Array.from({ length: 2400 }, (_, i) => String.fromCharCode(33 + ((i * 7919) % 90))).join('');
+  await writeFile(
+    join(directory, 'noisy.jsonl'),
+    `${JSON.stringify({ text: prose.repeat(20) })}\n${JSON.stringify({ text: noise })}\n`,
+  );
+  await ok(['prepare', 'clean.txt', '--out', 'clean.tok']);
+  await ok(['prepare', 'noisy.jsonl', '--out', 'noisy.tok']);
+}, 60_000);
+afterAll(() => rm(directory, { recursive: true, force: true }));
+
+const train = (out: string, extra: string[] = []) => [
+  'train',
+  '--data',
+  'clean.tok',
+  '--out',
+  out,
+  '--config',
+  'nano',
+  '--steps',
+  '24',
+  '--batch',
+  '4',
+  '--seq-len',
+  '32',
+  '--checkpoint-every',
+  '3',
+  ...extra,
+];
+
+describe('rho-slm command', () => {
+  it('runs the three steps: reference model, scores, selective training, evaluation', async () => {
+    await ok(train('ref'));
+    expect((await readFile(join(directory, 'ref/metrics.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(
+      24,
+    );
+    const scored = JSON.parse(
+      await ok([
+        'score',
+        '--model',
+        'ref',
+        '--data',
+        'noisy.tok',
+        '--out',
+        'noisy.scores',
+        '--seq-len',
+        '32',
+        '--json',
+      ]),
+    );
+    expect(scored.seqLen).toBe(32);
+    await ok([
+      'train',
+      '--data',
+      'noisy.tok',
+      '--scores',
+      'noisy.scores',
+      '--out',
+      'slm',
+      '--config',
+      'nano',
+      '--steps',
+      '6',
+      '--batch',
+      '4',
+      '--seq-len',
+      '32',
+    ]);
+    const metrics = (await readFile(join(directory, 'slm/metrics.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(
+      metrics.every((m: { selectedFraction: number }) => Math.abs(m.selectedFraction - 0.6) < 0.01),
+    ).toBe(true);
+    const evaluation = JSON.parse(
+      await ok(['eval', '--model', 'slm', '--data', 'clean.tok', '--seq-len', '32', '--json']),
+    );
+    expect(evaluation.loss).toBeGreaterThan(0);
+    expect(evaluation.perplexity).toBeCloseTo(Math.exp(evaluation.loss), 6);
+  }, 120_000);
+
+  it('refuses scores of another window length, naming the field', async () => {
+    const result = await run([
+      'train',
+      '--data',
+      'noisy.tok',
+      '--scores',
+      'noisy.scores',
+      '--out',
+      'bad',
+      '--config',
+      'nano',
+      '--steps',
+      '2',
+      '--seq-len',
+      '16',
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /noisy.scores does not match noisy.tok: its seqLen is 32, expected 16.*BAD_CHECKPOINT/,
+    );
+  }, 60_000);
+
+  it('score: killed at random moments and resumed, ends byte-identical to an uninterrupted run', async () => {
+    const args = (out: string) => [
+      'score',
+      '--model',
+      'ref',
+      '--data',
+      'long.tok',
+      '--out',
+      out,
+      '--seq-len',
+      '32',
+      '--batch',
+      '1',
+      '--resume',
+    ];
+    await writeFile(
+      join(directory, 'long.txt'),
+      'It was the age of foolishness, it was the epoch of belief. '.repeat(400),
+    );
+    await ok(['prepare', 'long.txt', '--out', 'long.tok']);
+    const started = Date.now();
+    await ok(args('whole.scores'));
+    const duration = Date.now() - started;
+    let interrupted = 0;
+    for (const fraction of [0.45, 0.6, 0.75]) {
+      await killAfter(args('crashed.scores'), Math.floor(duration * (fraction + 0.1 * Math.random())));
+      const partial = await readFile(join(directory, 'crashed.scores.partial')).catch(() => undefined);
+      if (partial !== undefined) interrupted++;
+    }
+    expect(interrupted, 'at least one kill landed while scoring').toBeGreaterThan(0);
+    await ok(args('crashed.scores'));
+    expect(await readFile(join(directory, 'crashed.scores'))).toEqual(
+      await readFile(join(directory, 'whole.scores')),
+    );
+  }, 120_000);
+
+  it('train: killed at random moments and resumed, loses and repeats nothing (same final weights)', async () => {
+    const long = (out: string) => train(out, ['--steps', '80', '--resume']);
+    const started = Date.now();
+    await ok(long('straight'));
+    const duration = Date.now() - started;
+    let interrupted = 0;
+    for (const fraction of [0.5, 0.7]) {
+      await killAfter(long('crashed'), Math.floor(duration * (fraction + 0.1 * Math.random())));
+      const state = await readFile(join(directory, 'crashed/train-state.json'), 'utf8').catch(
+        () => '{"step":0}',
+      );
+      if (JSON.parse(state).step < 80) interrupted++;
+    }
+    expect(interrupted, 'at least one kill landed while training').toBeGreaterThan(0);
+    await ok(long('crashed'));
+    const steps = (await readFile(join(directory, 'crashed/metrics.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line).step);
+    expect(steps).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
+    expect(await readFile(join(directory, 'crashed/model.safetensors'))).toEqual(
+      await readFile(join(directory, 'straight/model.safetensors')),
+    );
+  }, 120_000);
+});
