@@ -5,14 +5,39 @@ import { Command, InvalidArgumentError } from 'commander';
 import { version } from '../../package.json';
 import { SLMError } from '../core/errors.js';
 import { SELECTION_STRATEGIES, type SelectionStrategy } from '../core/selectionScores.js';
-import { mergeScoreParts } from '../data/scoreFile.js';
 import type { LlamaConfig, LlamaPresetName } from '../model/config.js';
-import { evaluateModel } from '../pipeline/evaluate.js';
-import { prepareCorpus } from '../pipeline/prepare.js';
-import { scoreCorpus } from '../pipeline/score.js';
-import { trainModel } from '../pipeline/train.js';
-import { type BackendName, useBackend } from '../tfjs/backend.js';
+import type { BackendName } from '../tfjs/backend.js';
 import { createProgress } from './progress.js';
+
+/** The pipeline, loaded on first use so `--help` and `--version` work without tfjs installed. */
+async function pipeline() {
+  try {
+    const [
+      { evaluateModel },
+      { prepareCorpus },
+      { scoreCorpus },
+      { trainModel },
+      { mergeScoreParts },
+      { useBackend },
+    ] = await Promise.all([
+      import('../pipeline/evaluate.js'),
+      import('../pipeline/prepare.js'),
+      import('../pipeline/score.js'),
+      import('../pipeline/train.js'),
+      import('../data/scoreFile.js'),
+      import('../tfjs/backend.js'),
+    ]);
+    return { evaluateModel, prepareCorpus, scoreCorpus, trainModel, mergeScoreParts, useBackend };
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') {
+      throw new SLMError(
+        'BACKEND_UNAVAILABLE',
+        `this command needs tfjs: npm install @tensorflow/tfjs @tensorflow/tfjs-backend-wasm (${(error as Error).message.split('\n')[0]})`,
+      );
+    }
+    throw error;
+  }
+}
 
 const integer = (value: string) => {
   const parsed = Number(value);
@@ -46,6 +71,7 @@ function print(json: boolean, result: object, text: string): void {
 }
 
 async function backend(name: string): Promise<void> {
+  const { useBackend } = await pipeline();
   const { backend: chosen } = await useBackend(name as 'auto' | BackendName);
   process.stderr.write(`backend: ${chosen}\n`);
 }
@@ -73,6 +99,7 @@ export function program(): Command {
     .option('--field <name>', 'JSONL field holding the text', 'text')
     .option('--json', 'print the result as JSON')
     .action(async (inputs: string[], options: { out: string; field: string; json?: boolean }) => {
+      const { prepareCorpus } = await pipeline();
       const info = await prepareCorpus({
         inputs,
         out: options.out,
@@ -109,6 +136,7 @@ export function program(): Command {
     .option('--json', 'print the result as JSON')
     .action(async (options) => {
       await backend(cli.opts().backend);
+      const { trainModel } = await pipeline();
       const progress = createProgress('train', options.steps, 'steps');
       const result = await trainModel({
         data: options.data,
@@ -156,6 +184,7 @@ export function program(): Command {
           cli.error(`error: required option '--${required}' not specified`);
       }
       await backend(cli.opts().backend);
+      const { scoreCorpus } = await pipeline();
       let progress: ReturnType<typeof createProgress> | undefined;
       const info = await scoreCorpus({
         model: options.model,
@@ -189,6 +218,7 @@ export function program(): Command {
     .requiredOption('--out <file>', 'merged score file')
     .option('--json', 'print the result as JSON')
     .action(async (parts: string[], options: { out: string; json?: boolean }) => {
+      const { mergeScoreParts } = await pipeline();
       const info = await mergeScoreParts(parts, options.out);
       print(
         options.json === true,
@@ -206,6 +236,7 @@ export function program(): Command {
     .option('--json', 'print the result as JSON')
     .action(async (options) => {
       await backend(cli.opts().backend);
+      const { evaluateModel } = await pipeline();
       const result = await evaluateModel({
         model: options.model,
         data: options.data,
