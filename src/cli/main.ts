@@ -27,7 +27,19 @@ async function pipeline() {
       import('../data/scoreFile.js'),
       import('../tfjs/backend.js'),
     ]);
-    return { evaluateModel, prepareCorpus, scoreCorpus, trainModel, mergeScoreParts, useBackend };
+    const { inspectWindow } = await import('../pipeline/inspect.js');
+    const { renderHtml, renderTerminal } = await import('../pipeline/renderTokens.js');
+    return {
+      evaluateModel,
+      prepareCorpus,
+      scoreCorpus,
+      trainModel,
+      mergeScoreParts,
+      useBackend,
+      inspectWindow,
+      renderHtml,
+      renderTerminal,
+    };
   } catch (error) {
     if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') {
       throw new SLMError(
@@ -247,6 +259,36 @@ export function program(): Command {
         result,
         `loss ${result.loss.toFixed(4)} nats · perplexity ${result.perplexity.toFixed(2)} · ${result.bitsPerByte.toFixed(3)} bits/byte over ${result.tokens} tokens`,
       );
+    });
+  cli
+    .command('inspect')
+    .description("a window's tokens coloured by excess loss, selected ones marked (Rho-1 Figure 2)")
+    .requiredOption('--model <dir>', 'the model being trained')
+    .requiredOption('--data <file>', 'token file')
+    .requiredOption('--scores <file>', 'reference scores of the token file')
+    .requiredOption('--window <n>', 'window index', (value: string) => {
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError('expected an integer ≥ 0');
+      return parsed;
+    })
+    .option('--ratio <r>', 'selection ratio', number, 0.6)
+    .option('--html <file>', 'write a self-contained HTML page instead')
+    .option('--json', 'print the tokens as JSON')
+    .action(async (options) => {
+      await backend(cli.opts().backend);
+      const { inspectWindow, renderHtml, renderTerminal } = await pipeline();
+      const tokens = await inspectWindow({
+        model: options.model,
+        data: options.data,
+        scores: options.scores,
+        window: options.window,
+        ratio: options.ratio,
+      });
+      if (options.html !== undefined) {
+        const { writeFile } = await import('node:fs/promises');
+        await writeFile(options.html, renderHtml(tokens, `Window ${options.window} of ${options.data}`));
+        process.stdout.write(`wrote ${options.html}\n`);
+      } else print(options.json === true, tokens, renderTerminal(tokens));
     });
   return cli;
 }

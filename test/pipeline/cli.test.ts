@@ -136,6 +136,53 @@ describe('rho-slm command', () => {
     );
     expect(evaluation.loss).toBeGreaterThan(0);
     expect(evaluation.perplexity).toBeCloseTo(Math.exp(evaluation.loss), 6);
+
+    const inspected = JSON.parse(
+      await ok([
+        'inspect',
+        '--model',
+        'slm',
+        '--data',
+        'noisy.tok',
+        '--scores',
+        'noisy.scores',
+        '--window',
+        '2',
+        '--json',
+      ]),
+    );
+    expect(inspected).toHaveLength(32);
+    expect(inspected.filter((token: { selected: boolean }) => token.selected)).toHaveLength(19); // round(0.6 · 32)
+    for (const token of inspected) expect(token.excess).toBeCloseTo(token.modelLoss - token.refLoss, 5);
+    await ok([
+      'inspect',
+      '--model',
+      'slm',
+      '--data',
+      'noisy.tok',
+      '--scores',
+      'noisy.scores',
+      '--window',
+      '2',
+      '--html',
+      'window.html',
+    ]);
+    const html = await readFile(join(directory, 'window.html'), 'utf8');
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html.match(/class="token selected"/g)).toHaveLength(19);
+    expect(html).not.toMatch(/<script|https?:\/\//);
+    const terminal = await ok([
+      'inspect',
+      '--model',
+      'slm',
+      '--data',
+      'noisy.tok',
+      '--scores',
+      'noisy.scores',
+      '--window',
+      '2',
+    ]);
+    expect(terminal).toMatch(/19\/32 tokens selected/);
   }, 120_000);
 
   it('refuses scores of another window length, naming the field', async () => {

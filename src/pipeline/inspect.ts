@@ -1,0 +1,82 @@
+// What selective training sees in one window: each token's model loss, reference loss, excess
+// loss, and whether the top-k rule selects it (as in the Rho-1 paper's Figure 2).
+import { SLMError } from '../core/errors.js';
+import { topKMask } from '../core/topKMask.js';
+import { byteTokenizer, type Tokenizer } from '../data/byteTokenizer.js';
+import { ScoreFile } from '../data/scoreFile.js';
+import { TokenFile } from '../data/tokenFile.js';
+import { readWindows, windowCount } from '../data/windows.js';
+import { LlamaModel } from '../model/llama.js';
+import { windowLosses } from './tokenLosses.js';
+
+/** One target token of an inspected window. */
+export interface InspectedToken {
+  /** Token id. */
+  id: number;
+  /** Its text (bytes that do not form whole characters show as U+FFFD). */
+  text: string;
+  /** Current model's loss `L_θ` (nats). */
+  modelLoss: number;
+  /** Reference loss `L_ref` (nats). */
+  refLoss: number;
+  /** `L_θ − L_ref`. */
+  excess: number;
+  /** Whether the top-`ratio` rule over this window selects it. */
+  selected: boolean;
+}
+
+/** Options of {@link inspectWindow}. */
+export interface InspectOptions {
+  /** The model being trained, or its directory. */
+  model: LlamaModel | string;
+  /** The token file. */
+  data: string;
+  /** Reference scores of `data`. */
+  scores: string;
+  /** Window index. */
+  window: number;
+  /** Selection ratio. @default 0.6 */
+  ratio?: number;
+  /** @default byteTokenizer() */
+  tokenizer?: Tokenizer;
+}
+
+/**
+ * Token-by-token losses and selection for one window.
+ *
+ * @throws {@link SLMError} `BAD_OPTION` for a window outside the corpus
+ * @example
+ * ```ts
+ * const tokens = await inspectWindow({ model: 'slm', data: 'noisy.tok', scores: 'noisy.scores', window: 3 });
+ * ```
+ */
+export async function inspectWindow(options: InspectOptions): Promise<InspectedToken[]> {
+  const model = typeof options.model === 'string' ? await LlamaModel.load(options.model) : options.model;
+  const tokens = await TokenFile.open(options.data);
+  const scores = await ScoreFile.open(options.scores);
+  try {
+    const seqLen = scores.info.seqLen;
+    const windows = windowCount(tokens.info.tokenCount, seqLen);
+    if (!(Number.isInteger(options.window) && options.window >= 0 && options.window < windows)) {
+      throw new SLMError('BAD_OPTION', `inspect: window ${options.window} is outside [0, ${windows}).`);
+    }
+    const batch = await readWindows(tokens, [options.window], seqLen);
+    const modelLoss = await windowLosses(model, batch, seqLen);
+    const refLoss = await scores.read(options.window, 1);
+    const excess = modelLoss.map((loss, i) => loss - refLoss[i]!);
+    const mask = topKMask(excess, { ratio: options.ratio ?? 0.6 });
+    const tokenizer = options.tokenizer ?? byteTokenizer();
+    return Array.from(batch.targets, (id, i) => ({
+      id,
+      text: tokenizer.decode([id]),
+      modelLoss: modelLoss[i]!,
+      refLoss: refLoss[i]!,
+      excess: excess[i]!,
+      selected: mask[i] === 1,
+    }));
+  } finally {
+    await tokens.close();
+    await scores.close();
+    if (typeof options.model === 'string') model.dispose();
+  }
+}
