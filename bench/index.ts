@@ -13,3 +13,6 @@ await benchTfjs();
 console.log();
 const { benchModel } = await import('./model.js');
 await benchModel();
+console.log();
+const { benchPipeline } = await import('./pipeline.js');
+await benchPipeline();
