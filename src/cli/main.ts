@@ -109,24 +109,38 @@ export function program(): Command {
     .argument('<inputs...>', 'text files, .jsonl files or folders')
     .requiredOption('--out <file>', 'token file to write')
     .option('--field <name>', 'JSONL field holding the text', 'text')
+    .option(
+      '--tokenizer <byte|tokenizer.json>',
+      'the byte tokenizer, or a Hugging Face tokenizer.json',
+      'byte',
+    )
     .option('--json', 'print the result as JSON')
-    .action(async (inputs: string[], options: { out: string; field: string; json?: boolean }) => {
-      const { prepareCorpus } = await pipeline();
-      const info = await prepareCorpus({
-        inputs,
-        out: options.out,
-        field: options.field,
-        onProgress: (bytes, documents) => {
-          if (documents % 100 === 0)
-            process.stderr.write(`prepare: ${documents} documents, ${(bytes / 1e6).toFixed(1)} MB\n`);
-        },
-      });
-      print(
-        options.json === true,
-        info,
-        `wrote ${options.out}: ${info.tokenCount} tokens in ${info.documentCount} documents`,
-      );
-    });
+    .action(
+      async (
+        inputs: string[],
+        options: { out: string; field: string; tokenizer: string; json?: boolean },
+      ) => {
+        const { prepareCorpus } = await pipeline();
+        const { loadHuggingFaceTokenizer } = await import('../data/huggingFaceTokenizer.js');
+        const info = await prepareCorpus({
+          inputs,
+          out: options.out,
+          field: options.field,
+          ...(options.tokenizer === 'byte'
+            ? {}
+            : { tokenizer: await loadHuggingFaceTokenizer(options.tokenizer) }),
+          onProgress: (bytes, documents) => {
+            if (documents % 100 === 0)
+              process.stderr.write(`prepare: ${documents} documents, ${(bytes / 1e6).toFixed(1)} MB\n`);
+          },
+        });
+        print(
+          options.json === true,
+          info,
+          `wrote ${options.out}: ${info.tokenCount} tokens in ${info.documentCount} documents`,
+        );
+      },
+    );
 
   cli
     .command('train')

@@ -5,6 +5,7 @@
  */
 export { SLMError, type SLMErrorCode } from '../core/errors.js';
 export { BYTE_OFFSET, byteTokenizer, type Tokenizer } from './byteTokenizer.js';
+export { loadHuggingFaceTokenizer } from './huggingFaceTokenizer.js';
 export {
   mergeScoreParts,
   ScoreFile,

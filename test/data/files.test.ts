@@ -116,6 +116,67 @@ describe('score files', () => {
   });
   const scores = Float32Array.from({ length: 15 }, (_, i) => Math.fround(0.1 * i + 0.05));
 
+  it('round-trip any part layout (property)', async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          seqLen: fc.integer({ min: 1, max: 9 }),
+          windows: fc.integer({ min: 1, max: 12 }),
+          first: fc.nat(5),
+          half: fc.boolean(),
+        }),
+        async ({ seqLen, windows, first, half }) => {
+          const values = Float32Array.from({ length: seqLen * windows }, (_, i) =>
+            Math.fround(Math.sin(i + run) * 7),
+          );
+          const path = join(directory, `prop-${run++}.sc`);
+          const part = plan({
+            seqLen,
+            windowCount: first + windows,
+            firstWindow: first,
+            partWindows: windows,
+            bytesPerScore: half ? 2 : 4,
+          });
+          const writer = await ScoreFileWriter.open(path, part);
+          await writer.append(values);
+          const info = await writer.close();
+          const file = await ScoreFile.open(path);
+          expect(file.info).toEqual(info);
+          await file.verify();
+          const read = await file.read(first, windows);
+          read.forEach((value, i) => {
+            expect(Math.abs(value - values[i]!)).toBeLessThanOrEqual(
+              half ? Math.abs(values[i]!) * 2 ** -11 + 2 ** -24 : 0,
+            );
+          });
+          await expect(file.read(first + windows, 1)).rejects.toMatchObject({ code: 'SHAPE_MISMATCH' });
+          await file.close();
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
+  it('detect a flipped score and a cut tail, naming the file', async () => {
+    const path = join(directory, 'flip.sc');
+    const writer = await ScoreFileWriter.open(path, plan());
+    await writer.append(scores);
+    await writer.close();
+    const bytes = await readFile(path);
+    const flipped = Buffer.from(bytes);
+    flipped[flipped.length - 2]! ^= 0x10;
+    await writeFile(path, flipped);
+    const file = await ScoreFile.open(path);
+    await expect(file.verify()).rejects.toMatchObject({
+      code: 'BAD_CHECKPOINT',
+      message: /flip.sc: score checksum/,
+    });
+    await file.close();
+    await writeFile(path, bytes.subarray(0, bytes.length - 1));
+    await expect(ScoreFile.open(path)).rejects.toMatchObject({ message: /flip.sc: .*truncated/ });
+  });
+
   it('round-trip float32 exactly and float16 within half-precision rounding', async () => {
     for (const bytesPerScore of [4, 2] as const) {
       const path = join(directory, `scores-${bytesPerScore}.sc`);
