@@ -22,5 +22,7 @@ export default defineConfig([
     sourcemap: true,
     target: 'node20',
     banner: { js: '#!/usr/bin/env node' },
+    // The demo's charting (dev dependencies) stays outside the published command.
+    external: ['vega', 'vega-lite'],
   },
 ]);

@@ -275,6 +275,34 @@ export function program(): Command {
       );
     });
   cli
+    .command('demo')
+    .description('the main job: reference model, scores, then CLM vs SLM on real text, with a report')
+    .option('--quick', 'small sizes (about a minute), same code path')
+    .option('--out <dir>', 'report directory', 'demo-report')
+    .option('--json', 'print the results as JSON')
+    .action(async (options: { quick?: boolean; out: string; json?: boolean }) => {
+      await backend(cli.opts().backend);
+      const { DEMO_SETTINGS, runDemo } = await import('../pipeline/demo/run.js');
+      const { terminalSummary, writeDemoReport } = await import('../pipeline/demo/report.js');
+      let progress: ReturnType<typeof createProgress> | undefined;
+      let stage = '';
+      const result = await runDemo(
+        DEMO_SETTINGS[options.quick === true ? 'quick' : 'default'],
+        (name, done, total) => {
+          if (name !== stage) {
+            progress?.stop();
+            stage = name;
+            progress = createProgress(name, total, 'steps');
+          }
+          progress!.update(done);
+        },
+      );
+      progress?.stop();
+      const report = await writeDemoReport(result, options.out);
+      print(options.json === true, result, `${terminalSummary(result)}\nreport: ${report}`);
+    });
+
+  cli
     .command('inspect')
     .description("a window's tokens coloured by excess loss, selected ones marked (Rho-1 Figure 2)")
     .requiredOption('--model <dir>', 'the model being trained')

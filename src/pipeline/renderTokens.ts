@@ -35,8 +35,13 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** A self-contained HTML page (no scripts, no network) of the tokens with hover details. */
-export function renderHtml(tokens: readonly InspectedToken[], title: string): string {
+/** CSS for {@link renderTokenSpans}. */
+export const TOKEN_STYLE = `.token { padding: 1px 0; }
+.selected { outline: 2px solid #222; outline-offset: -1px; }
+.legend span { display: inline-block; padding: 0 .5rem; margin-right: .5rem; }`;
+
+/** The tokens as coloured `<span>`s with hover details, followed by a legend line. */
+export function renderTokenSpans(tokens: readonly InspectedToken[]): string {
   const scale = scaleOf(tokens);
   const spans = tokens
     .map((token) => {
@@ -45,18 +50,24 @@ export function renderHtml(tokens: readonly InspectedToken[], title: string): st
       return `<span class="${token.selected ? 'token selected' : 'token'}" style="background:rgb(${r},${g},${b})" title="${escapeHtml(tip)}">${escapeHtml(visible(token.text))}</span>`;
     })
     .join('');
+  return `<p class="legend"><span style="background:rgb(255,0,0)">high excess loss</span><span style="background:rgb(0,0,255);color:#fff">low excess loss</span><span class="selected">selected for training</span></p>
+<p>${spans}</p>
+<p>${tokens.filter((token) => token.selected).length} of ${tokens.length} tokens selected. Hover a token for its losses.</p>`;
+}
+
+/** A self-contained HTML page (no scripts, no network) of the tokens with hover details. */
+export function renderHtml(tokens: readonly InspectedToken[], title: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>
 body { font: 15px/1.8 ui-monospace, monospace; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; }
-.token { padding: 1px 0; }
-.selected { outline: 2px solid #222; outline-offset: -1px; }
-.legend span { display: inline-block; padding: 0 .5rem; margin-right: .5rem; }
+${TOKEN_STYLE}
 </style></head><body>
 <h1>${escapeHtml(title)}</h1>
-<p class="legend"><span style="background:rgb(255,0,0)">high excess loss</span><span style="background:rgb(0,0,255);color:#fff">low excess loss</span><span class="selected">selected for training</span></p>
-<p>${spans}</p>
-<p>${tokens.filter((token) => token.selected).length} of ${tokens.length} tokens selected. Hover a token for its losses.</p>
+${renderTokenSpans(tokens)}
 </body></html>
 `;
 }
+
+/** Escapes text for HTML. */
+export { escapeHtml };

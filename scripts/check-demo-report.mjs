@@ -1,0 +1,70 @@
+// Checks a demo report: report.json has every section with finite numbers, and report.html renders
+// its charts in headless Chromium (Debian's chromium driven by playwright-core); saves a screenshot
+// beside the report. Usage: node scripts/check-demo-report.mjs <report-directory>
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const directory = resolve(process.argv[2] ?? 'demo-report');
+const report = JSON.parse(await readFile(join(directory, 'report.json'), 'utf8'));
+const failures = [];
+const finite = (value, path) => {
+  if (typeof value === 'number' && !Number.isFinite(value)) failures.push(`${path} is ${value}`);
+  else if (Array.isArray(value)) for (const [i, item] of value.entries()) finite(item, `${path}[${i}]`);
+  else if (value !== null && typeof value === 'object')
+    for (const [key, item] of Object.entries(value)) finite(item, `${path}.${key}`);
+};
+for (const section of ['settings', 'data', 'curves', 'headline', 'selection', 'windows', 'categories']) {
+  if (report[section] === undefined) failures.push(`report.json lacks '${section}'`);
+}
+finite(report, 'report');
+if (report.curves.clm.length < 2 || report.curves.slm.length < 2)
+  failures.push('curves have fewer than two points');
+if (report.selection.length === 0 || report.windows.length === 0)
+  failures.push('no selection analysis or token windows');
+
+const profile = await mkdtemp(join(tmpdir(), 'rho-slm-chromium-'));
+// A fresh, empty profile; without the networking flags Chromium floods the closed network.
+const browser = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+  viewport: { width: 1100, height: 900 },
+});
+try {
+  const page = await browser.newPage();
+  await page.goto(`file://${join(directory, 'report.html')}`);
+  const charts = await page.$$eval('figure.chart svg', (svgs) =>
+    svgs.map((svg) => ({
+      marks: svg.querySelectorAll('path, rect, line').length,
+      width: svg.getBoundingClientRect().width,
+    })),
+  );
+  if (charts.length < 3) failures.push(`expected 3 charts, found ${charts.length}`);
+  for (const [i, chart] of charts.entries())
+    if (chart.marks < 5 || chart.width < 100)
+      failures.push(`chart ${i} looks empty (${chart.marks} marks, ${chart.width}px wide)`);
+  const selected = await page.$$eval('.token.selected', (spans) => spans.length);
+  if (selected === 0) failures.push('no selected tokens shown');
+  await page.screenshot({ path: join(directory, 'report.png'), fullPage: true });
+  console.log(
+    `report.html: ${charts.length} charts (${charts.map((c) => c.marks).join(', ')} marks), ${selected} selected tokens shown; screenshot ${join(directory, 'report.png')}`,
+  );
+} finally {
+  await browser.close();
+  await rm(profile, { recursive: true, force: true });
+}
+if (failures.length > 0) {
+  console.error(`demo report check FAILED:\n- ${failures.join('\n- ')}`);
+  process.exit(1);
+}
+console.log('demo report check passed');

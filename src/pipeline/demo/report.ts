@@ -1,0 +1,164 @@
+// The demo's report: report.json, a self-contained report.html with charts drawn by Vega-Lite into
+// static SVG (no scripts, no network), and a terminal summary.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { escapeHtml, renderTokenSpans, TOKEN_STYLE } from '../renderTokens.js';
+import type { DemoResult } from './run.js';
+
+async function chart(spec: object): Promise<string> {
+  const vega = await import('vega');
+  const { compile } = await import('vega-lite');
+  const view = new vega.View(
+    vega.parse(
+      compile({ $schema: 'https://vega.github.io/schema/vega-lite/v6.json', ...spec } as never).spec,
+    ),
+    { renderer: 'none' },
+  );
+  const svg = await view.toSVG();
+  view.finalize();
+  return svg;
+}
+
+function percent(value: number | null): string {
+  return value === null ? 'never' : `${(100 * value).toFixed(0)}%`;
+}
+
+/** The headline sentence: how many of CLM's tokens SLM needed to match CLM's final loss. */
+export function headline(result: DemoResult): string {
+  const { clmFinalLoss, slmFinalLoss, fractionOfClmTokens } = result.headline;
+  const reached =
+    fractionOfClmTokens === null
+      ? `SLM did not reach CLM's final held-out loss (${clmFinalLoss.toFixed(3)}) within the same budget`
+      : `SLM reached CLM's final held-out loss (${clmFinalLoss.toFixed(3)} nats/byte) after ${percent(fractionOfClmTokens)} of CLM's training tokens`;
+  return `${reached}; final held-out loss: CLM ${clmFinalLoss.toFixed(3)}, SLM ${slmFinalLoss.toFixed(3)}, reference model ${result.curves.reference.toFixed(3)}.`;
+}
+
+/** A few lines for the terminal. */
+export function terminalSummary(result: DemoResult): string {
+  const last = result.selection[result.selection.length - 1];
+  return [
+    `rho-slm demo: ${result.data.trainingTokensPerModel} training tokens per model, ${result.seconds.toFixed(0)} s`,
+    headline(result),
+    last === undefined
+      ? ''
+      : `e-mail share: ${percent(last.emailShareOfCorpus)} of the noisy corpus, ${percent(last.emailShareOfSelected)} of the tokens SLM selected (last interval)`,
+    `held-out token categories (CLM): ${Object.entries(result.categories.clm)
+      .map(([k, v]) => `${k} ${percent(v)}`)
+      .join(', ')}`,
+  ]
+    .filter((line) => line !== '')
+    .join('\n');
+}
+
+/** Writes `report.json` and `report.html` into `directory`; returns the HTML path. */
+export async function writeDemoReport(result: DemoResult, directory: string): Promise<string> {
+  await mkdir(directory, { recursive: true });
+  await writeFile(join(directory, 'report.json'), `${JSON.stringify(result, null, 2)}\n`);
+  const curve = [
+    ...result.curves.clm.map((p) => ({ ...p, model: 'CLM (all tokens)' })),
+    ...result.curves.slm.map((p) => ({ ...p, model: `SLM (top ${result.settings.ratio * 100}%)` })),
+  ];
+  const lossChart = await chart({
+    title: 'Held-out loss (clean prose) against training tokens',
+    width: 560,
+    height: 300,
+    layer: [
+      {
+        data: { values: curve },
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: { field: 'tokens', type: 'quantitative', title: 'training tokens' },
+          y: { field: 'loss', type: 'quantitative', title: 'nats per byte', scale: { zero: false } },
+          color: { field: 'model', type: 'nominal' },
+        },
+      },
+      {
+        data: { values: [{ loss: result.curves.reference, label: 'reference model' }] },
+        mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' },
+        encoding: { y: { field: 'loss', type: 'quantitative' } },
+      },
+    ],
+  });
+  const selectionChart = await chart({
+    title: 'E-mail share: of the noisy corpus vs of the tokens SLM selected',
+    width: 560,
+    height: 220,
+    data: {
+      values: result.selection.flatMap((s) => [
+        { tokens: s.tokens, share: s.emailShareOfCorpus, series: 'in the corpus' },
+        { tokens: s.tokens, share: s.emailShareOfSelected, series: 'among selected tokens' },
+      ]),
+    },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'tokens', type: 'quantitative', title: 'training tokens' },
+      y: { field: 'share', type: 'quantitative', title: 'e-mail share', axis: { format: '%' } },
+      color: { field: 'series', type: 'nominal' },
+    },
+  });
+  const categoryChart = await chart({
+    title: 'Held-out token categories from the first evaluation on (slope of each token loss, ±0.2 nats)',
+    width: 560,
+    height: 160,
+    data: {
+      values: (['clm', 'slm'] as const).flatMap((model) =>
+        Object.entries(result.categories[model]).map(([category, share]) => ({
+          model: model.toUpperCase(),
+          category,
+          share,
+        })),
+      ),
+    },
+    mark: 'bar',
+    encoding: {
+      y: { field: 'model', type: 'nominal', title: null },
+      x: {
+        field: 'share',
+        type: 'quantitative',
+        stack: 'normalize',
+        axis: { format: '%' },
+        title: 'share of held-out tokens',
+      },
+      color: { field: 'category', type: 'nominal', sort: ['H→H', 'L→H', 'H→L', 'L→L'] },
+    },
+  });
+  const windows = result.windows
+    .map(
+      (w) => `<h3>Window ${w.window} (${percent(w.emailShare)} e-mail)</h3>\n${renderTokenSpans(w.tokens)}`,
+    )
+    .join('\n');
+  const dataRows = Object.entries(result.data)
+    .map(
+      ([key, value]) =>
+        `<tr><th>${escapeHtml(key)}</th><td>${escapeHtml(typeof value === 'number' && value < 1 ? percent(value) : String(value))}</td></tr>`,
+    )
+    .join('');
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>rho-slm demo: SLM vs CLM</title>
+<style>
+body { font: 15px/1.6 system-ui, sans-serif; max-width: 62rem; margin: 2rem auto; padding: 0 1rem; color: #111; }
+.headline { font-size: 1.2rem; background: #f4f4f0; padding: 1rem; border-left: 4px solid #c33; }
+table { border-collapse: collapse; } th, td { text-align: left; padding: .2rem .8rem .2rem 0; }
+.tokens p { font-family: ui-monospace, monospace; line-height: 1.9; }
+${TOKEN_STYLE}
+</style></head><body>
+<h1>Selective Language Modeling vs plain causal LM</h1>
+<p class="headline">${escapeHtml(headline(result))}</p>
+<h2>Held-out loss</h2>
+<figure class="chart">${lossChart}</figure>
+<h2>What SLM selected</h2>
+<figure class="chart">${selectionChart}</figure>
+<h2>Token categories</h2>
+<figure class="chart">${categoryChart}</figure>
+<h2>Tokens of the noisy corpus by excess loss (final SLM model vs reference)</h2>
+<div class="tokens">${windows}</div>
+<h2>Data and settings</h2>
+<table>${dataRows}</table>
+<pre>${escapeHtml(JSON.stringify(result.settings, null, 2))}</pre>
+<p>Produced by <code>npm run demo${result.settings.trainSteps === 36 ? ' -- --quick' : ''}</code> in ${result.seconds.toFixed(0)} s. All numbers are in report.json.</p>
+</body></html>
+`;
+  const path = join(directory, 'report.html');
+  await writeFile(path, html);
+  return path;
+}
