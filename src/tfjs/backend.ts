@@ -76,9 +76,24 @@ async function loadWebGpuForNode(importModule: (specifier: string) => Promise<un
   });
 }
 
+/** What this module reads of a WebGPU adapter. */
+interface GpuAdapterInfo {
+  isFallbackAdapter?: boolean;
+  info?: { description?: string; device?: string; isFallbackAdapter?: boolean };
+}
+
+/** A description when `adapter` runs on the CPU (a fallback adapter, llvmpipe/lavapipe, SwiftShader). */
+function softwareAdapter(adapter: GpuAdapterInfo): string | undefined {
+  const description = `${adapter.info?.description ?? ''} ${adapter.info?.device ?? ''}`.trim();
+  if (adapter.isFallbackAdapter === true || adapter.info?.isFallbackAdapter === true)
+    return description || 'fallback adapter';
+  return /llvmpipe|lavapipe|swiftshader/i.test(description) ? description : undefined;
+}
+
 async function tryBackend(
   name: BackendName,
   importModule: (specifier: string) => Promise<unknown>,
+  explicit: boolean,
 ): Promise<void> {
   switch (name) {
     case 'tensorflow':
@@ -95,12 +110,20 @@ async function tryBackend(
       }
       return activate('tensorflow');
     case 'webgpu': {
-      const scope = globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } };
+      const scope = globalThis as {
+        navigator?: { gpu?: { requestAdapter(): Promise<GpuAdapterInfo | null> } };
+      };
       if (typeof process !== 'undefined' && process.versions?.node !== undefined)
         await loadWebGpuForNode(importModule);
       if (scope.navigator?.gpu === undefined) throw new Error('no navigator.gpu in this environment');
-      if ((await scope.navigator.gpu.requestAdapter()) === null)
-        throw new Error('navigator.gpu.requestAdapter() found no adapter');
+      const adapter = await scope.navigator.gpu.requestAdapter();
+      if (adapter === null) throw new Error('navigator.gpu.requestAdapter() found no adapter');
+      const software = softwareAdapter(adapter);
+      if (software !== undefined && !explicit) {
+        throw new Error(
+          `only a software adapter (${software}), slower than wasm; ask for 'webgpu' by name to use it`,
+        );
+      }
       await importModule('@tensorflow/tfjs-backend-webgpu');
       return activate('webgpu');
     }
@@ -114,8 +137,9 @@ async function tryBackend(
 
 /**
  * Selects the tfjs backend. `'auto'` tries, in order, `tensorflow` (`@tensorflow/tfjs-node-gpu`,
- * then `@tensorflow/tfjs-node`), `webgpu` (the browser's, or Node's through the `webgpu` package
- * when an adapter exists), `wasm` and `cpu`, and keeps the first that initialises. The
+ * then `@tensorflow/tfjs-node`), `webgpu` (the browser's, or Node's through the `webgpu` package,
+ * with a hardware adapter: software ones such as lavapipe are slower than wasm and are used only
+ * when `'webgpu'` is asked for by name), `wasm` and `cpu`, and keeps the first that initialises. The
  * environment variable `RHO_SLM_BACKEND` overrides `preference`. Also silences the cpu backend's
  * "install tfjs-node" banner.
  *
@@ -148,7 +172,7 @@ export async function useBackend(
   const skipped: SkippedBackend[] = [];
   for (const backend of candidates) {
     try {
-      await tryBackend(backend, importModule);
+      await tryBackend(backend, importModule, wanted !== 'auto');
       silenceNodeBanner();
       return { backend, skipped };
     } catch (error) {

@@ -34,6 +34,32 @@ describe('useBackend', () => {
     expect(choice.skipped.find((s) => s.backend === 'wasm')?.reason).toBe('wasm binary corrupt');
   });
 
+  it("'auto' passes over a software WebGPU adapter (lavapipe), naming it", async () => {
+    const hadNavigator = 'navigator' in globalThis;
+    const fakeDawn = {
+      create: () => ({
+        requestAdapter: async () => ({ info: { description: 'llvmpipe (LLVM 15.0.6, 256 bits)' } }),
+      }),
+    };
+    try {
+      const choice = await useBackend('auto', {
+        env: {},
+        importModule: (specifier) =>
+          specifier === 'webgpu'
+            ? Promise.resolve(fakeDawn)
+            : specifier === '@tensorflow/tfjs-backend-wasm'
+              ? import(specifier)
+              : missing(specifier),
+      });
+      expect(choice.backend).toBe('wasm');
+      expect(choice.skipped.find((s) => s.backend === 'webgpu')?.reason).toMatch(
+        /only a software adapter \(llvmpipe/,
+      );
+    } finally {
+      if (!hadNavigator) Reflect.deleteProperty(globalThis, 'navigator');
+    }
+  });
+
   it('honours RHO_SLM_BACKEND over the preference', async () => {
     const choice = await useBackend('wasm', { env: { RHO_SLM_BACKEND: 'cpu' } });
     expect(choice).toEqual({ backend: 'cpu', skipped: [] });
