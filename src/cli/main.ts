@@ -255,25 +255,82 @@ export function program(): Command {
 
   cli
     .command('eval')
-    .description('held-out loss, perplexity and bits per byte')
+    .description('held-out loss, perplexity and bits per byte (--data), or few-shot math accuracy (--task)')
     .requiredOption('--model <dir>', 'model directory')
-    .requiredOption('--data <file>', 'held-out token file')
-    .option('--seq-len <n>', 'window length', integer)
+    .option('--data <file>', 'held-out token file (loss) or a JSONL problem file (with --task)')
+    .option(
+      '--task <name>',
+      'few-shot chain-of-thought math: gsm8k, math, or arithmetic (synthetic, bundled)',
+    )
+    .option('--shots <file>', 'JSONL of worked examples for the prompt (same layout as the task)')
+    .option('--num-shots <n>', 'worked examples in the prompt', integer, 4)
+    .option('--limit <n>', 'evaluate only the first problems', integer)
+    .option('--max-new-tokens <n>', 'tokens generated per problem', integer, 256)
+    .option('--out <file>', 'per-problem results as JSONL')
+    .option('--seq-len <n>', 'window length (loss)', integer)
     .option('--json', 'print the result as JSON')
     .action(async (options) => {
       await backend(cli.opts().backend);
-      const { evaluateModel } = await pipeline();
-      const result = await evaluateModel({
-        model: options.model,
-        data: options.data,
-        ...(options.seqLen === undefined ? {} : { seqLen: options.seqLen }),
+      if (options.task === undefined) {
+        if (options.data === undefined) cli.error("error: eval needs '--data <file>' (or '--task')");
+        const { evaluateModel } = await pipeline();
+        const result = await evaluateModel({
+          model: options.model,
+          data: options.data,
+          ...(options.seqLen === undefined ? {} : { seqLen: options.seqLen }),
+        });
+        print(
+          options.json === true,
+          result,
+          `loss ${result.loss.toFixed(4)} nats · perplexity ${result.perplexity.toFixed(2)} · ${result.bitsPerByte.toFixed(3)} bits/byte over ${result.tokens} tokens`,
+        );
+        return;
+      }
+      const { evaluate, loadMathDataset, syntheticArithmetic } = await import('../eval/index.js');
+      const { byteTokenizer } = await import('../data/byteTokenizer.js');
+      const { LlamaModel } = await import('../model/llama.js');
+      const style = options.task === 'math' ? 'math' : 'gsm8k';
+      if (!['gsm8k', 'math', 'arithmetic'].includes(options.task))
+        cli.error(`error: unknown task '${options.task}' (gsm8k, math, arithmetic)`);
+      if (options.task !== 'arithmetic' && options.data === undefined)
+        cli.error(`error: --task ${options.task} needs '--data <file.jsonl>'`);
+      const dataset =
+        options.task === 'arithmetic'
+          ? syntheticArithmetic({ count: 200, seed: 1 })
+          : await loadMathDataset(options.data, style);
+      const shots =
+        options.shots !== undefined
+          ? (await loadMathDataset(options.shots, style)).slice(0, options.numShots)
+          : options.task === 'arithmetic'
+            ? syntheticArithmetic({ count: options.numShots, seed: 2 })
+            : [];
+      const model = await LlamaModel.load(options.model);
+      const progress = createProgress(
+        `eval ${options.task}`,
+        Math.min(options.limit ?? dataset.length, dataset.length),
+        'problems',
+      );
+      const result = await evaluate({
+        model,
+        tokenizer: byteTokenizer(),
+        dataset,
+        shots,
+        style,
+        maxNewTokens: options.maxNewTokens,
+        ...(options.limit === undefined ? {} : { limit: options.limit }),
+        ...(options.out === undefined ? {} : { out: options.out }),
+        onProgress: (done) => progress.update(done),
       });
+      progress.stop();
+      model.dispose();
+      const { examples: _examples, ...summary } = result;
       print(
         options.json === true,
-        result,
-        `loss ${result.loss.toFixed(4)} nats · perplexity ${result.perplexity.toFixed(2)} · ${result.bitsPerByte.toFixed(3)} bits/byte over ${result.tokens} tokens`,
+        summary,
+        `${options.task}: accuracy ${(100 * result.accuracy).toFixed(1)}% (${result.correct}/${result.total})`,
       );
     });
+
   cli
     .command('demo')
     .description('the main job: reference model, scores, then CLM vs SLM on real text, with a report')

@@ -137,6 +137,24 @@ describe('rho-slm command', () => {
     expect(evaluation.loss).toBeGreaterThan(0);
     expect(evaluation.perplexity).toBeCloseTo(Math.exp(evaluation.loss), 6);
 
+    const math = JSON.parse(
+      await ok([
+        'eval',
+        '--model',
+        'slm',
+        '--task',
+        'arithmetic',
+        '--limit',
+        '2',
+        '--num-shots',
+        '1',
+        '--max-new-tokens',
+        '8',
+        '--json',
+      ]),
+    );
+    expect(math).toMatchObject({ total: 2 });
+    expect(math.accuracy).toBeGreaterThanOrEqual(0);
     const inspected = JSON.parse(
       await ok([
         'inspect',
