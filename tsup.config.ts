@@ -7,6 +7,8 @@ export default defineConfig([
       tfjs: 'src/tfjs/index.ts',
       model: 'src/model/index.ts',
       data: 'src/data/index.ts',
+      pipeline: 'src/pipeline/index.ts',
+      eval: 'src/eval/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

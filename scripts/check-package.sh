@@ -27,6 +27,11 @@ if (Math.abs(loss - Math.log1p(Math.exp(-2))) > 1e-6) throw new Error(`ESM tfjs:
 try { tfjs.topKMask(tf.zeros([2]), { ratio: 3 }); throw new Error('no error'); }
 catch (error) { if (!(error instanceof SLMError)) throw new Error('rho-slm/tfjs throws a different SLMError class than rho-slm'); }
 console.log('ESM import of rho-slm/tfjs ok: loss', loss);
+for (const subpath of ['model', 'data', 'pipeline', 'eval']) {
+  const module = await import(`rho-slm/${subpath}`);
+  if (module.SLMError !== SLMError) throw new Error(`rho-slm/${subpath} exports a different SLMError`);
+}
+console.log('ESM import of rho-slm/model, /data, /pipeline, /eval ok');
 JS
 cat > cjs.cjs <<'JS'
 const { selectiveLoss } = require('rho-slm');
@@ -41,6 +46,10 @@ if (Math.abs(out.loss.dataSync()[0] - Math.log1p(Math.exp(-2))) > 1e-6) throw ne
 try { tfjs.topKMask(tf.zeros([2]), { ratio: 3 }); throw new Error('no error'); }
 catch (error) { if (!(error instanceof require('rho-slm').SLMError)) throw new Error('CJS: two SLMError classes'); }
 console.log('CJS require of rho-slm/tfjs ok');
+for (const subpath of ['model', 'data', 'pipeline', 'eval']) {
+  if (require(`rho-slm/${subpath}`).SLMError !== require('rho-slm').SLMError) throw new Error(`CJS rho-slm/${subpath}: another SLMError`);
+}
+console.log('CJS require of rho-slm/model, /data, /pipeline, /eval ok');
 JS
 for script in esm.mjs cjs.cjs; do
   output=$(node "$script" 2>&1) || { echo "$output"; exit 1; }
