@@ -1,0 +1,170 @@
+// The browser playground: trains the nano model in the page on a small text with a noisy part —
+// a reference model on the clean part, then CLM and SLM side by side — and shows the held-out loss
+// and the tokens SLM selects, live. Built into docs/site/playground by scripts/build-playground.mjs.
+import * as tf from '@tensorflow/tfjs';
+import { byteTokenizer } from '../src/data/byteTokenizer.js';
+import { selectiveLoss, tokenLoss, topKMask } from '../src/index.js';
+import { LLAMA_PRESETS } from '../src/model/config.js';
+import { LlamaModel } from '../src/model/llama.js';
+import { renderTokenSpans } from '../src/pipeline/renderTokens.js';
+import { createTrainStep } from '../src/tfjs/trainStep.js';
+
+const CLEAN = `It was a bright cold day in April, and the clocks were striking thirteen. The hallway smelt of boiled cabbage and old rag mats. At one end of it a coloured poster, too large for indoor display, had been tacked to the wall. It depicted simply an enormous face, more than a metre wide: the face of a man of about forty-five, with a heavy black moustache and ruggedly handsome features. The sea was calm that evening, and the boats came in one by one, their sails folded, their nets heavy with the day's catch. The children ran along the harbour wall, calling to their fathers, and the old men sat by the door of the inn and watched the light go down over the water. `;
+const NOISE = Array.from(
+  { length: 900 },
+  (_, i) => '<>{}#%&=/\\|~^$@*0123456789abcdefQXZ'[(i * 7919 + (i >> 3)) % 36],
+).join('');
+
+const T = 32;
+const B = 4;
+const tokenizer = byteTokenizer();
+const $ = (id: string) => document.getElementById(id)!;
+const status = (text: string) => {
+  $('status').textContent = text;
+};
+
+function windows(ids: number[]): number[][] {
+  return Array.from({ length: Math.floor((ids.length - 1) / T) }, (_, w) => ids.slice(w * T, w * T + T + 1));
+}
+
+function batchOf(all: number[][], step: number, refLoss?: Float32Array[]) {
+  const rows = Array.from({ length: B }, (_, r) => (step * B + r) % all.length);
+  return {
+    inputs: tf.tensor2d(
+      rows.map((r) => all[r]!.slice(0, T)),
+      [B, T],
+      'int32',
+    ),
+    labels: tf.tensor2d(
+      rows.map((r) => all[r]!.slice(1)),
+      [B, T],
+      'int32',
+    ),
+    refLoss: tf.tensor2d(
+      rows.map((r) => Array.from(refLoss?.[r] ?? new Float32Array(T))),
+      [B, T],
+    ),
+  };
+}
+
+async function windowLosses(model: LlamaModel, window: number[]): Promise<Float32Array> {
+  const logits = model.forward(tf.tensor2d([window.slice(0, T)], [1, T], 'int32'));
+  const values = (await logits.data()) as Float32Array;
+  logits.dispose();
+  return tokenLoss(values, window.slice(1), { vocabSize: model.config.vocab_size });
+}
+
+async function heldOutLoss(model: LlamaModel, heldOut: number[][]): Promise<number> {
+  let total = 0;
+  for (const window of heldOut) total += (await windowLosses(model, window)).reduce((a, b) => a + b, 0) / T;
+  return total / heldOut.length;
+}
+
+function drawChart(series: Record<string, number[]>): void {
+  const values = Object.values(series).flat();
+  const [low, high] = [Math.min(...values), Math.max(...values)];
+  const length = Math.max(...Object.values(series).map((s) => s.length));
+  const colours: Record<string, string> = { CLM: '#4c78a8', SLM: '#f58518' };
+  const lines = Object.entries(series)
+    .map(([name, points]) => {
+      const path = points
+        .map(
+          (v, i) =>
+            `${(i / Math.max(1, length - 1)) * 460 + 30},${190 - ((v - low) / (high - low || 1)) * 170}`,
+        )
+        .join(' ');
+      return `<polyline fill="none" stroke="${colours[name]}" stroke-width="2" points="${path}"/><text x="440" y="${name === 'CLM' ? 14 : 30}" fill="${colours[name]}">${name}</text>`;
+    })
+    .join('');
+  $('chart').innerHTML =
+    `<svg width="500" height="200" role="img" aria-label="held-out loss"><title>held-out loss</title><line x1="30" y1="190" x2="490" y2="190" stroke="#999"/>${lines}</svg>`;
+}
+
+async function main(): Promise<void> {
+  const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  let backend = 'cpu';
+  if (gpu !== undefined && (await gpu.requestAdapter()) !== null) {
+    try {
+      await import('@tensorflow/tfjs-backend-webgpu');
+      if (await tf.setBackend('webgpu')) backend = 'webgpu';
+    } catch {
+      backend = 'cpu';
+    }
+  }
+  if (backend === 'cpu') await tf.setBackend('cpu');
+  await tf.ready();
+  $('backend').textContent = backend;
+  const clean = tokenizer.encode(CLEAN.repeat(3));
+  const heldOut = windows(tokenizer.encode(CLEAN.slice(0, 400)));
+  const noisyIds = [
+    ...tokenizer.encode(CLEAN.slice(200)),
+    ...tokenizer.encode(NOISE),
+    ...tokenizer.encode(CLEAN.slice(0, 300)),
+  ];
+  const noisy = windows(noisyIds);
+  const config = { ...LLAMA_PRESETS.nano, max_position_embeddings: T };
+
+  status('1/3 training the reference model on the clean text');
+  const reference = LlamaModel.create(config, { seed: 7 });
+  const referenceStep = createTrainStep({ model: reference, optimizer: tf.train.adam(0.01) });
+  for (let step = 0; step < 40; step++) {
+    const batch = batchOf(windows(clean), step);
+    await referenceStep(batch);
+    tf.dispose(Object.values(batch));
+  }
+  status('2/3 scoring the noisy corpus');
+  const refLoss: Float32Array[] = [];
+  for (const window of noisy) refLoss.push(await windowLosses(reference, window));
+  reference.dispose();
+
+  status('3/3 training CLM and SLM side by side');
+  const models = { CLM: LlamaModel.create(config, { seed: 1 }), SLM: LlamaModel.create(config, { seed: 1 }) };
+  const steps = {
+    CLM: createTrainStep({ model: models.CLM, optimizer: tf.train.adam(0.01) }),
+    SLM: createTrainStep({ model: models.SLM, optimizer: tf.train.adam(0.01), selective: { ratio: 0.6 } }),
+  };
+  const curves: Record<string, number[]> = {
+    CLM: [await heldOutLoss(models.CLM, heldOut)],
+    SLM: [await heldOutLoss(models.SLM, heldOut)],
+  };
+  drawChart(curves);
+  for (let step = 0; step < 60; step++) {
+    for (const name of ['CLM', 'SLM'] as const) {
+      const batch = batchOf(noisy, step, refLoss);
+      await steps[name](batch);
+      tf.dispose(Object.values(batch));
+    }
+    if (step % 10 === 9) {
+      for (const name of ['CLM', 'SLM'] as const) {
+        curves[name]!.push(await heldOutLoss(models[name], heldOut));
+        $(`loss-${name.toLowerCase()}`).textContent = curves[name]!.at(-1)!.toFixed(3);
+      }
+      drawChart(curves);
+      const shown = noisy[Math.floor(noisy.length / 2)]!;
+      const modelLoss = await windowLosses(models.SLM, shown);
+      const excess = modelLoss.map((l, t) => l - refLoss[Math.floor(noisy.length / 2)]![t]!);
+      const mask = topKMask(excess, { ratio: 0.6 });
+      $('tokens').innerHTML = renderTokenSpans(
+        shown.slice(1).map((id, t) => ({
+          id,
+          text: tokenizer.decode([id]),
+          modelLoss: modelLoss[t]!,
+          refLoss: refLoss[Math.floor(noisy.length / 2)]![t]!,
+          excess: excess[t]!,
+          selected: mask[t] === 1,
+        })),
+      );
+      const check = selectiveLoss({ modelLoss, refLoss: refLoss[Math.floor(noisy.length / 2)]!, ratio: 0.6 });
+      status(
+        `3/3 step ${step + 1}/60 · SLM trains on ${check.selected} of ${check.total} tokens of each window shown`,
+      );
+    }
+  }
+  status('done');
+  document.body.dataset.done = 'true';
+}
+
+main().catch((error: unknown) => {
+  status(`error: ${(error as Error).message}`);
+  document.body.dataset.done = 'error';
+});

@@ -1,0 +1,51 @@
+// Bundles playground/main.ts for the browser into one self-contained page, docs/playground/
+// index.html (generated, not committed); typedoc then copies it into the site. Node built-ins, used only by
+// file-system code the page never calls, are replaced by empty modules.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { build } from 'esbuild';
+
+const result = await build({
+  entryPoints: ['playground/main.ts'],
+  bundle: true,
+  format: 'iife',
+  platform: 'browser',
+  target: 'es2022',
+  minify: true,
+  write: false,
+  logLevel: 'warning',
+  plugins: [
+    {
+      name: 'no-node-builtins',
+      setup(builder) {
+        builder.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, namespace: 'node-stub' }));
+        builder.onLoad({ filter: /.*/, namespace: 'node-stub' }, () => ({
+          contents: 'module.exports = {};',
+          loader: 'js',
+        }));
+      },
+    },
+  ],
+});
+const script = result.outputFiles[0].text.replace(/<\/script/gi, '<\\/script');
+const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>rho-slm playground: SLM vs CLM in your browser</title>
+<style>
+body { font: 15px/1.6 system-ui, sans-serif; max-width: 56rem; margin: 2rem auto; padding: 0 1rem; }
+#tokens p { font-family: ui-monospace, monospace; }
+.token { padding: 1px 0; } .selected { outline: 2px solid #222; outline-offset: -1px; }
+.legend span { display: inline-block; padding: 0 .5rem; margin-right: .5rem; }
+</style></head><body>
+<h1>SLM vs CLM, trained in this page</h1>
+<p>The <code>nano</code> Llama model (35 k parameters) on the <strong id="backend">…</strong> backend: a reference model learns a
+short clean text, scores a corpus where clean text surrounds a block of noise, then plain CLM and SLM (top 60% by excess loss)
+train side by side from the same start. Held-out loss: CLM <strong id="loss-clm">–</strong>, SLM <strong id="loss-slm">–</strong>.</p>
+<p id="status">loading…</p>
+<div id="chart"></div>
+<h2>A window of the noisy corpus, by excess loss</h2>
+<div id="tokens"></div>
+<script>${script}</script>
+</body></html>
+`;
+await mkdir('docs/playground', { recursive: true });
+await writeFile('docs/playground/index.html', html);
+console.log(`docs/playground/index.html: ${(html.length / 1e6).toFixed(1)} MB`);
