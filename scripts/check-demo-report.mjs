@@ -1,10 +1,9 @@
 // Checks a demo report: report.json has every section with finite numbers, and report.html renders
 // its charts in headless Chromium (Debian's chromium driven by playwright-core); saves a screenshot
 // beside the report. Usage: node scripts/check-demo-report.mjs <report-directory>
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
+import { withChromiumPage } from './chromium.mjs';
 
 const directory = resolve(process.argv[2] ?? 'demo-report');
 const report = JSON.parse(await readFile(join(directory, 'report.json'), 'utf8'));
@@ -24,24 +23,7 @@ if (report.curves.clm.length < 2 || report.curves.slm.length < 2)
 if (report.selection.length === 0 || report.windows.length === 0)
   failures.push('no selection analysis or token windows');
 
-const profile = await mkdtemp(join(tmpdir(), 'rho-slm-chromium-'));
-// A fresh, empty profile; without the networking flags Chromium floods the closed network.
-const browser = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-  viewport: { width: 1100, height: 900 },
-});
-try {
-  const page = await browser.newPage();
+await withChromiumPage(async (page) => {
   await page.goto(`file://${join(directory, 'report.html')}`);
   const charts = await page.$$eval('figure.chart svg', (svgs) =>
     svgs.map((svg) => ({
@@ -59,10 +41,7 @@ try {
   console.log(
     `report.html: ${charts.length} charts (${charts.map((c) => c.marks).join(', ')} marks), ${selected} selected tokens shown; screenshot ${join(directory, 'report.png')}`,
   );
-} finally {
-  await browser.close();
-  await rm(profile, { recursive: true, force: true });
-}
+});
 if (failures.length > 0) {
   console.error(`demo report check FAILED:\n- ${failures.join('\n- ')}`);
   process.exit(1);

@@ -1,10 +1,9 @@
 // Checks the built documentation site (docs/site): every internal link of every page resolves to
 // a file (and an anchor, when it names one), and in headless Chromium the pages render and the
 // search finds `selectiveLoss`. Saves a screenshot to docs/site/screenshot.png.
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
+import { withChromiumPage } from './chromium.mjs';
 
 const site = resolve(process.argv[2] ?? 'docs/site');
 const failures = [];
@@ -55,49 +54,33 @@ for await (const page of pages(site)) {
   }
 }
 
-const profile = await mkdtemp(join(tmpdir(), 'rho-slm-docs-'));
-const browser = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-  viewport: { width: 1200, height: 900 },
-});
-try {
-  const page = await browser.newPage();
-  const errors = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(`file://${join(site, 'index.html')}`);
-  if (!(await page.title()).includes('rho-slm')) failures.push(`index title is "${await page.title()}"`);
-  await page.click('#tsd-search-trigger');
-  await page.fill('#tsd-search-input', 'selectiveLoss');
-  await page
-    .waitForSelector('#tsd-search-results li', { timeout: 10_000 })
-    .catch(() => failures.push('search shows no results for selectiveLoss'));
-  const results = await page.$$eval('#tsd-search-results li', (items) =>
-    items.map((item) => item.textContent ?? ''),
-  );
-  if (!results.some((text) => text.includes('selectiveLoss')))
-    failures.push(`search results lack selectiveLoss: ${results.slice(0, 5).join(' | ')}`);
-  await page.screenshot({ path: join(site, 'screenshot.png') });
-  await page.goto(`file://${join(site, 'documents', 'what-is-slm.html')}`);
-  if (!(await page.textContent('body'))?.includes('excess loss'))
-    failures.push('the guide "what-is-slm" did not render');
-  if (errors.length > 0) failures.push(`page errors: ${errors.join('; ')}`);
-  console.log(
-    `docs site: ${pageCount} pages, ${links} internal links checked; search found ${results.length} results for selectiveLoss`,
-  );
-} finally {
-  await browser.close();
-  await rm(profile, { recursive: true, force: true });
-}
+await withChromiumPage(
+  async (page) => {
+    const errors = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`file://${join(site, 'index.html')}`);
+    if (!(await page.title()).includes('rho-slm')) failures.push(`index title is "${await page.title()}"`);
+    await page.click('#tsd-search-trigger');
+    await page.fill('#tsd-search-input', 'selectiveLoss');
+    await page
+      .waitForSelector('#tsd-search-results li', { timeout: 10_000 })
+      .catch(() => failures.push('search shows no results for selectiveLoss'));
+    const results = await page.$$eval('#tsd-search-results li', (items) =>
+      items.map((item) => item.textContent ?? ''),
+    );
+    if (!results.some((text) => text.includes('selectiveLoss')))
+      failures.push(`search results lack selectiveLoss: ${results.slice(0, 5).join(' | ')}`);
+    await page.screenshot({ path: join(site, 'screenshot.png') });
+    await page.goto(`file://${join(site, 'documents', 'what-is-slm.html')}`);
+    if (!(await page.textContent('body'))?.includes('excess loss'))
+      failures.push('the guide "what-is-slm" did not render');
+    if (errors.length > 0) failures.push(`page errors: ${errors.join('; ')}`);
+    console.log(
+      `docs site: ${pageCount} pages, ${links} internal links checked; search found ${results.length} results for selectiveLoss`,
+    );
+  },
+  { width: 1200, height: 900 },
+);
 if (failures.length > 0) {
   console.error(`docs site check FAILED:\n- ${failures.slice(0, 30).join('\n- ')}`);
   process.exit(1);

@@ -1,29 +1,11 @@
 // Opens the browser playground in headless Chromium and checks that it runs: training starts, the
 // held-out loss falls for CLM and SLM, and selected tokens appear. Saves a screenshot beside it.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
+import { withChromiumPage } from './chromium.mjs';
 
 const directory = resolve(process.argv[2] ?? 'docs/playground');
-const profile = await mkdtemp(join(tmpdir(), 'rho-slm-playground-'));
-const browser = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-  viewport: { width: 1100, height: 900 },
-});
 const failures = [];
-try {
-  const page = await browser.newPage();
+await withChromiumPage(async (page) => {
   page.on('pageerror', (error) => failures.push(`page error: ${error.message}`));
   const started = Date.now();
   await page.goto(`file://${join(directory, 'index.html')}`);
@@ -46,10 +28,7 @@ try {
     failures.push('held-out loss did not fall below the uniform loss ln 259');
   if (state.selected === 0) failures.push('no selected tokens shown');
   if (state.lines !== 2) failures.push(`chart has ${state.lines} lines, expected 2`);
-} finally {
-  await browser.close();
-  await rm(profile, { recursive: true, force: true });
-}
+});
 if (failures.length > 0) {
   console.error(`playground check FAILED:\n- ${failures.join('\n- ')}`);
   process.exit(1);
