@@ -1,5 +1,6 @@
 // Fixed-size little-endian file headers with a magic, a version and a CRC-32 of the header
 // itself, shared by token and score files. Readers fail with the file name and what is wrong.
+import { type FileHandle, open } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { SLMError } from '../core/errors.js';
 
@@ -62,4 +63,35 @@ export function decodeHeader(
     offset += type === 'u32' ? 4 : type === 'u64' ? 8 : 32;
   }
   return values;
+}
+
+/**
+ * Opens `path`, decodes and checks its header, and checks the file size against
+ * `payloadBytes(header)`; closes the file and throws BAD_CHECKPOINT (naming it) on any problem.
+ */
+export async function openWithHeader(
+  path: string,
+  magic: string,
+  version: number,
+  fields: readonly HeaderField[],
+  payloadBytes: (values: Record<string, number | string>) => number,
+): Promise<{ handle: FileHandle; values: Record<string, number | string> }> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const header = Buffer.alloc(Math.min(size, headerSize(fields)));
+    await handle.read(header, 0, header.length, 0);
+    const values = decodeHeader(path, header, magic, version, fields);
+    const expected = headerSize(fields) + payloadBytes(values);
+    if (size !== expected) {
+      throw new SLMError(
+        'BAD_CHECKPOINT',
+        `${path}: file is ${size} bytes, its header promises ${expected} (${size < expected ? 'truncated' : 'trailing bytes'}).`,
+      );
+    }
+    return { handle, values };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
 }

@@ -7,7 +7,7 @@ import { crc32 } from 'node:zlib';
 import { SLMError } from '../core/errors.js';
 import { writeAll } from '../model/atomicFile.js';
 import { floatToHalf, halfToFloat } from '../model/dtypes.js';
-import { decodeHeader, encodeHeader, type HeaderField, headerSize } from './binaryHeader.js';
+import { decodeHeader, encodeHeader, type HeaderField, headerSize, openWithHeader } from './binaryHeader.js';
 
 const MAGIC = 'RHOSLMSC';
 const VERSION = 1;
@@ -200,24 +200,15 @@ export class ScoreFile {
    * @throws {@link SLMError} `BAD_CHECKPOINT` naming the file and the problem
    */
   static async open(path: string): Promise<ScoreFile> {
-    const handle = await open(path, 'r');
-    try {
-      const { size } = await handle.stat();
-      const header = Buffer.alloc(Math.min(size, HEADER_SIZE));
-      await handle.read(header, 0, header.length, 0);
-      const info = decodeHeader(path, header, MAGIC, VERSION, FIELDS) as unknown as ScoreFileInfo;
-      const expected = HEADER_SIZE + info.partWindows * info.seqLen * info.bytesPerScore;
-      if (size !== expected) {
-        throw new SLMError(
-          'BAD_CHECKPOINT',
-          `${path}: file is ${size} bytes, its header promises ${expected} (${size < expected ? 'truncated' : 'trailing bytes'}).`,
-        );
-      }
-      return new ScoreFile(path, info, handle);
-    } catch (error) {
-      await handle.close();
-      throw error;
-    }
+    const { handle, values } = await openWithHeader(
+      path,
+      MAGIC,
+      VERSION,
+      FIELDS,
+      (header) =>
+        (header.partWindows as number) * (header.seqLen as number) * (header.bytesPerScore as number),
+    );
+    return new ScoreFile(path, values as unknown as ScoreFileInfo, handle);
   }
 
   /** Scores `[windows·T]` of windows `[first, first + windows)` (absolute window indices). */

@@ -5,7 +5,7 @@ import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { SLMError } from '../core/errors.js';
 import { writeAll } from '../model/atomicFile.js';
-import { decodeHeader, encodeHeader, type HeaderField, headerSize } from './binaryHeader.js';
+import { encodeHeader, type HeaderField, headerSize, openWithHeader } from './binaryHeader.js';
 
 const MAGIC = 'RHOSLMTK';
 const VERSION = 1;
@@ -164,24 +164,14 @@ export class TokenFile {
    * @throws {@link SLMError} `BAD_CHECKPOINT` naming the file and the problem
    */
   static async open(path: string): Promise<TokenFile> {
-    const handle = await open(path, 'r');
-    try {
-      const { size } = await handle.stat();
-      const header = Buffer.alloc(Math.min(size, TOKEN_HEADER_SIZE));
-      await handle.read(header, 0, header.length, 0);
-      const info = decodeHeader(path, header, MAGIC, VERSION, FIELDS) as unknown as TokenFileInfo;
-      const expected = TOKEN_HEADER_SIZE + info.tokenCount * info.bytesPerToken;
-      if (size !== expected) {
-        throw new SLMError(
-          'BAD_CHECKPOINT',
-          `${path}: file is ${size} bytes, its header promises ${expected} (${size < expected ? 'truncated' : 'trailing bytes'}).`,
-        );
-      }
-      return new TokenFile(path, info, handle);
-    } catch (error) {
-      await handle.close();
-      throw error;
-    }
+    const { handle, values } = await openWithHeader(
+      path,
+      MAGIC,
+      VERSION,
+      FIELDS,
+      (header) => (header.tokenCount as number) * (header.bytesPerToken as number),
+    );
+    return new TokenFile(path, values as unknown as TokenFileInfo, handle);
   }
 
   /** Tokens `[start, start + count)` (clamped to the file). */

@@ -67,6 +67,20 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => rm(directory, { recursive: true, force: true }));
 
+/** `rho-slm inspect` of window 2 of the noisy corpus, with `extra` options. */
+const inspect = (...extra: string[]) => [
+  'inspect',
+  '--model',
+  'slm',
+  '--data',
+  'noisy.tok',
+  '--scores',
+  'noisy.scores',
+  '--window',
+  '2',
+  ...extra,
+];
+
 const train = (out: string, extra: string[] = []) => [
   'train',
   '--data',
@@ -155,51 +169,16 @@ describe('rho-slm command', () => {
     );
     expect(math).toMatchObject({ total: 2 });
     expect(math.accuracy).toBeGreaterThanOrEqual(0);
-    const inspected = JSON.parse(
-      await ok([
-        'inspect',
-        '--model',
-        'slm',
-        '--data',
-        'noisy.tok',
-        '--scores',
-        'noisy.scores',
-        '--window',
-        '2',
-        '--json',
-      ]),
-    );
+    const inspected = JSON.parse(await ok(inspect('--json')));
     expect(inspected).toHaveLength(32);
     expect(inspected.filter((token: { selected: boolean }) => token.selected)).toHaveLength(19); // round(0.6 · 32)
     for (const token of inspected) expect(token.excess).toBeCloseTo(token.modelLoss - token.refLoss, 5);
-    await ok([
-      'inspect',
-      '--model',
-      'slm',
-      '--data',
-      'noisy.tok',
-      '--scores',
-      'noisy.scores',
-      '--window',
-      '2',
-      '--html',
-      'window.html',
-    ]);
+    await ok(inspect('--html', 'window.html'));
     const html = await readFile(join(directory, 'window.html'), 'utf8');
     expect(html).toMatch(/^<!doctype html>/);
     expect(html.match(/class="token selected"/g)).toHaveLength(19);
     expect(html).not.toMatch(/<script|https?:\/\//);
-    const terminal = await ok([
-      'inspect',
-      '--model',
-      'slm',
-      '--data',
-      'noisy.tok',
-      '--scores',
-      'noisy.scores',
-      '--window',
-      '2',
-    ]);
+    const terminal = await ok(inspect());
     expect(terminal).toMatch(/19\/32 tokens selected/);
   }, 120_000);
 
