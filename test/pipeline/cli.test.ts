@@ -34,6 +34,20 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
   });
 }
 
+/** Starts `args`, sends SIGINT after `delayMs`, and resolves to its exit code and output. */
+function interruptAfter(args: string[], delayMs: number): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((resolve) => {
+    const child = start(args);
+    let stdout = '';
+    child.stdout!.on('data', (chunk) => (stdout += chunk));
+    const timer = setTimeout(() => child.kill('SIGINT'), delayMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout });
+    });
+  });
+}
+
 /** Starts `args`, kills it with SIGKILL after `delayMs`, and waits for it to die. */
 function killAfter(args: string[], delayMs: number): Promise<void> {
   return new Promise((resolve) => {
@@ -263,5 +277,26 @@ describe('rho-slm command', () => {
     expect(await readFile(join(directory, 'crashed/model.safetensors'))).toEqual(
       await readFile(join(directory, 'straight/model.safetensors')),
     );
+  }, 120_000);
+
+  it('train: Ctrl-C stops after the current step with a checkpoint, and --resume finishes the run', async () => {
+    const args = train('interrupted', ['--steps', '400', '--checkpoint-every', '1000', '--resume']);
+    const stopped = await interruptAfter(args, 2500);
+    expect(stopped.code).toBe(0);
+    const step = Number(/stopped at step (\d+)/.exec(stopped.stdout)?.[1]);
+    expect(step).toBeGreaterThan(0);
+    expect(step).toBeLessThan(400);
+    expect(JSON.parse(await readFile(join(directory, 'interrupted/train-state.json'), 'utf8')).step).toBe(
+      step,
+    );
+    expect(
+      (await readFile(join(directory, 'interrupted/metrics.jsonl'), 'utf8')).trim().split('\n'),
+    ).toHaveLength(step);
+    await ok(train('interrupted', ['--steps', String(step + 5), '--checkpoint-every', '1000', '--resume']));
+    const steps = (await readFile(join(directory, 'interrupted/metrics.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line).step);
+    expect(steps).toEqual(Array.from({ length: step + 5 }, (_, i) => i + 1));
   }, 120_000);
 });
