@@ -220,6 +220,7 @@ export function program(): Command {
         ...(options.seqLen === undefined ? {} : { seqLen: options.seqLen }),
         ...(options.shard === undefined ? {} : { shard: options.shard }),
         dtype: options.dtype,
+        metrics: `${options.out}.metrics.jsonl`,
         resume: options.resume === true,
         signal: interruptSignal(),
         onProgress: (done, total) => {

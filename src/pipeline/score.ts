@@ -1,5 +1,6 @@
 // Step 2: the reference model's loss on every target position of a corpus, written once, per shard,
 // resumable after a crash with a byte-identical result.
+import { appendFile } from 'node:fs/promises';
 import { SLMError } from '../core/errors.js';
 import { type ScoreFileInfo, ScoreFileWriter } from '../data/scoreFile.js';
 import { TokenFile } from '../data/tokenFile.js';
@@ -36,6 +37,8 @@ export interface ScoreOptions {
   dtype?: 'float16' | 'float32';
   /** Called after each batch with windows done and windows in this part. */
   onProgress?: (done: number, total: number) => void;
+  /** Appends one JSON line per batch here: windows done, windows in the part, seconds, tokens/s. */
+  metrics?: string;
   /** Stops after the current batch (the partial file stays resumable). */
   signal?: AbortSignal;
 }
@@ -81,6 +84,8 @@ export async function scoreCorpus(options: ScoreOptions): Promise<ScoreFileInfo 
       { resume: options.resume === true, alignTo: batchSize },
     );
     try {
+      const started = Date.now();
+      const resumedAt = writer.windowsWritten;
       for (let done = writer.windowsWritten; done < partWindows; done += batchSize) {
         if (options.signal?.aborted) return undefined;
         const ids = Array.from(
@@ -89,6 +94,12 @@ export async function scoreCorpus(options: ScoreOptions): Promise<ScoreFileInfo 
         );
         await writer.append(await windowLosses(model, await readWindows(file, ids, seqLen), seqLen));
         options.onProgress?.(done + ids.length, partWindows);
+        if (options.metrics !== undefined) {
+          const seconds = (Date.now() - started) / 1000;
+          const tokensPerSecond = ((done + ids.length - resumedAt) * seqLen) / Math.max(seconds, 1e-3);
+          const line = { windowsDone: done + ids.length, windows: partWindows, seconds, tokensPerSecond };
+          await appendFile(options.metrics, `${JSON.stringify(line)}\n`);
+        }
       }
       return await writer.close();
     } finally {

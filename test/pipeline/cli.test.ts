@@ -135,6 +135,14 @@ describe('rho-slm command', () => {
       ]),
     );
     expect(scored.seqLen).toBe(32);
+    const scoreMetrics = (await readFile(join(directory, 'noisy.scores.metrics.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(scoreMetrics.at(-1)).toMatchObject({
+      windowsDone: scored.partWindows,
+      windows: scored.partWindows,
+    });
     await ok([
       'train',
       '--data',
