@@ -3,9 +3,9 @@
 // of windows (one shard); parts merge into one file. Writing goes to `<path>.partial` and resumes
 // from there after a crash; `close()` renames it into place.
 import { type FileHandle, open, rename, rm, stat, truncate } from 'node:fs/promises';
-import { crc32 } from 'node:zlib';
 import { SLMError } from '../core/errors.js';
 import { writeAll } from '../model/atomicFile.js';
+import { continueCrc32 } from '../model/checksum.js';
 import { floatToHalf, halfToFloat } from '../model/dtypes.js';
 import { decodeHeader, encodeHeader, type HeaderField, headerSize, openWithHeader } from './binaryHeader.js';
 
@@ -129,7 +129,7 @@ export class ScoreFileWriter {
       const chunk = Buffer.alloc(windowBytes);
       for (let window = 0; window < written; window++) {
         await kept.read(chunk, 0, windowBytes, HEADER_SIZE + window * windowBytes);
-        checksum = crc32(chunk, checksum);
+        checksum = continueCrc32(chunk, checksum);
       }
       await kept.close();
     }
@@ -154,7 +154,7 @@ export class ScoreFileWriter {
     const bytes = encodeScores(scores, this.plan.bytesPerScore);
     await writeAll(this.#handle, bytes, HEADER_SIZE + this.#written * windowBytes);
     await this.#handle.sync();
-    this.#checksum = crc32(bytes, this.#checksum);
+    this.#checksum = continueCrc32(bytes, this.#checksum);
     this.#written += scores.length / this.plan.seqLen;
   }
 
@@ -239,7 +239,7 @@ export class ScoreFile {
     let checksum = 0;
     for (let window = 0; window < partWindows; window++) {
       await this.#handle.read(chunk, 0, chunk.length, HEADER_SIZE + window * chunk.length);
-      checksum = crc32(chunk, checksum);
+      checksum = continueCrc32(chunk, checksum);
     }
     if (checksum !== payloadCrc) {
       throw new SLMError(

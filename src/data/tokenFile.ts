@@ -2,9 +2,9 @@
 // document counts, payload CRC-32), then the tokens, documents separated by the EOS id. Written
 // streaming and atomically; read with positional reads, so corpora larger than memory work.
 import { type FileHandle, open, rename, rm } from 'node:fs/promises';
-import { crc32 } from 'node:zlib';
 import { SLMError } from '../core/errors.js';
 import { writeAll } from '../model/atomicFile.js';
+import { continueCrc32 } from '../model/checksum.js';
 import { encodeHeader, type HeaderField, headerSize, openWithHeader } from './binaryHeader.js';
 
 const MAGIC = 'RHOSLMTK';
@@ -98,11 +98,16 @@ export class TokenFileWriter {
 
   /** Appends one document's tokens and the EOS separator. */
   async append(tokens: ArrayLike<number>): Promise<void> {
-    const count = tokens.length + 1;
-    const bytes = new Uint8Array(count * this.#info.bytesPerToken);
+    await this.appendPart(tokens);
+    await this.endDocument();
+  }
+
+  /** Appends tokens to the current document (for documents streamed in pieces). */
+  async appendPart(tokens: ArrayLike<number>): Promise<void> {
+    const bytes = new Uint8Array(tokens.length * this.#info.bytesPerToken);
     const view = new DataView(bytes.buffer);
-    for (let i = 0; i < count; i++) {
-      const token = i < tokens.length ? tokens[i]! : this.#info.eosId;
+    for (let i = 0; i < tokens.length; i++) {
+      const token = tokens[i]!;
       if (!(Number.isInteger(token) && token >= 0 && token < this.#info.vocabSize)) {
         throw new SLMError(
           'LABEL_OUT_OF_RANGE',
@@ -114,8 +119,13 @@ export class TokenFileWriter {
     }
     await writeAll(this.#handle, bytes, this.#position);
     this.#position += bytes.length;
-    this.#info.payloadCrc = crc32(bytes, this.#info.payloadCrc);
-    this.#info.tokenCount += count;
+    this.#info.payloadCrc = continueCrc32(bytes, this.#info.payloadCrc);
+    this.#info.tokenCount += tokens.length;
+  }
+
+  /** Ends the current document with the EOS separator. */
+  async endDocument(): Promise<void> {
+    await this.appendPart([this.#info.eosId]);
     this.#info.documentCount++;
   }
 
@@ -202,7 +212,7 @@ export class TokenFile {
         Math.min(chunk.length, end - position),
         position,
       );
-      checksum = crc32(chunk.subarray(0, bytesRead), checksum);
+      checksum = continueCrc32(chunk.subarray(0, bytesRead), checksum);
     }
     if (checksum !== this.info.payloadCrc) {
       throw new SLMError(

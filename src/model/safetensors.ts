@@ -2,9 +2,9 @@
 // {name: {dtype, shape, data_offsets}} plus __metadata__, then raw little-endian tensor bytes.
 // Read and written one tensor at a time, so a checkpoint is never held twice in memory.
 import { open } from 'node:fs/promises';
-import { crc32 } from 'node:zlib';
 import { SLMError } from '../core/errors.js';
 import { writeAll, writeFileAtomic } from './atomicFile.js';
+import { continueCrc32 } from './checksum.js';
 import { DTYPE_BYTES, decodeFloats, encodeFloats, type TensorDtype } from './dtypes.js';
 import type { NamedWeight } from './llama.js';
 
@@ -123,7 +123,7 @@ export async function* readSafetensors(
         bad(path, `tensor '${entry.name}' has dtype ${entry.dtype}; supported: F32, F16, BF16`);
       const bytes = Buffer.alloc(entry.end - entry.start);
       await handle.read(bytes, 0, bytes.byteLength, entry.start);
-      checksum = crc32(bytes, checksum);
+      checksum = continueCrc32(bytes, checksum);
       yield [entry.name, { shape: entry.shape, data: decodeFloats(bytes, entry.dtype as TensorDtype) }];
     }
     if (
@@ -203,7 +203,7 @@ export async function writeSafetensors(
         );
       }
       const bytes = encodeFloats(values, dtype);
-      checksum = crc32(bytes, checksum);
+      checksum = continueCrc32(bytes, checksum);
       await writeAll(handle, bytes, position);
       position += bytes.byteLength;
     }

@@ -1,7 +1,7 @@
 // Step 0: text files, folders and JSONL into a token file.
 import { createReadStream } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SLMError } from '../core/errors.js';
 import { byteTokenizer, type Tokenizer } from '../data/byteTokenizer.js';
@@ -32,9 +32,10 @@ async function* files(path: string): AsyncGenerator<string> {
   for (const entry of (await readdir(path)).sort()) yield* files(join(path, entry));
 }
 
-async function* documents(path: string, field: string): AsyncGenerator<string> {
+/** A document as pieces of text: a text file in ~1 MB pieces cut at line breaks, a JSONL record whole. */
+async function* documents(path: string, field: string): AsyncGenerator<AsyncIterable<string>> {
   if (!path.endsWith('.jsonl')) {
-    yield await readFile(path, 'utf8');
+    yield textPieces(path);
     return;
   }
   let line = 0;
@@ -52,13 +53,35 @@ async function* documents(path: string, field: string): AsyncGenerator<string> {
     }
     if (typeof record[field] !== 'string')
       throw new SLMError('BAD_OPTION', `prepare: ${path}:${line} has no string field '${field}'.`);
-    yield record[field] as string;
+    yield (async function* () {
+      yield record[field] as string;
+    })();
   }
 }
 
+/** A text file streamed in pieces that end at a line break (so tokenizers see whole lines). */
+async function* textPieces(path: string): AsyncGenerator<string> {
+  let pending = '';
+  for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    pending += chunk as string;
+    const cut = pending.lastIndexOf('\n');
+    if (cut < 0) continue;
+    yield pending.slice(0, cut + 1);
+    pending = pending.slice(cut + 1);
+  }
+  if (pending !== '') yield pending;
+}
+
+function isOwnOutput(path: string, out: string): boolean {
+  const [candidate, target] = [resolve(path), resolve(out)];
+  return candidate === target || candidate.startsWith(`${target}.tmp-`);
+}
+
 /**
- * Tokenises every document of `inputs` into one token file (documents separated by EOS), written
- * streaming and atomically.
+ * Tokenises every document of `inputs` into one token file (documents separated by EOS), streaming:
+ * text files are read in pieces of about 1 MB that end at a line break (a tokenizer that merges
+ * across line breaks may split a few tokens differently from encoding the whole file at once; the
+ * byte tokenizer is exact), JSONL one record at a time. Written atomically.
  *
  * @returns the token file's header
  * @throws {@link SLMError} `BAD_OPTION` for a missing input or malformed JSONL
@@ -79,9 +102,13 @@ export async function prepareCorpus(options: PrepareOptions): Promise<TokenFileI
   try {
     for (const input of options.inputs) {
       for await (const path of files(input)) {
-        for await (const text of documents(path, options.field ?? 'text')) {
-          await writer.append(tokenizer.encode(text));
-          bytesRead += Buffer.byteLength(text);
+        if (isOwnOutput(path, options.out)) continue; // the file being written, when it lies inside an input folder
+        for await (const pieces of documents(path, options.field ?? 'text')) {
+          for await (const text of pieces) {
+            await writer.appendPart(tokenizer.encode(text));
+            bytesRead += Buffer.byteLength(text);
+          }
+          await writer.endDocument();
           options.onProgress?.(bytesRead, ++count);
         }
       }
