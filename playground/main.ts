@@ -3,10 +3,11 @@
 // and the tokens SLM selects, live. Built into docs/site/playground by scripts/build-playground.mjs.
 import * as tf from '@tensorflow/tfjs';
 import { byteTokenizer } from '../src/data/byteTokenizer.js';
-import { selectiveLoss, tokenLoss, topKMask } from '../src/index.js';
+import { selectiveLoss, topKMask } from '../src/index.js';
 import { LLAMA_PRESETS } from '../src/model/config.js';
 import { LlamaModel } from '../src/model/llama.js';
 import { renderTokenSpans } from '../src/pipeline/renderTokens.js';
+import { windowLosses } from '../src/pipeline/tokenLosses.js';
 import { createTrainStep } from '../src/tfjs/trainStep.js';
 
 const CLEAN = `It was a bright cold day in April, and the clocks were striking thirteen. The hallway smelt of boiled cabbage and old rag mats. At one end of it a coloured poster, too large for indoor display, had been tacked to the wall. It depicted simply an enormous face, more than a metre wide: the face of a man of about forty-five, with a heavy black moustache and ruggedly handsome features. The sea was calm that evening, and the boats came in one by one, their sails folded, their nets heavy with the day's catch. The children ran along the harbour wall, calling to their fathers, and the old men sat by the door of the inn and watched the light go down over the water. `;
@@ -47,16 +48,18 @@ function batchOf(all: number[][], step: number, refLoss?: Float32Array[]) {
   };
 }
 
-async function windowLosses(model: LlamaModel, window: number[]): Promise<Float32Array> {
-  const logits = model.forward(tf.tensor2d([window.slice(0, T)], [1, T], 'int32'));
-  const values = (await logits.data()) as Float32Array;
-  logits.dispose();
-  return tokenLoss(values, window.slice(1), { vocabSize: model.config.vocab_size });
+/** Next-token losses `[T]` of one window of `T + 1` tokens. */
+function losses(model: LlamaModel, window: number[]): Promise<Float32Array> {
+  return windowLosses(
+    model,
+    { windows: [0], inputs: Int32Array.from(window.slice(0, T)), targets: Int32Array.from(window.slice(1)) },
+    T,
+  );
 }
 
 async function heldOutLoss(model: LlamaModel, heldOut: number[][]): Promise<number> {
   let total = 0;
-  for (const window of heldOut) total += (await windowLosses(model, window)).reduce((a, b) => a + b, 0) / T;
+  for (const window of heldOut) total += (await losses(model, window)).reduce((a, b) => a + b, 0) / T;
   return total / heldOut.length;
 }
 
@@ -114,7 +117,7 @@ async function main(): Promise<void> {
   }
   status('2/3 scoring the noisy corpus');
   const refLoss: Float32Array[] = [];
-  for (const window of noisy) refLoss.push(await windowLosses(reference, window));
+  for (const window of noisy) refLoss.push(await losses(reference, window));
   reference.dispose();
 
   status('3/3 training CLM and SLM side by side');
@@ -141,7 +144,7 @@ async function main(): Promise<void> {
       }
       drawChart(curves);
       const shown = noisy[Math.floor(noisy.length / 2)]!;
-      const modelLoss = await windowLosses(models.SLM, shown);
+      const modelLoss = await losses(models.SLM, shown);
       const excess = modelLoss.map((l, t) => l - refLoss[Math.floor(noisy.length / 2)]![t]!);
       const mask = topKMask(excess, { ratio: 0.6 });
       $('tokens').innerHTML = renderTokenSpans(

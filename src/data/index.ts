@@ -20,4 +20,4 @@ export {
   type TokenFileOptions,
   TokenFileWriter,
 } from './tokenFile.js';
-export { readWindows, type WindowBatch, windowCount, windowOrder } from './windows.js';
+export { readWindows, type WindowBatch, windowCount, windowOrder, windowSampler } from './windows.js';

@@ -62,3 +62,27 @@ export function windowOrder(count: number, seed: number, epoch: number): Uint32A
   }
   return order;
 }
+
+/**
+ * The window at each position of the endless sequence of epochs, epoch `e` in `windowOrder(count,
+ * seed, e)`: position `i` is window `order_{⌊i/count⌋}[i mod count]`. A resumed run that asks for
+ * the same positions gets the same windows.
+ *
+ * @example
+ * ```ts
+ * const windowAt = windowSampler(100, 7);
+ * const batch = [0, 1, 2, 3].map((row) => windowAt(step * 4 + row));
+ * ```
+ */
+export function windowSampler(count: number, seed: number): (position: number) => number {
+  const orders = new Map<number, Uint32Array>();
+  return (position) => {
+    const epoch = Math.floor(position / count);
+    let order = orders.get(epoch);
+    if (order === undefined) {
+      order = windowOrder(count, seed, epoch);
+      orders.set(epoch, order);
+    }
+    return order[position % count]!;
+  };
+}

@@ -7,7 +7,7 @@ import { SLMError } from '../core/errors.js';
 import type { SelectionOptions } from '../core/selectiveLoss.js';
 import { ScoreFile } from '../data/scoreFile.js';
 import { TokenFile } from '../data/tokenFile.js';
-import { readWindows, windowCount, windowOrder } from '../data/windows.js';
+import { readWindows, windowCount, windowSampler } from '../data/windows.js';
 import { AdamW } from '../model/adamw.js';
 import { writeAll, writeFileAtomic } from '../model/atomicFile.js';
 import type { LlamaConfig, LlamaPresetName } from '../model/config.js';
@@ -191,12 +191,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       ...(scores === undefined ? {} : { selective: { ratio: 0.6, ...options.selection } }),
       clipNorm: 1,
     });
-    const orders = new Map<number, Uint32Array>();
-    const windowAt = (index: number) => {
-      const epoch = Math.floor(index / windows);
-      if (!orders.has(epoch)) orders.set(epoch, windowOrder(windows, options.seed ?? 0, epoch));
-      return orders.get(epoch)![index % windows]!;
-    };
+    const windowAt = windowSampler(windows, options.seed ?? 0);
     const stopped = () => options.signal?.aborted === true;
     let done = resumed?.step ?? 0;
     let last: TrainStepStats | undefined;

@@ -1,11 +1,11 @@
 // The demo's in-memory training and evaluation on token arrays, built from the library's pieces.
 import * as tf from '@tensorflow/tfjs';
-import { tokenLoss } from '../../core/tokenLoss.js';
-import { windowOrder } from '../../data/windows.js';
+import { windowSampler } from '../../data/windows.js';
 import { AdamW } from '../../model/adamw.js';
 import type { LlamaModel } from '../../model/llama.js';
 import { warmupCosineSchedule } from '../../model/schedule.js';
 import { createTrainStep, type TrainStepStats } from '../../tfjs/trainStep.js';
+import { windowLosses } from '../tokenLosses.js';
 
 /** Windows of `T + 1` tokens over an in-memory corpus. */
 export class TokenWindows {
@@ -40,12 +40,7 @@ export async function corpusLosses(
   const losses = new Float32Array(windows.count * T);
   for (let first = 0; first < windows.count; first += batchSize) {
     const ids = Array.from({ length: Math.min(batchSize, windows.count - first) }, (_, i) => first + i);
-    const { inputs, targets } = windows.batch(ids);
-    const input = tf.tensor2d(inputs, [ids.length, T], 'int32');
-    const logits = model.forward(input);
-    const values = (await logits.data()) as Float32Array;
-    tf.dispose([input, logits]);
-    losses.set(tokenLoss(values, targets, { vocabSize: model.config.vocab_size }), first * T);
+    losses.set(await windowLosses(model, { windows: ids, ...windows.batch(ids) }, T), first * T);
   }
   return losses;
 }
@@ -84,15 +79,12 @@ export async function trainOnWindows(
     keepMask: options.refLoss !== undefined,
     ...(options.refLoss === undefined ? {} : { selective: { ratio: options.ratio ?? 0.6 } }),
   });
-  const orders = new Map<number, Uint32Array>();
+  const windowAt = windowSampler(windows.count, options.seed);
   try {
     for (let done = 0; done < options.steps; done++) {
-      const ids = Array.from({ length: options.batchSize }, (_, row) => {
-        const index = done * options.batchSize + row;
-        const epoch = Math.floor(index / windows.count);
-        if (!orders.has(epoch)) orders.set(epoch, windowOrder(windows.count, options.seed, epoch));
-        return orders.get(epoch)![index % windows.count]!;
-      });
+      const ids = Array.from({ length: options.batchSize }, (_, row) =>
+        windowAt(done * options.batchSize + row),
+      );
       const { inputs, targets } = windows.batch(ids);
       const refLoss = new Float32Array(ids.length * T);
       const reference = options.refLoss;
