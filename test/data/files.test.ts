@@ -14,6 +14,7 @@ import {
   TokenFileWriter,
   windowCount,
   windowOrder,
+  windowSampler,
 } from '../../src/data/index.js';
 
 let directory: string;
@@ -99,6 +100,14 @@ describe('windows', () => {
     expect([...order].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i));
     expect(Array.from(windowOrder(50, 3, 1))).toEqual(Array.from(order));
     expect(Array.from(windowOrder(50, 3, 2))).not.toEqual(Array.from(order));
+  });
+
+  it('samples position i from epoch floor(i / count) of the window order', () => {
+    const windowAt = windowSampler(50, 3);
+    const epochs = [0, 1, 2].map((epoch) => windowOrder(50, 3, epoch));
+    for (const position of [0, 49, 50, 77, 149, 3]) {
+      expect(windowAt(position)).toBe(epochs[Math.floor(position / 50)]![position % 50]);
+    }
   });
 });
 
