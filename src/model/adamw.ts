@@ -93,17 +93,12 @@ export class AdamW extends tf.Optimizer {
     const rate = this.#learningRate(this.#step);
     const firstCorrection = 1 - this.#beta1 ** this.#step;
     const secondCorrection = 1 - this.#beta2 ** this.#step;
-    tf.tidy(() => {
-      for (const { name, tensor: gradient } of gradients) {
-        const variable = tf.engine().registeredVariables[name]!;
-        let moments = this.#moments.get(name);
-        if (moments === undefined) {
-          moments = {
-            first: tf.variable(tf.zerosLike(variable), false),
-            second: tf.variable(tf.zerosLike(variable), false),
-          };
-          this.#moments.set(name, moments);
-        }
+    // One tidy per variable, so each variable's ~12 temporaries are freed before the next is
+    // updated (one tidy around the loop keeps them all alive: 4.6 GB for a 56 M model).
+    for (const { name, tensor: gradient } of gradients) {
+      const variable = tf.engine().registeredVariables[name]!;
+      const moments = this.#momentsOf(name, variable);
+      tf.tidy(() => {
         const first = tf.add(tf.mul(moments.first, this.#beta1), tf.mul(gradient, 1 - this.#beta1));
         const second = tf.add(
           tf.mul(moments.second, this.#beta2),
@@ -119,9 +114,22 @@ export class AdamW extends tf.Optimizer {
           ? tf.add(adaptive, tf.mul(variable, this.#weightDecay))
           : adaptive;
         variable.assign(tf.sub(variable, tf.mul(update, rate)));
-      }
-    });
+      });
+    }
     this.incrementIterations();
+  }
+
+  /** The first and second moment estimates of `variable`, created as zeros on first use. */
+  #momentsOf(name: string, variable: tf.Variable): { first: tf.Variable; second: tf.Variable } {
+    let moments = this.#moments.get(name);
+    if (moments === undefined) {
+      moments = tf.tidy(() => ({
+        first: tf.variable(tf.zerosLike(variable), false),
+        second: tf.variable(tf.zerosLike(variable), false),
+      }));
+      this.#moments.set(name, moments);
+    }
+    return moments;
   }
 
   /** Frees the moment estimates. */

@@ -9,6 +9,14 @@ export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 /** The order `'auto'` tries: native TensorFlow, WebGPU, WebAssembly, plain JavaScript. */
 export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
 
+/** What to install for each backend, named in `BACKEND_UNAVAILABLE` errors. */
+const INSTALL_HINTS: Record<BackendName, string> = {
+  tensorflow: '`npm install @tensorflow/tfjs-node` (or `@tensorflow/tfjs-node-gpu` with CUDA)',
+  webgpu: '`npm install @tensorflow/tfjs-backend-webgpu` (and `webgpu` in Node), and a GPU adapter',
+  wasm: '`npm install @tensorflow/tfjs-backend-wasm`',
+  cpu: '`npm install @tensorflow/tfjs`',
+};
+
 /** A backend that was tried and not chosen. */
 export interface SkippedBackend {
   /** Backend name. */
@@ -97,6 +105,8 @@ async function tryBackend(
 ): Promise<void> {
   switch (name) {
     case 'tensorflow':
+      // TensorFlow's C++ start-up lines (oneDNN, CPU features) are noise here; TF_CPP_MIN_LOG_LEVEL=0 shows them.
+      if (typeof process !== 'undefined') process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
       try {
         await importModule('@tensorflow/tfjs-node-gpu');
       } catch (gpuError) {
@@ -180,8 +190,9 @@ export async function useBackend(
     }
   }
   const reasons = skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ');
+  const hint = wanted === 'auto' ? INSTALL_HINTS.wasm : INSTALL_HINTS[wanted];
   throw new SLMError(
     'BACKEND_UNAVAILABLE',
-    `'${fn}' could not initialise ${wanted === 'auto' ? 'any backend' : `backend '${wanted}'`} (${reasons}).`,
+    `'${fn}' could not initialise ${wanted === 'auto' ? 'any backend' : `backend '${wanted}'`} (${reasons}); try ${hint}.`,
   );
 }

@@ -1,6 +1,8 @@
 // The tfjs configurations every tfjs test runs on: cpu and wasm, each with the host kernels and
-// with tensor ops, plus WebGPU when RHO_SLM_TEST_WEBGPU=1 (CI sets it after unpacking software
-// Vulkan); when WebGPU was asked for and cannot start, the suite says so loudly.
+// with tensor ops; the native `tensorflow` backend when @tensorflow/tfjs-node loads (required, and
+// a failure, when RHO_SLM_TEST_TENSORFLOW=1: CI sets it after scripts/setup-native.mjs); plus WebGPU
+// when RHO_SLM_TEST_WEBGPU=1 (CI sets it after unpacking software Vulkan); when WebGPU was asked for
+// and cannot start, the suite says so loudly.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { type BackendName, silenceNodeBanner, useBackend, useHostKernels } from '../../src/tfjs/index.js';
@@ -22,6 +24,14 @@ export const testBackends: TestBackend[] = [
   { name: 'wasm (host kernels)', backend: 'wasm', hostKernels: true },
   { name: 'wasm (tensor ops)', backend: 'wasm', hostKernels: false },
 ];
+
+try {
+  await useBackend('tensorflow');
+  testBackends.push({ name: 'tensorflow', backend: 'tensorflow', hostKernels: false });
+} catch (error) {
+  if (process.env.RHO_SLM_TEST_TENSORFLOW === '1') throw error;
+  console.error(`\n(native tensorflow backend not set up, its tests are off: ${(error as Error).message})\n`);
+}
 
 if (process.env.RHO_SLM_TEST_WEBGPU === '1') {
   try {

@@ -60,6 +60,15 @@ describe('useBackend', () => {
     }
   });
 
+  it.runIf(process.env.RHO_SLM_TEST_TENSORFLOW === '1')(
+    "'auto' picks the native tensorflow backend when @tensorflow/tfjs-node loads",
+    async () => {
+      const choice = await useBackend('auto', { env: {} });
+      expect(choice.backend).toBe('tensorflow');
+      expect(tf.getBackend()).toBe('tensorflow');
+    },
+  );
+
   it('honours RHO_SLM_BACKEND over the preference', async () => {
     const choice = await useBackend('wasm', { env: { RHO_SLM_BACKEND: 'cpu' } });
     expect(choice).toEqual({ backend: 'cpu', skipped: [] });
@@ -70,6 +79,7 @@ describe('useBackend', () => {
     expect(error).toBeInstanceOf(SLMError);
     expect((error as SLMError).code).toBe('BACKEND_UNAVAILABLE');
     expect((error as SLMError).message).toMatch(/backend 'tensorflow'/);
+    expect((error as SLMError).message).toMatch(/npm install @tensorflow\/tfjs-node/);
     await expect(useBackend('tpu' as never, { env: {} })).rejects.toMatchObject({ code: 'BAD_OPTION' });
     await expect(useBackend('auto', { env: { RHO_SLM_BACKEND: 'gpu' } })).rejects.toThrow(/RHO_SLM_BACKEND/);
   });
