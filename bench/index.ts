@@ -1,18 +1,35 @@
 // `npm run bench`: every benchmark of the project, side by side in one run. The core runs first,
 // before tfjs is loaded, so its single-thread figures see the same heap as a core-only user.
+// `npm run bench -- native` (or core, tfjs, model, pipeline) runs only the named groups.
 import { cpus } from 'node:os';
 import { benchCore } from './core.js';
+
+const groups = process.argv.slice(2);
+const wanted = (group: string) => groups.length === 0 || groups.includes(group);
 
 console.log(
   `rho-slm benchmarks · node ${process.version} · ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}\n`,
 );
-benchCore();
-console.log();
-const { benchTfjs } = await import('./tfjs.js');
-await benchTfjs();
-console.log();
-const { benchModel } = await import('./model.js');
-await benchModel();
-console.log();
-const { benchPipeline } = await import('./pipeline.js');
-await benchPipeline();
+if (wanted('core')) {
+  benchCore();
+  console.log();
+}
+if (wanted('tfjs')) {
+  const { benchTfjs } = await import('./tfjs.js');
+  await benchTfjs();
+  console.log();
+}
+if (wanted('model')) {
+  const { benchModel } = await import('./model.js');
+  await benchModel();
+  console.log();
+}
+if (wanted('native')) {
+  const { benchNative } = await import('./native.js');
+  await benchNative();
+  console.log();
+}
+if (wanted('pipeline')) {
+  const { benchPipeline } = await import('./pipeline.js');
+  await benchPipeline();
+}

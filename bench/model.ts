@@ -5,9 +5,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { exportGguf, LLAMA_PRESETS, LlamaModel, parameterCount, parameterTable } from '../src/model/index.js';
+import {
+  exportGguf,
+  LLAMA_PRESETS,
+  type LlamaConfig,
+  LlamaModel,
+  parameterCount,
+  parameterTable,
+} from '../src/model/index.js';
 import { createTrainStep } from '../src/tfjs/index.js';
-import { fmt } from './timing.js';
+import { fmt, medianMsAsync } from './timing.js';
 
 /** FLOP/s of plain 2-D matMul at transformer-like sizes, the ceiling MFU is measured against. */
 async function matMulFlops(): Promise<number> {
@@ -28,7 +35,7 @@ async function matMulFlops(): Promise<number> {
 }
 
 /** Training FLOPs per token: 6 per weight used in a product, plus attention (12·L·T·D). */
-function trainingFlopsPerToken(config: typeof LLAMA_PRESETS.demo, positions: number): number {
+export function trainingFlopsPerToken(config: LlamaConfig, positions: number): number {
   const embedding = config.vocab_size * config.hidden_size;
   const productWeights =
     parameterCount(parameterTable(config)) -
@@ -109,11 +116,8 @@ export async function benchModel(): Promise<Record<string, number>> {
   const labels = tf.randomUniform([batch, positions], 0, config.vocab_size, 'int32', 2);
   const refLoss = tf.fill([batch, positions], 4);
   const step = createTrainStep({ model, optimizer: tf.train.adam(1e-3), selective: { ratio: 0.6 } });
-  await step({ inputs, labels, refLoss });
-  const steps = 4;
-  let start = performance.now();
-  for (let i = 0; i < steps; i++) await step({ inputs, labels, refLoss });
-  const trainRate = (steps * batch * positions) / ((performance.now() - start) / 1000);
+  const trainRate =
+    (batch * positions * 1000) / (await medianMsAsync(() => step({ inputs, labels, refLoss }), 7));
   const peak = await matMulFlops();
   const flopsPerToken = trainingFlopsPerToken(config, positions);
   const utilisation = (flopsPerToken * trainRate) / peak;
@@ -123,10 +127,7 @@ export async function benchModel(): Promise<Record<string, number>> {
     await logits.data();
     logits.dispose();
   };
-  await forwardOnce();
-  start = performance.now();
-  for (let i = 0; i < steps; i++) await forwardOnce();
-  const scoreRate = (steps * batch * positions) / ((performance.now() - start) / 1000);
+  const scoreRate = (batch * positions * 1000) / (await medianMsAsync(forwardOnce, 7));
 
   console.log(
     `model on ${tf.getBackend()}: demo preset (${model.parameterCount()} parameters), B=${batch} T=${positions}`,

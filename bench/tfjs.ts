@@ -3,19 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { createTrainStep, tokenLoss, useBackend } from '../src/tfjs/index.js';
-import { fmt } from './timing.js';
-
-async function timeAsync(work: () => Promise<unknown>, runs: number): Promise<number> {
-  await work();
-  const times: number[] = [];
-  for (let run = 0; run < runs; run++) {
-    const start = performance.now();
-    await work();
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(runs / 2)]!;
-}
+import { fmt, medianMsAsync } from './timing.js';
 
 /** Forward + backward of the mean token loss; returns when the gradient is on the host. */
 async function lossAndGrad(loss: (x: tf.Tensor) => tf.Tensor, logits: tf.Tensor): Promise<void> {
@@ -37,8 +25,8 @@ async function benchTokenLoss(): Promise<Record<string, number>> {
   const ours = (x: tf.Tensor) => tokenLoss(x, labels);
   const idiomatic = (x: tf.Tensor) =>
     tf.losses.softmaxCrossEntropy(tf.oneHot(labels, vocab), x, undefined, undefined, tf.Reduction.NONE);
-  const oursMs = await timeAsync(() => lossAndGrad(ours, logits), 5);
-  const idiomaticMs = await timeAsync(() => lossAndGrad(idiomatic, logits), 5);
+  const oursMs = await medianMsAsync(() => lossAndGrad(ours, logits), 5);
+  const idiomaticMs = await medianMsAsync(() => lossAndGrad(idiomatic, logits), 5);
   const oursPeak = await peakBytes(() => lossAndGrad(ours, logits));
   const idiomaticPeak = await peakBytes(() => lossAndGrad(idiomatic, logits));
   const mb = (bytes: number) => `${fmt(bytes / 2 ** 20)} MiB`;
@@ -79,12 +67,13 @@ async function benchTrainStep(): Promise<Record<string, number>> {
   const refLoss = tf.randomUniform([batch, seqLen], 5, 10, 'float32', 8);
   const plain = createTrainStep({ model, optimizer: tf.train.sgd(1e-3) });
   const selective = createTrainStep({ model, optimizer: tf.train.sgd(1e-3), selective: { ratio: 0.6 } });
-  const rounds = 2;
+  // Interleaved, so drift in machine load hits both alike: medians of 7 steps, 3 rounds summed.
+  const rounds = 3;
   let plainMs = 0;
   let selectiveMs = 0;
   for (let round = 0; round < rounds; round++) {
-    plainMs += await timeAsync(() => plain({ inputs, labels, refLoss }), 2);
-    selectiveMs += await timeAsync(() => selective({ inputs, labels, refLoss }), 2);
+    plainMs += await medianMsAsync(() => plain({ inputs, labels, refLoss }), 7);
+    selectiveMs += await medianMsAsync(() => selective({ inputs, labels, refLoss }), 7);
   }
   console.log(`train step on ${tf.getBackend()}, B=${batch} T=${seqLen} V=${vocab} D=${width} (MLP LM)`);
   console.log(`  plain CLM step        ${fmt(plainMs / rounds)} ms`);

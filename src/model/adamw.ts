@@ -1,6 +1,7 @@
 // AdamW (Loshchilov & Hutter): Adam with weight decay applied to the weights, not the gradient.
 import * as tf from '@tensorflow/tfjs';
 import { checkNumberOption } from '../core/check.js';
+import { SLMError } from '../core/errors.js';
 
 /** A tensor with a name, as tfjs optimizers exchange their state. */
 export interface NamedTensor {
@@ -24,12 +25,43 @@ export interface AdamWOptions {
   weightDecay?: number;
   /** Which variables decay. @default rank ≥ 2 (matrices; not norms) */
   decays?: (variable: tf.Variable) => boolean;
+  /**
+   * Variables are updated in groups of up to this many elements, each as one flat vector (a
+   * variable larger than this is a group of its own): a dozen kernels per group instead of a
+   * dozen per variable, with temporaries bounded by the group size. @default 2 ** 22
+   */
+  groupElements?: number;
+}
+
+/** Variables updated together as one flat vector, with their moments stored flat. */
+interface UpdateGroup {
+  /** Variable names, in gradient order. */
+  names: string[];
+  /** Element counts of those variables, `[n]`. */
+  sizes: number[];
+  /** 1 where the element's variable decays, 0 where not; `'all'` or `'none'` when uniform. */
+  decay: tf.Tensor1D | 'all' | 'none';
+  /** First moment, `[Σ sizes]`. */
+  first: tf.Variable;
+  /** Second moment, `[Σ sizes]`. */
+  second: tf.Variable;
+}
+
+/** A variable's values as a flat vector `[size]` (the variable itself when already flat). */
+function flat(tensor: tf.Tensor): tf.Tensor1D {
+  return (tensor.rank === 1 ? tensor : tf.reshape(tensor, [-1])) as tf.Tensor1D;
+}
+
+/** The variables of `names` (or their gradients) as one flat vector `[Σ sizes]`. */
+function concatenated(tensors: tf.Tensor[]): tf.Tensor1D {
+  return tensors.length === 1 ? flat(tensors[0]!) : (tf.concat(tensors.map(flat)) as tf.Tensor1D);
 }
 
 /**
  * AdamW: `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²`,
  * `w ← w − lr · (m̂ / (√v̂ + ε) + λ·w)` with bias-corrected `m̂`, `v̂`. A `tf.Optimizer`, so it works
- * with `createTrainStep` and `optimizer.minimize`.
+ * with `createTrainStep` and `optimizer.minimize`. Variables are updated in flat groups (see
+ * {@link AdamWOptions.groupElements}), the same arithmetic element by element as one variable at a time.
  *
  * @example
  * ```ts
@@ -48,7 +80,11 @@ export class AdamW extends tf.Optimizer {
   readonly #epsilon: number;
   readonly #weightDecay: number;
   readonly #decays: (variable: tf.Variable) => boolean;
-  readonly #moments = new Map<string, { first: tf.Variable; second: tf.Variable }>();
+  readonly #groupElements: number;
+  /** Update groups, built on the first update from the gradients' names and sizes. */
+  #groups: UpdateGroup[] = [];
+  /** Moments restored by `setWeights` before the groups exist, by variable name. */
+  readonly #restored = new Map<string, { first?: tf.Tensor; second?: tf.Tensor }>();
   #step = 0;
 
   /** @param options - see {@link AdamWOptions} */
@@ -64,6 +100,7 @@ export class AdamW extends tf.Optimizer {
     this.#epsilon = options.epsilon ?? 1e-8;
     this.#weightDecay = options.weightDecay ?? 0.1;
     this.#decays = options.decays ?? ((variable) => variable.rank >= 2);
+    this.#groupElements = options.groupElements ?? 2 ** 22;
     for (const [name, value] of [
       ['beta1', this.#beta1],
       ['beta2', this.#beta2],
@@ -77,6 +114,13 @@ export class AdamW extends tf.Optimizer {
       'weightDecay',
       'a finite number ≥ 0',
     );
+    checkNumberOption(
+      this.#groupElements,
+      (n) => Number.isInteger(n) && n >= 1,
+      fn,
+      'groupElements',
+      'an integer ≥ 1',
+    );
   }
 
   /** Steps applied so far. */
@@ -86,89 +130,184 @@ export class AdamW extends tf.Optimizer {
 
   /** Applies one update with gradients by variable name. */
   override applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
-    const gradients = Array.isArray(variableGradients)
-      ? variableGradients
-      : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }));
+    const gradients = new Map(
+      Array.isArray(variableGradients)
+        ? variableGradients.map(({ name, tensor }) => [name, tensor] as const)
+        : Object.entries(variableGradients),
+    );
+    const variables = tf.engine().registeredVariables;
+    this.#ensureGroups([...gradients.keys()], variables);
     this.#step++;
     const rate = this.#learningRate(this.#step);
     const firstCorrection = 1 - this.#beta1 ** this.#step;
     const secondCorrection = 1 - this.#beta2 ** this.#step;
-    // One tidy per variable, so each variable's ~12 temporaries are freed before the next is
-    // updated (one tidy around the loop keeps them all alive: 4.6 GB for a 56 M model).
-    for (const { name, tensor: gradient } of gradients) {
-      const variable = tf.engine().registeredVariables[name]!;
-      const moments = this.#momentsOf(name, variable);
+    // One tidy per group, so each group's temporaries are freed before the next is updated.
+    for (const group of this.#groups) {
       tf.tidy(() => {
-        const first = tf.add(tf.mul(moments.first, this.#beta1), tf.mul(gradient, 1 - this.#beta1));
+        const members = group.names.map((name) => variables[name]!);
+        const gradient = concatenated(group.names.map((name) => gradients.get(name)!)); // [n]
+        const weight = concatenated(members); // [n]
+        const first = tf.add(tf.mul(group.first, this.#beta1), tf.mul(gradient, 1 - this.#beta1));
         const second = tf.add(
-          tf.mul(moments.second, this.#beta2),
+          tf.mul(group.second, this.#beta2),
           tf.mul(tf.square(gradient), 1 - this.#beta2),
         );
-        moments.first.assign(first);
-        moments.second.assign(second);
+        group.first.assign(first);
+        group.second.assign(second);
         const adaptive = tf.div(
           tf.div(first, firstCorrection),
           tf.add(tf.sqrt(tf.div(second, secondCorrection)), this.#epsilon),
         );
-        const update = this.#decays(variable)
-          ? tf.add(adaptive, tf.mul(variable, this.#weightDecay))
-          : adaptive;
-        variable.assign(tf.sub(variable, tf.mul(update, rate)));
+        const decay =
+          group.decay === 'none'
+            ? undefined
+            : group.decay === 'all'
+              ? tf.mul(weight, this.#weightDecay)
+              : tf.mul(tf.mul(weight, this.#weightDecay), group.decay);
+        const update = decay === undefined ? adaptive : tf.add(adaptive, decay);
+        const updated = tf.sub(weight, tf.mul(update, rate)); // [n]
+        const pieces = members.length === 1 ? [updated] : tf.split(updated, group.sizes);
+        members.forEach((variable, i) => {
+          variable.assign(variable.rank === 1 ? pieces[i]! : tf.reshape(pieces[i]!, variable.shape));
+        });
       });
     }
     this.incrementIterations();
   }
 
-  /** The first and second moment estimates of `variable`, created as zeros on first use. */
-  #momentsOf(name: string, variable: tf.Variable): { first: tf.Variable; second: tf.Variable } {
-    let moments = this.#moments.get(name);
-    if (moments === undefined) {
-      moments = tf.tidy(() => ({
-        first: tf.variable(tf.zerosLike(variable), false),
-        second: tf.variable(tf.zerosLike(variable), false),
-      }));
-      this.#moments.set(name, moments);
+  /** Builds the update groups for `names` (in order), keeping moments already held or restored. */
+  #ensureGroups(names: string[], variables: Readonly<Record<string, tf.Variable>>): void {
+    const current = this.#groups.flatMap((group) => group.names);
+    if (current.length === names.length && current.every((name, i) => name === names[i])) return;
+    this.#releaseGroups();
+    let pending: string[] = [];
+    let pendingSize = 0;
+    const close = () => {
+      if (pending.length > 0) this.#groups.push(this.#createGroup(pending, variables));
+      pending = [];
+      pendingSize = 0;
+    };
+    for (const name of names) {
+      const variable = variables[name];
+      if (variable === undefined)
+        throw new SLMError(
+          'BAD_OPTION',
+          `'AdamW.applyGradients' got a gradient for unknown variable '${name}'.`,
+        );
+      if (pendingSize > 0 && pendingSize + variable.size > this.#groupElements) close();
+      pending.push(name);
+      pendingSize += variable.size;
     }
-    return moments;
+    close();
+  }
+
+  #createGroup(names: string[], variables: Readonly<Record<string, tf.Variable>>): UpdateGroup {
+    const members = names.map((name) => variables[name]!);
+    const decays = members.map((variable) => this.#decays(variable));
+    const sizes = members.map((variable) => variable.size);
+    const moment = (which: 'first' | 'second') =>
+      tf.tidy(() =>
+        tf.variable(
+          concatenated(
+            members.map((variable, i) => this.#restored.get(names[i]!)?.[which] ?? tf.zerosLike(variable)),
+          ),
+          false,
+        ),
+      );
+    const group: UpdateGroup = {
+      names,
+      sizes,
+      decay: decays.every(Boolean)
+        ? 'all'
+        : decays.some(Boolean)
+          ? (tf.keep(tf.concat(sizes.map((size, i) => tf.fill([size], decays[i] ? 1 : 0)))) as tf.Tensor1D)
+          : 'none',
+      first: moment('first'),
+      second: moment('second'),
+    };
+    for (const name of names) {
+      const restored = this.#restored.get(name);
+      if (restored !== undefined)
+        tf.dispose([restored.first, restored.second].filter((t) => t !== undefined));
+      this.#restored.delete(name);
+    }
+    return group;
+  }
+
+  /** Moves the moments held in groups back to per-variable tensors in `#restored`, and frees the groups. */
+  #releaseGroups(): void {
+    for (const group of this.#groups) {
+      const firsts = tf.split(group.first, group.sizes);
+      const seconds = tf.split(group.second, group.sizes);
+      for (const [i, name] of group.names.entries())
+        this.#restored.set(name, { first: firsts[i]!, second: seconds[i]! });
+      tf.dispose([group.first, group.second]);
+      if (typeof group.decay !== 'string') group.decay.dispose();
+    }
+    this.#groups = [];
   }
 
   /** Frees the moment estimates. */
   override dispose(): void {
-    for (const { first, second } of this.#moments.values()) tf.dispose([first, second]);
-    this.#moments.clear();
+    this.#releaseGroups();
+    for (const { first, second } of this.#restored.values())
+      tf.dispose([first, second].filter((t) => t !== undefined));
+    this.#restored.clear();
     super.dispose();
   }
 
-  /** The optimizer state: the step count (`iter`), then each variable's moments (`name/m`, `name/v`). */
+  /**
+   * The optimizer state: the step count (`iter`), then each variable's moments (`name/m`, `name/v`),
+   * as new tensors shaped like the variables; the caller disposes them.
+   */
   override async getWeights(): Promise<NamedTensor[]> {
-    return [
-      { name: 'iter', tensor: tf.scalar(this.#step, 'int32') },
-      ...[...this.#moments].flatMap(([name, { first, second }]) => [
-        { name: `${name}/m`, tensor: first },
-        { name: `${name}/v`, tensor: second },
-      ]),
-    ];
+    const variables = tf.engine().registeredVariables;
+    const shaped = (name: string, value: tf.Tensor) => {
+      const shape = variables[name]?.shape ?? value.shape;
+      return tf.reshape(value, shape);
+    };
+    const state: NamedTensor[] = [{ name: 'iter', tensor: tf.scalar(this.#step, 'int32') }];
+    for (const group of this.#groups) {
+      const firsts = tf.split(group.first, group.sizes);
+      const seconds = tf.split(group.second, group.sizes);
+      group.names.forEach((name, i) => {
+        state.push({ name: `${name}/m`, tensor: shaped(name, firsts[i]!) });
+        state.push({ name: `${name}/v`, tensor: shaped(name, seconds[i]!) });
+      });
+      tf.dispose([...firsts, ...seconds]);
+    }
+    for (const [name, { first, second }] of this.#restored) {
+      if (first !== undefined) state.push({ name: `${name}/m`, tensor: shaped(name, first) });
+      if (second !== undefined) state.push({ name: `${name}/v`, tensor: shaped(name, second) });
+    }
+    return state;
   }
 
-  /** Restores a state saved by {@link AdamW.getWeights} (to resume training exactly). */
+  /** Restores a state saved by {@link AdamW.getWeights} (to resume training exactly); copies the tensors. */
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
+    this.#releaseGroups();
     for (const { name, tensor } of weightValues) {
       if (name === 'iter') {
         this.#step = (await tensor.data())[0]!;
         continue;
       }
       const variableName = name.slice(0, -2);
-      const moments = this.#moments.get(variableName) ?? {
-        first: tf.variable(tf.zerosLike(tensor), false),
-        second: tf.variable(tf.zerosLike(tensor), false),
-      };
-      (name.endsWith('/m') ? moments.first : moments.second).assign(tensor);
-      this.#moments.set(variableName, moments);
+      const entry = this.#restored.get(variableName) ?? {};
+      const which = name.endsWith('/m') ? 'first' : 'second';
+      entry[which]?.dispose();
+      entry[which] = tf.clone(tensor);
+      this.#restored.set(variableName, entry);
     }
   }
 
   /** Hyper-parameters (fixed learning rate only). */
   override getConfig(): tf.serialization.ConfigDict {
-    return { beta1: this.#beta1, beta2: this.#beta2, epsilon: this.#epsilon, weightDecay: this.#weightDecay };
+    return {
+      beta1: this.#beta1,
+      beta2: this.#beta2,
+      epsilon: this.#epsilon,
+      weightDecay: this.#weightDecay,
+      groupElements: this.#groupElements,
+    };
   }
 }

@@ -30,7 +30,7 @@ export interface LlamaConfig {
 }
 
 /** Names of the bundled presets. */
-export type LlamaPresetName = 'tinyllama-1.1b' | 'nano' | 'demo';
+export type LlamaPresetName = 'tinyllama-1.1b' | 'small' | 'nano' | 'demo';
 
 /** The bundled configurations. */
 export const LLAMA_PRESETS: Readonly<Record<LlamaPresetName, Readonly<LlamaConfig>>> = {
@@ -45,6 +45,22 @@ export const LLAMA_PRESETS: Readonly<Record<LlamaPresetName, Readonly<LlamaConfi
     rms_norm_eps: 1e-5,
     rope_theta: 10000,
     max_position_embeddings: 2048,
+    tie_word_embeddings: false,
+  },
+  /**
+   * A real-tokenizer model for one CPU (the native backend's benchmark size): Llama-2 vocabulary
+   * (32,000), 8 layers of width 512, GQA with 2 query heads per KV head, 56,369,664 parameters.
+   */
+  small: {
+    hidden_size: 512,
+    num_hidden_layers: 8,
+    num_attention_heads: 8,
+    num_key_value_heads: 4,
+    intermediate_size: 1408,
+    vocab_size: 32000,
+    rms_norm_eps: 1e-5,
+    rope_theta: 10000,
+    max_position_embeddings: 256,
     tie_word_embeddings: false,
   },
   /** For tests: byte vocabulary, GQA with 2 query heads per KV head, 35,168 parameters. */

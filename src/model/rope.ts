@@ -24,15 +24,35 @@ export function ropeTables(
   return { cos: tf.tensor2d(cos, [positions, headSize]), sin: tf.tensor2d(sin, [positions, headSize]) };
 }
 
+/** `rotate_half([x1, x2]) = [−x2, x1]` over the last axis; its transpose is `[x2, −x1]`. */
+function rotateHalf(x: tf.Tensor4D, transpose: boolean): tf.Tensor4D {
+  const [first, second] = tf.split(x, 2, 3) as [tf.Tensor4D, tf.Tensor4D];
+  return tf.concat(transpose ? [second, tf.neg(first)] : [tf.neg(second), first], 3);
+}
+
 /**
- * `x·cos + rotate_half(x)·sin`, `rotate_half([x1, x2]) = [−x2, x1]` over the last axis.
+ * `x·cos + rotate_half(x)·sin`, `rotate_half([x1, x2]) = [−x2, x1]` over the last axis, with the
+ * gradient `dx = dy·cos + rotate_halfᵀ(dy·sin)` (a rotation, so no autograd chain).
  * Shapes: `x` `[B, T, heads, hd]`, `cos` and `sin` `[T, hd]`.
  */
 export function applyRope(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
   const [positions, headSize] = cos.shape;
   const cosGrid = tf.reshape(cos, [1, positions, 1, headSize]);
   const sinGrid = tf.reshape(sin, [1, positions, 1, headSize]);
-  const [first, second] = tf.split(x, 2, 3) as [tf.Tensor4D, tf.Tensor4D];
-  const rotated = tf.concat([tf.neg(second), first], 3);
-  return tf.add(tf.mul(x, cosGrid), tf.mul(rotated, sinGrid)) as tf.Tensor4D;
+  const rotate = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, save] = args as [tf.Tensor4D, tf.GradSaveFunc];
+    save([cosGrid, sinGrid]); // the tables outlive the forward pass's tidy only through save
+    return {
+      value: tf.add(tf.mul(input, cosGrid), tf.mul(rotateHalf(input, false), sinGrid)) as tf.Tensor4D,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [savedCos, savedSin] = saved as [tf.Tensor4D, tf.Tensor4D];
+        const upstream = dy as tf.Tensor4D;
+        return tf.add(
+          tf.mul(upstream, savedCos),
+          rotateHalf(tf.mul(upstream, savedSin) as tf.Tensor4D, true),
+        );
+      },
+    };
+  });
+  return rotate(x) as tf.Tensor4D;
 }

@@ -115,6 +115,7 @@ async function saveCheckpoint(
       return Float32Array.from(await tensor.data());
     },
   );
+  tf.dispose(state.map((entry) => entry.tensor));
   await writeJsonAtomic(join(out, 'train-state.json'), { step, checkpoint: directory } satisfies TrainState);
   if (previous !== undefined && previous !== directory) await rm(previous, { recursive: true, force: true });
   return directory;

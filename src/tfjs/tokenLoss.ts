@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { SLMError } from '../core/errors.js';
 import { checkLabelValues, DEFAULT_IGNORE_INDEX } from '../core/labels.js';
 import { hostKernelsActive, hostTokenLossRows } from './hostKernels.js';
+import { nativeKernelsActive, nativeTokenLossRows } from './nativeKernels.js';
 import { asTensor, checkTensor, type TensorLike } from './tensorChecks.js';
 
 /** Options of {@link tokenLoss}. */
@@ -20,6 +21,8 @@ export interface LabelIndex {
   inRange: tf.Tensor1D;
   /** `i·V + label` (label 0 where not in range), `[N]` int32: positions in the flat logits. */
   flatIndex: tf.Tensor1D;
+  /** The label where in range, 0 elsewhere, `[N]` int32. */
+  label: tf.Tensor1D;
 }
 
 /** Resolves int32 labels `[N]` for a vocabulary of `vocab` (caller disposes, or runs in a tidy). */
@@ -33,6 +36,7 @@ export function indexLabels(labels: tf.Tensor1D, vocab: number, ignoreIndex: num
     valid: tf.cast(valid, 'float32') as tf.Tensor1D,
     inRange: tf.cast(inRange, 'float32') as tf.Tensor1D,
     flatIndex: tf.add(rowStarts, safeLabels) as tf.Tensor1D,
+    label: safeLabels as tf.Tensor1D,
   };
 }
 
@@ -43,6 +47,7 @@ export function indexLabels(labels: tf.Tensor1D, vocab: number, ignoreIndex: num
  */
 export function tokenLossRows(logits: tf.Tensor2D, index: LabelIndex): tf.Tensor1D {
   if (hostKernelsActive()) return hostTokenLossRows(logits, index);
+  if (nativeKernelsActive()) return nativeTokenLossRows(logits, index);
   const lossWithGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [logits2d, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
     const logSumExp = tf.logSumExp(logits2d, 1);

@@ -77,7 +77,7 @@ describe('validateLlamaConfig', () => {
     expectSLMError(
       () => resolveLlamaConfig('gpt-5' as never),
       'BAD_CONFIG',
-      /'tinyllama-1.1b', 'nano', 'demo'/,
+      /'tinyllama-1.1b', 'small', 'nano', 'demo'/,
     );
   });
 });

@@ -1,12 +1,14 @@
 // The fast op layer against tfjs's own ops and gradients, on every test backend.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { rmsNorm, siluProduct } from '../../src/model/layers.js';
 import { embedding, groupedMatMul, linear } from '../../src/model/ops.js';
+import { applyRope, ropeTables } from '../../src/model/rope.js';
 import { unstackFast } from '../../src/tfjs/wasmHeap.js';
 import { activateBackend, testBackends } from '../helpers/backends.js';
 import { expectAllClose } from '../helpers/compare.js';
 
-describe.each(testBackends.filter((b) => b.hostKernels || b.backend === 'webgpu'))(
+describe.each(testBackends.filter((b) => b.hostKernels || (b.backend !== 'cpu' && b.backend !== 'wasm')))(
   'ops on $name',
   (backend) => {
     beforeAll(() => activateBackend(backend));
@@ -48,6 +50,55 @@ describe.each(testBackends.filter((b) => b.hostKernels || b.backend === 'webgpu'
         tf.sum(tf.square(tf.matMul(tf.oneHot(ids, 5).toFloat(), t))),
       )(table);
       await close(ourTable, refTable, 'dtable (repeated id 1 sums)');
+    });
+
+    it('rmsNorm, siluProduct and applyRope: hand-written gradients equal autograd of the plain formulas', async () => {
+      const x = tf.randomNormal([6, 8], 0, 1, 'float32', 8) as tf.Tensor2D;
+      const weight = tf.randomNormal([8], 1, 0.3, 'float32', 9) as tf.Tensor1D;
+      const upstream = tf.randomNormal([6, 8], 0, 1, 'float32', 10);
+      const plainNorm = (p: tf.Tensor, q: tf.Tensor) =>
+        tf.mul(tf.mul(p, tf.rsqrt(tf.add(tf.mean(tf.square(p), 1, true), 1e-5))), q);
+      await close(rmsNorm(x, weight, 1e-5), plainNorm(x, weight), 'rmsNorm forward');
+      const [ourX, ourW] = tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+        tf.sum(tf.mul(rmsNorm(p as tf.Tensor2D, q as tf.Tensor1D, 1e-5), upstream)),
+      )([x, weight]);
+      const [refX, refW] = tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+        tf.sum(tf.mul(plainNorm(p, q), upstream)),
+      )([x, weight]);
+      await close(ourX!, refX!, 'rmsNorm dx');
+      await close(ourW!, refW!, 'rmsNorm dweight');
+
+      const gate = tf.randomNormal([6, 8], 0, 2, 'float32', 11) as tf.Tensor2D;
+      const plainSilu = (g: tf.Tensor, u: tf.Tensor) => tf.mul(tf.mul(g, tf.sigmoid(g)), u);
+      await close(siluProduct(gate, x), plainSilu(gate, x), 'siluProduct forward');
+      const [ourGate, ourUp] = tf.grads((g: tf.Tensor, u: tf.Tensor) =>
+        tf.sum(tf.mul(siluProduct(g as tf.Tensor2D, u as tf.Tensor2D), upstream)),
+      )([gate, x]);
+      const [refGate, refUp] = tf.grads((g: tf.Tensor, u: tf.Tensor) =>
+        tf.sum(tf.mul(plainSilu(g, u), upstream)),
+      )([gate, x]);
+      await close(ourGate!, refGate!, 'siluProduct dgate');
+      await close(ourUp!, refUp!, 'siluProduct dup');
+
+      const { cos, sin } = ropeTables(3, 4, 10000);
+      const heads = tf.randomNormal([2, 3, 2, 4], 0, 1, 'float32', 12) as tf.Tensor4D;
+      const headsUpstream = tf.randomNormal([2, 3, 2, 4], 0, 1, 'float32', 13);
+      const plainRope = (h: tf.Tensor) => {
+        const [first, second] = tf.split(h, 2, 3);
+        const rotated = tf.concat([tf.neg(second!), first!], 3);
+        return tf.add(
+          tf.mul(h, tf.reshape(cos, [1, 3, 1, 4])),
+          tf.mul(rotated, tf.reshape(sin, [1, 3, 1, 4])),
+        );
+      };
+      await close(applyRope(heads, cos, sin), plainRope(heads), 'applyRope forward');
+      await close(
+        tf.grad((h: tf.Tensor) => tf.sum(tf.mul(applyRope(h as tf.Tensor4D, cos, sin), headsUpstream)))(
+          heads,
+        ),
+        tf.grad((h: tf.Tensor) => tf.sum(tf.mul(plainRope(h), headsUpstream)))(heads),
+        'applyRope dx',
+      );
     });
 
     it('unstackFast equals tf.unstack', async () => {

@@ -66,9 +66,66 @@ describe('AdamW', () => {
     tf.dispose([matrix, norm]);
   });
 
+  describe.each(testBackends)('on $name', (config) => {
+    beforeAll(() => activateBackend(config));
+
+    /** Three variables (two decaying matrices, one norm), updated 4 steps with fixed gradients. */
+    async function run(groupElements: number, resumeAfter?: number) {
+      const shapes = [[3, 4], [4], [2, 5]];
+      const variables = shapes.map((shape, v) => tf.variable(tf.tensor(seq(shape, v), shape), true));
+      const gradientsAt = (step: number) =>
+        Object.fromEntries(
+          variables.map((variable, v) => [
+            variable.name,
+            tf.tensor(seq(variable.shape, v + 7 * step), variable.shape),
+          ]),
+        );
+      let optimizer = new AdamW({ learningRate: (step) => 0.01 * step, weightDecay: 0.3, groupElements });
+      const counts: number[] = [];
+      for (let step = 1; step <= 4; step++) {
+        const gradients = gradientsAt(step);
+        optimizer.applyGradients(gradients);
+        tf.dispose(Object.values(gradients));
+        counts.push(tf.memory().numTensors);
+        if (step === resumeAfter) {
+          const state = await optimizer.getWeights();
+          optimizer.dispose();
+          optimizer = new AdamW({ learningRate: (s) => 0.01 * s, weightDecay: 0.3, groupElements });
+          await optimizer.setWeights(state);
+          tf.dispose(state.map((entry) => entry.tensor));
+        }
+      }
+      const values = await Promise.all(variables.map((variable) => variable.data()));
+      optimizer.dispose();
+      tf.dispose(variables);
+      return { values: values.flatMap((v) => [...v]), counts };
+    }
+
+    function seq(shape: number[], offset: number): number[] {
+      const size = shape.reduce((a, b) => a * b, 1);
+      return Array.from({ length: size }, (_, i) => Math.sin(1.3 * i + offset));
+    }
+
+    it('updates in flat groups exactly as one variable at a time, and resumes exactly from getWeights', async () => {
+      const perVariable = await run(1);
+      for (const groupElements of [12, 16, 2 ** 22]) {
+        const grouped = await run(groupElements);
+        expect(grouped.values).toEqual(perVariable.values);
+      }
+      const resumed = await run(2 ** 22, 2);
+      expect(resumed.values).toEqual(perVariable.values);
+    });
+
+    it('keeps tf.memory().numTensors flat from step to step', async () => {
+      const { counts } = await run(16);
+      expect(new Set(counts.slice(1)).size).toBe(1);
+    });
+  });
+
   it('rejects bad hyper-parameters', () => {
     expectSLMError(() => new AdamW({ learningRate: -1 }), 'BAD_OPTION', /learningRate/);
     expectSLMError(() => new AdamW({ learningRate: 1, beta2: 1 }), 'BAD_OPTION', /beta2/);
+    expectSLMError(() => new AdamW({ learningRate: 1, groupElements: 0 }), 'BAD_OPTION', /groupElements/);
   });
 });
 

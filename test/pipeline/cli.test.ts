@@ -34,15 +34,27 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
   });
 }
 
-/** Starts `args`, sends SIGINT after `delayMs`, and resolves to its exit code and output. */
-function interruptAfter(args: string[], delayMs: number): Promise<{ code: number | null; stdout: string }> {
+/**
+ * Starts `args`, sends SIGINT once `progressFile` holds a line (so a slow start under load cannot
+ * race the signal), and resolves to its exit code and output.
+ */
+function interruptWhenWritten(
+  args: string[],
+  progressFile: string,
+): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve) => {
     const child = start(args);
     let stdout = '';
     child.stdout!.on('data', (chunk) => (stdout += chunk));
-    const timer = setTimeout(() => child.kill('SIGINT'), delayMs);
+    const poll = setInterval(async () => {
+      const text = await readFile(join(directory, progressFile), 'utf8').catch(() => '');
+      if (text.includes('\n')) {
+        clearInterval(poll);
+        child.kill('SIGINT');
+      }
+    }, 100);
     child.on('close', (code) => {
-      clearTimeout(timer);
+      clearInterval(poll);
       resolve({ code, stdout });
     });
   });
@@ -289,7 +301,7 @@ describe('rho-slm command', () => {
 
   it('train: Ctrl-C stops after the current step with a checkpoint, and --resume finishes the run', async () => {
     const args = train('interrupted', ['--steps', '400', '--checkpoint-every', '1000', '--resume']);
-    const stopped = await interruptAfter(args, 2500);
+    const stopped = await interruptWhenWritten(args, 'interrupted/metrics.jsonl');
     expect(stopped.code).toBe(0);
     const step = Number(/stopped at step (\d+)/.exec(stopped.stdout)?.[1]);
     expect(step).toBeGreaterThan(0);

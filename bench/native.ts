@@ -1,0 +1,158 @@
+// The model on the fastest backend against PyTorch, side by side in one run: SLM training
+// (AdamW, top-60% selection, clip 1.0) and scoring tokens/s of the `demo` and `small` presets on
+// the native `tensorflow` backend and on wasm, kernels per step, and model FLOP utilisation against
+// the hardware (PyTorch's 2-thread 2048² matMul in the same run). PyTorch runs bench/pytorch_llama.py
+// with the same config, batch and selection, when `$RHO_SLM_PYTHON` (default .cache/torch/bin/python,
+// then python3) can import torch; otherwise that column says how to get it.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import {
+  AdamW,
+  LLAMA_PRESETS,
+  type LlamaConfig,
+  LlamaModel,
+  parameterCount,
+  parameterTable,
+} from '../src/model/index.js';
+import { createTrainStep, tokenLoss, useBackend } from '../src/tfjs/index.js';
+import { trainingFlopsPerToken } from './model.js';
+import { fmt, medianMsAsync } from './timing.js';
+
+/** One benchmark setting: a preset with its batch and window. */
+interface Setting {
+  preset: 'demo' | 'small';
+  batch: number;
+  positions: number;
+  /** Timed runs per median. */
+  runs: number;
+}
+
+const SETTINGS: Setting[] = [
+  { preset: 'demo', batch: 8, positions: 128, runs: 7 },
+  { preset: 'small', batch: 4, positions: 256, runs: 3 },
+];
+
+/** What PyTorch measured for one setting and thread count. */
+interface TorchFigures {
+  trainTokensPerSecond: number;
+  scoreTokensPerSecond: number;
+  matMulFlops: number;
+  torch: string;
+}
+
+function pythonWithTorch(): string | undefined {
+  const local = fileURLToPath(new URL('../.cache/torch/bin/python', import.meta.url));
+  const candidates = [process.env.RHO_SLM_PYTHON, existsSync(local) ? local : undefined, 'python3'];
+  for (const python of candidates) {
+    if (python === undefined) continue;
+    if (spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) return python;
+  }
+  return undefined;
+}
+
+function torchFigures(python: string, config: LlamaConfig, setting: Setting, threads: number): TorchFigures {
+  const script = fileURLToPath(new URL('./pytorch_llama.py', import.meta.url));
+  const settings = {
+    config,
+    batch: setting.batch,
+    positions: setting.positions,
+    threads,
+    steps: setting.runs,
+    ratio: 0.6,
+  };
+  const run = spawnSync(python, [script, JSON.stringify(settings)], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`pytorch_llama.py failed: ${run.stderr.trim().split('\n').at(-1)}`);
+  return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as TorchFigures;
+}
+
+/** Our figures for one setting on the active backend. */
+async function ourFigures(config: LlamaConfig, setting: Setting) {
+  const { batch, positions, runs } = setting;
+  const model = LlamaModel.create(config, { seed: 1 });
+  const inputs = tf.randomUniform([batch, positions], 0, config.vocab_size, 'int32', 1);
+  const labels = tf.randomUniform([batch, positions], 0, config.vocab_size, 'int32', 2);
+  const refLoss = tf.fill([batch, positions], 4);
+  const optimizer = new AdamW({ learningRate: 1e-3 });
+  const step = createTrainStep({ model, optimizer, selective: { ratio: 0.6 }, clipNorm: 1 });
+  const train = () => step({ inputs, labels, refLoss });
+  const trainMs = await medianMsAsync(train, runs);
+  const kernels = (
+    await tf.profile(async () => {
+      await train();
+    })
+  ).kernels.length;
+  const score = async () => {
+    const losses = tf.tidy(() => tokenLoss(model.forward(inputs), labels));
+    await losses.data();
+    losses.dispose();
+  };
+  const scoreMs = await medianMsAsync(score, runs);
+  tf.dispose([inputs, labels, refLoss]);
+  optimizer.dispose();
+  model.dispose();
+  return {
+    trainTokensPerSecond: (batch * positions * 1000) / trainMs,
+    scoreTokensPerSecond: (batch * positions * 1000) / scoreMs,
+    kernels,
+  };
+}
+
+/** Prints the native-speed table and returns its figures. */
+export async function benchNative(): Promise<Record<string, number>> {
+  const backends: string[] = [];
+  for (const backend of ['tensorflow', 'wasm'] as const) {
+    try {
+      await useBackend(backend);
+      backends.push(backend);
+    } catch (error) {
+      console.log(`model vs PyTorch: ${backend} not available (${(error as Error).message.split(';')[0]})`);
+    }
+  }
+  const python = pythonWithTorch();
+  const figures: Record<string, number> = {};
+  for (const setting of SETTINGS) {
+    const config = LLAMA_PRESETS[setting.preset];
+    const flopsPerToken = trainingFlopsPerToken(config, setting.positions);
+    console.log(
+      `model vs PyTorch: ${setting.preset} preset (${fmt(parameterCount(parameterTable(config)) / 1e6)} M parameters), B=${setting.batch} T=${setting.positions}, AdamW, SLM ratio 0.6, medians of ${setting.runs}`,
+    );
+    let torch2: TorchFigures | undefined;
+    if (python === undefined) {
+      console.log(
+        '  PyTorch: not found (python3 -m venv .cache/torch && .cache/torch/bin/pip install torch; or set RHO_SLM_PYTHON)',
+      );
+    } else {
+      for (const threads of [1, 2]) {
+        const torch = torchFigures(python, config, setting, threads);
+        if (threads === 2) torch2 = torch;
+        console.log(
+          `  PyTorch ${torch.torch}, ${threads} thread${threads > 1 ? 's' : ' '}   train ${fmt(torch.trainTokensPerSecond)} tok/s   score ${fmt(torch.scoreTokensPerSecond)} tok/s   2048² matMul ${fmt(torch.matMulFlops / 1e9)} GFLOP/s`,
+        );
+        figures[`${setting.preset}.torch${threads}.train`] = torch.trainTokensPerSecond;
+      }
+    }
+    for (const backend of backends) {
+      if (backend === 'wasm' && setting.preset === 'small') continue; // minutes per step; see the doc
+      await useBackend(backend as 'tensorflow' | 'wasm');
+      const ours = await ourFigures(config, setting);
+      const mfu =
+        torch2 === undefined
+          ? ''
+          : `   MFU ${fmt((100 * flopsPerToken * ours.trainTokensPerSecond) / torch2.matMulFlops)}% of the hardware`;
+      console.log(
+        `  rho-slm on ${backend.padEnd(10)}   train ${fmt(ours.trainTokensPerSecond)} tok/s   score ${fmt(ours.scoreTokensPerSecond)} tok/s   ${ours.kernels} kernels/step${mfu}`,
+      );
+      if (torch2 !== undefined) {
+        console.log(
+          `    ratio to PyTorch 2 threads: train ${fmt(ours.trainTokensPerSecond / torch2.trainTokensPerSecond)}×, score ${fmt(ours.scoreTokensPerSecond / torch2.scoreTokensPerSecond)}×`,
+        );
+      }
+      figures[`${setting.preset}.${backend}.train`] = ours.trainTokensPerSecond;
+      figures[`${setting.preset}.${backend}.score`] = ours.scoreTokensPerSecond;
+      figures[`${setting.preset}.${backend}.kernels`] = ours.kernels;
+    }
+  }
+  return figures;
+}
