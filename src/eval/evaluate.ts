@@ -3,11 +3,13 @@
 import { writeFile } from 'node:fs/promises';
 import type { Tokenizer } from '../data/byteTokenizer.js';
 import type { LlamaModel } from '../model/llama.js';
-import { type AnswerStyle, extractAnswer, isEquivalent } from './answers.js';
 import type { MathExample } from './datasets.js';
+import type { AnswerStyle } from './extract.js';
+import { gradeCompletion } from './gradeCompletion.js';
+import { type GradingOptions, gradingMode } from './grading.js';
 
 /** Options of {@link evaluate}. */
-export interface EvaluateMathOptions {
+export interface EvaluateMathOptions extends GradingOptions {
   /** The model to evaluate (decoding is greedy). */
   model: LlamaModel;
   /** Its tokenizer. */
@@ -34,8 +36,8 @@ export interface GradedExample {
   prompt: string;
   /** The generated text, cut at the stop sequences. */
   completion: string;
-  /** The answer found in it, or null. */
-  extracted: string | null;
+  /** The normalised answer found in it (`''` when none). */
+  extracted: string;
   /** The reference answer. */
   reference: string;
   /** Whether they are equivalent. */
@@ -72,7 +74,7 @@ export function cutAtStop(text: string): string {
 /**
  * Few-shot chain-of-thought evaluation with greedy decoding: for each problem, the prompt, a
  * completion cut at the stop sequences, the extracted answer and whether it matches the reference
- * ({@link isEquivalent}).
+ * ({@link gradeCompletion}, harness rules unless `grading: 'strict'`).
  *
  * @example
  * ```ts
@@ -81,6 +83,7 @@ export function cutAtStop(text: string): string {
  */
 export async function evaluate(options: EvaluateMathOptions): Promise<MathEvaluation> {
   const style = options.style ?? 'gsm8k';
+  const grading = gradingMode(options, 'evaluate');
   const problems = options.dataset.slice(0, options.limit ?? options.dataset.length);
   const examples: GradedExample[] = [];
   for (const problem of problems) {
@@ -95,13 +98,13 @@ export async function evaluate(options: EvaluateMathOptions): Promise<MathEvalua
       ),
     });
     const completion = cutAtStop(options.tokenizer.decode(generated));
-    const extracted = extractAnswer(completion, style);
+    const verdict = gradeCompletion(completion, problem.answer, style, { grading });
     examples.push({
       prompt,
       completion,
-      extracted,
+      extracted: verdict.extracted,
       reference: problem.answer,
-      correct: extracted !== null && isEquivalent(extracted, problem.answer),
+      correct: verdict.correct,
     });
     options.onProgress?.(examples.length, problems.length);
   }

@@ -1,11 +1,12 @@
 /**
- * rho-slm/eval: few-shot chain-of-thought math evaluation (GSM8K and MATH layouts): answer
- * extraction, normalisation and grading, prompts, and the evaluation loop.
+ * rho-slm/eval: math evaluation that grades like the Python math-evaluation-harness behind Rho-1's
+ * tables (GSM8K and MATH): answer extraction, normalisation, comparison with a small symbolic
+ * layer, few-shot chain-of-thought and tool-integrated (ToRA / PAL) evaluation, re-grading of
+ * saved outputs.
  *
  * @packageDocumentation
  */
 export { SLMError, type SLMErrorCode } from '../core/errors.js';
-export { type AnswerStyle, extractAnswer, isEquivalent, lastBoxed, normalizeAnswer } from './answers.js';
 export { loadMathDataset, type MathExample, syntheticArithmetic } from './datasets.js';
 export {
   buildPrompt,
@@ -16,3 +17,11 @@ export {
   type MathEvaluation,
   STOP_SEQUENCES,
 } from './evaluate.js';
+export { type AnswerStyle, extractAnswer, lastBoxed } from './extract.js';
+export { type AnswerVerdict, gradeCompletion, isEquivalent } from './gradeCompletion.js';
+export type { GradingMode, GradingOptions } from './grading.js';
+export { type MathEqualOptions, mathEqual } from './mathEqual.js';
+export { normalizeAnswer } from './normalize.js';
+export { numericEqual, parseDigits } from './numbers.js';
+export { symbolicEqual } from './symbolic.js';
+export { wordToNumber } from './wordToNumber.js';
