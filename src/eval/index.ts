@@ -23,5 +23,17 @@ export type { GradingMode, GradingOptions } from './grading.js';
 export { type MathEqualOptions, mathEqual } from './mathEqual.js';
 export { normalizeAnswer } from './normalize.js';
 export { numericEqual, parseDigits } from './numbers.js';
+export { type PythonRun, type PythonRunOptions, runPython } from './pythonExecutor.js';
 export { symbolicEqual } from './symbolic.js';
+export {
+  extractProgram,
+  type Generate,
+  type ProgramRun,
+  type PromptFormat,
+  type SolveWithToolsOptions,
+  solveWithTools,
+  TOOL_STOP_SEQUENCES,
+  type ToolSolution,
+  toolPrompt,
+} from './toolIntegrated.js';
 export { wordToNumber } from './wordToNumber.js';
