@@ -24,6 +24,12 @@ export { type MathEqualOptions, mathEqual } from './mathEqual.js';
 export { normalizeAnswer } from './normalize.js';
 export { numericEqual, parseDigits } from './numbers.js';
 export { type PythonRun, type PythonRunOptions, runPython } from './pythonExecutor.js';
+export {
+  type RegradedItem,
+  type RegradeOptions,
+  type RegradeResult,
+  regradeOutputs,
+} from './regrade.js';
 export { symbolicEqual } from './symbolic.js';
 export {
   extractProgram,
