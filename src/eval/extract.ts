@@ -26,9 +26,17 @@ export function lastBoxed(text: string): string | null {
   return content.length === text.length - open - 1 ? null : content;
 }
 
-/** Strict: the answer phrase ends at the end of its sentence or line. */
+/** Strict: the answer phrase ends at the end of its sentence or line, outside braces. */
 function firstSentence(text: string): string {
-  return text.split(/\n|\.\s|\.$/)[0]!;
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (char === '{') depth++;
+    else if (char === '}') depth--;
+    else if (depth <= 0 && (char === '\n' || (char === '.' && /^\s|^$/.test(text.slice(i + 1, i + 2)))))
+      return text.slice(0, i);
+  }
+  return text;
 }
 
 /** The answer text of a completion before normalisation (see {@link extractAnswer}). */

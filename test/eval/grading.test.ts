@@ -105,6 +105,8 @@ describe('extractAnswer (extract_answer rules)', () => {
     ['The answer is 9. Question: next one', '9'],
     ['The answer is \\fbox{6}', '6'],
     ['The answer is 12\nQuestion: more', '12'],
+    ['The answer is $\\frac{3}{\n2}$.', '\\frac{3}{2}'],
+    ['The answer is 2.5.', '2.5'],
   ])('strict: %s → %s', (completion, expected) => {
     expect(extractAnswer(completion, 'gsm8k', strict)).toBe(expected);
   });
