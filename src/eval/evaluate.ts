@@ -83,10 +83,17 @@ function modelGenerator(model: LlamaModel, tokenizer: Tokenizer, maxNewTokens: n
 /** Stop sequences that end a completion: the start of the next problem. */
 export const STOP_SEQUENCES = ['\n\nQuestion:', '\n\nProblem:'];
 
-/** The few-shot prompt: `Question: …\nAnswer: …` (GSM8K) or `Problem: …\nSolution: …` (MATH) blocks. */
-export function buildPrompt(shots: readonly MathExample[], question: string, style: AnswerStyle): string {
-  const [ask, reply] = style === 'gsm8k' ? ['Question', 'Answer'] : ['Problem', 'Solution'];
-  return `${shots.map((shot) => `${ask}: ${shot.question}\n${reply}: ${shot.solution}\n\n`).join('')}${ask}: ${question}\n${reply}:`;
+/**
+ * The harness's chain-of-thought prompt, for GSM8K and MATH alike: `Question: …\nAnswer: …` blocks
+ * separated by blank lines, then `Question: {question}\nAnswer:`.
+ *
+ * @example
+ * ```ts
+ * buildPrompt([], 'What is 2+3?'); // 'Question: What is 2+3?\nAnswer:'
+ * ```
+ */
+export function buildPrompt(shots: readonly MathExample[], question: string): string {
+  return `${shots.map((shot) => `Question: ${shot.question}\nAnswer: ${shot.solution}\n\n`).join('')}Question: ${question}\nAnswer:`;
 }
 
 /** `text` up to the first of the stop sequences. */
@@ -125,7 +132,7 @@ export async function evaluate(options: EvaluateMathOptions): Promise<MathEvalua
   const examples: GradedExample[] = [];
   for (const problem of problems) {
     if (format === 'cot') {
-      const prompt = buildPrompt(options.shots, problem.question, style);
+      const prompt = buildPrompt(options.shots, problem.question);
       const completion = await generate(prompt, STOP_SEQUENCES);
       const { extracted, correct } = gradeCompletion(completion, problem.answer, style, { grading });
       examples.push({ prompt, completion, extracted, reference: problem.answer, correct });

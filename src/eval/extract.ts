@@ -85,20 +85,14 @@ function trimAnswer(raw: string): string {
  * `grading: 'strict'` ends an answer phrase at its sentence ("The answer is 72. I hope it is
  * correct." → `72`, where the harness reads `72Ihopeitiscorrect`) and reads `\fbox{…}` too.
  *
- * @param completion - the model's text after the prompt
- * @param style - `'gsm8k'` or `'math'` (the harness applies the same rules to both)
+ * @param completion - the model's text after the prompt (GSM8K and MATH alike, as in the harness)
  * @example
  * ```ts
- * extractAnswer('So 3 + 4 = 7 apples. The answer is 7.', 'gsm8k'); // '7'
- * extractAnswer('Hence $x = \\boxed{\\dfrac12}$.', 'math');        // '\\frac{1}{2}'
+ * extractAnswer('So 3 + 4 = 7 apples. The answer is 7.'); // '7'
+ * extractAnswer('Hence $x = \\boxed{\\dfrac12}$.');        // '\\frac{1}{2}'
  * ```
  */
-export function extractAnswer(
-  completion: string,
-  style: AnswerStyle,
-  options?: GradingOptions,
-): string | null {
-  void style;
+export function extractAnswer(completion: string, options?: GradingOptions): string | null {
   const strict = gradingMode(options, 'extractAnswer') === 'strict';
   const normalized = normalizeAnswer(trimAnswer(rawAnswer(completion, strict)), options);
   return normalized === '' ? null : normalized;

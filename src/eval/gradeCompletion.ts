@@ -39,11 +39,11 @@ export function gradeCompletion(
   options?: GradingOptions,
 ): AnswerVerdict {
   const strict = gradingMode(options, 'gradeCompletion') === 'strict';
-  const extracted = normalizeAnswer(extractAnswer(completion, style, options) ?? '', options);
+  const extracted = normalizeAnswer(extractAnswer(completion, options) ?? '', options);
   const reference =
     style === 'gsm8k'
       ? normalizeAnswer(answer, options)
-      : (extractAnswer(`\\boxed{${answer}}`, style, options) ?? '');
+      : (extractAnswer(`\\boxed{${answer}}`, options) ?? '');
   const includePercentage = strict ? PERCENT.test(rawAnswer(completion, true)) || PERCENT.test(answer) : true;
   return {
     extracted,

@@ -49,7 +49,7 @@ function gradeRecord(record: Record<string, unknown>, options: RegradeOptions, w
     // The harness's outputs: its reference is re-read from gt_cot (MATH) or re-normalised (gt).
     const reference =
       options.style === 'math' && typeof record.gt_cot === 'string'
-        ? (extractAnswer(record.gt_cot, 'math', { grading }) ?? '')
+        ? (extractAnswer(record.gt_cot, { grading }) ?? '')
         : normalizeAnswer(record.gt, { grading });
     const { extracted } = gradeCompletion(code[0], '', options.style, { grading });
     return { extracted, reference, correct: mathEqual(extracted, reference, { grading }) };

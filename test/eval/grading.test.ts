@@ -91,13 +91,13 @@ describe('extractAnswer (extract_answer rules)', () => {
     ['The answer is 18. I hope it is correct.', '18Ihopeitiscorrect'],
     ['The answer is \\fbox{6}', '\\fbox{6}'],
   ])('%s → %s', (completion, expected) => {
-    expect(extractAnswer(completion, 'math')).toBe(expected);
+    expect(extractAnswer(completion)).toBe(expected);
   });
 
   it('returns null when nothing is left', () => {
-    expect(extractAnswer('I do not know.', 'gsm8k')).toBeNull();
-    expect(extractAnswer('So $\\boxed{}$.', 'math')).toBeNull();
-    expect(extractAnswer('', 'math')).toBeNull();
+    expect(extractAnswer('I do not know.')).toBeNull();
+    expect(extractAnswer('So $\\boxed{}$.')).toBeNull();
+    expect(extractAnswer('')).toBeNull();
   });
 
   it.each([
@@ -108,7 +108,7 @@ describe('extractAnswer (extract_answer rules)', () => {
     ['The answer is $\\frac{3}{\n2}$.', '\\frac{3}{2}'],
     ['The answer is 2.5.', '2.5'],
   ])('strict: %s → %s', (completion, expected) => {
-    expect(extractAnswer(completion, 'gsm8k', strict)).toBe(expected);
+    expect(extractAnswer(completion, strict)).toBe(expected);
   });
 
   it('lastBoxed reads balanced braces and refuses an unbalanced box', () => {
