@@ -257,8 +257,11 @@ export function program(): Command {
   cli
     .command('eval')
     .description('held-out loss, perplexity and bits per byte (--data), or few-shot math accuracy (--task)')
-    .requiredOption('--model <dir>', 'model directory')
+    .option('--model <dir>', 'model directory (not needed with --grade)')
     .option('--data <file>', 'held-out token file (loss) or a JSONL problem file (with --task)')
+    .option('--format <name>', 'math prompt format: cot, tora or pal (tora and pal run python3)', 'cot')
+    .option('--grading <mode>', "answer grading: 'harness' (as published) or 'strict'", 'harness')
+    .option('--grade <outputs>', 're-grade saved completions (JSONL) without a model; verdicts to --out')
     .option(
       '--task <name>',
       'few-shot chain-of-thought math: gsm8k, math, or arithmetic (synthetic, bundled)',
@@ -271,6 +274,29 @@ export function program(): Command {
     .option('--seq-len <n>', 'window length (loss)', integer)
     .option('--json', 'print the result as JSON')
     .action(async (options) => {
+      if (options.grade !== undefined) {
+        if (!['gsm8k', 'math'].includes(options.task))
+          cli.error("error: --grade needs '--task gsm8k' or '--task math'");
+        const { regradeOutputs } = await import('../eval/index.js');
+        const out = options.out ?? `${options.grade}.verdicts.jsonl`;
+        const { items: _items, ...summary } = await regradeOutputs(options.grade, {
+          style: options.task,
+          grading: options.grading,
+          out,
+        });
+        const harness =
+          summary.withHarnessVerdict === 0
+            ? ''
+            : ` · harness ${(100 * summary.harnessAccuracy).toFixed(1)}%, same verdict on ${(100 * summary.agreement).toFixed(1)}% of ${summary.withHarnessVerdict}`;
+        print(
+          options.json === true,
+          { ...summary, out },
+          `${options.task}: accuracy ${(100 * summary.accuracy).toFixed(1)}% (${summary.correct}/${summary.total})${harness}; verdicts in ${out}`,
+        );
+        return;
+      }
+      if (options.model === undefined)
+        cli.error("error: eval needs '--model <dir>' (or '--grade <outputs>')");
       await backend(cli.opts().backend);
       if (options.task === undefined) {
         if (options.data === undefined) cli.error("error: eval needs '--data <file>' (or '--task')");
@@ -317,6 +343,8 @@ export function program(): Command {
         dataset,
         shots,
         style,
+        format: options.format,
+        grading: options.grading,
         maxNewTokens: options.maxNewTokens,
         ...(options.limit === undefined ? {} : { limit: options.limit }),
         ...(options.out === undefined ? {} : { out: options.out }),

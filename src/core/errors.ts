@@ -10,6 +10,8 @@
  * - `BACKEND_UNAVAILABLE`: a requested tfjs backend could not be loaded or initialised.
  * - `BAD_CONFIG`: a model configuration is incomplete or inconsistent.
  * - `BAD_CHECKPOINT`: a checkpoint file is malformed, truncated, or does not match the model.
+ * - `TOOL_UNAVAILABLE`: an external program the task needs (`python3` for tool-integrated
+ *   evaluation) could not be started.
  */
 export type SLMErrorCode =
   | 'SHAPE_MISMATCH'
@@ -20,7 +22,8 @@ export type SLMErrorCode =
   | 'BAD_TYPE'
   | 'BACKEND_UNAVAILABLE'
   | 'BAD_CONFIG'
-  | 'BAD_CHECKPOINT';
+  | 'BAD_CHECKPOINT'
+  | 'TOOL_UNAVAILABLE';
 
 /**
  * The one error class of rho-slm. `code` is stable across releases; `message` names the

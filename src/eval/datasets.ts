@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { SLMError } from '../core/errors.js';
 import { createRandom } from '../core/random.js';
-import { type AnswerStyle, lastBoxed } from './answers.js';
+import { type AnswerStyle, lastBoxed } from './extract.js';
 
 /** One problem: its text, a worked solution (for few-shot prompts) and the final answer. */
 export interface MathExample {

@@ -42,10 +42,10 @@ describe('datasets and prompts', () => {
 
   it('builds few-shot prompts in both layouts and cuts completions at the stop sequences', () => {
     const shots = syntheticArithmetic({ count: 2, seed: 3 });
-    const prompt = buildPrompt(shots, 'What is 1+1?', 'gsm8k');
+    const prompt = buildPrompt(shots, 'What is 1+1?');
     expect(prompt.split('Question:')).toHaveLength(4);
     expect(prompt.endsWith('Question: What is 1+1?\nAnswer:')).toBe(true);
-    expect(buildPrompt([], 'x?', 'math')).toBe('Problem: x?\nSolution:');
+    expect(buildPrompt([], 'x?')).toBe('Question: x?\nAnswer:');
     expect(cutAtStop(' 4. The answer is 4.\n\nQuestion: next')).toBe(' 4. The answer is 4.');
     expect(syntheticArithmetic({ count: 3, seed: 9 })).toEqual(syntheticArithmetic({ count: 3, seed: 9 }));
   });
