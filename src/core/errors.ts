@@ -10,6 +10,11 @@
  * - `BACKEND_UNAVAILABLE`: a requested tfjs backend could not be loaded or initialised.
  * - `BAD_CONFIG`: a model configuration is incomplete or inconsistent.
  * - `BAD_CHECKPOINT`: a checkpoint file is malformed, truncated, or does not match the model.
+ * - `BAD_FILE`: a file is not of the kind expected (e.g. not a token file), or its size or a
+ *   count in it is beyond what it can hold.
+ * - `OUTPUT_EXISTS`: a command would overwrite earlier output (pass `--force`, or `--resume`).
+ * - `OUTPUT_LOCKED`: another running process holds the lock on an output.
+ * - `INTERRUPTED`: stopped by the user (Ctrl-C) before anything was written.
  */
 export type SLMErrorCode =
   | 'SHAPE_MISMATCH'
@@ -20,7 +25,11 @@ export type SLMErrorCode =
   | 'BAD_TYPE'
   | 'BACKEND_UNAVAILABLE'
   | 'BAD_CONFIG'
-  | 'BAD_CHECKPOINT';
+  | 'BAD_CHECKPOINT'
+  | 'BAD_FILE'
+  | 'OUTPUT_EXISTS'
+  | 'OUTPUT_LOCKED'
+  | 'INTERRUPTED';
 
 /**
  * The one error class of rho-slm. `code` is stable across releases; `message` names the
