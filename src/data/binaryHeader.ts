@@ -21,24 +21,24 @@ export interface BinaryFormat {
   check: (values: Record<string, number | string>) => string | undefined;
 }
 
-/** Other kinds of files, by their first bytes, so a wrong file is named for what it is. */
-const KNOWN_KINDS: readonly [RegExp, string][] = [
-  [/^RHOSLMTK/, 'a token file'],
-  [/^RHOSLMSC/, 'a score file'],
-  [/^GGUF/, 'a GGUF model'],
-  [/^PK\x03\x04/, 'a zip archive'],
-  [/^\x1f\x8b/, 'a gzip archive'],
-  [/^[\s]*[{[]/, 'JSON or JSONL text'],
+/** Other kinds of files by their first bytes (latin1), so a wrong file is named for what it is. */
+const KNOWN_KINDS: readonly [string, string][] = [
+  ['RHOSLMTK', 'a token file'],
+  ['RHOSLMSC', 'a score file'],
+  ['GGUF', 'a GGUF model'],
+  ['PK\u0003\u0004', 'a zip archive'],
+  ['\u001f\u008b', 'a gzip archive'],
 ];
 
 /** A readable description of a file's kind from its first bytes. */
 function describeKind(bytes: Buffer): string {
   if (bytes.length === 0) return 'an empty file';
   const start = bytes.toString('latin1', 0, Math.min(bytes.length, 16));
-  for (const [pattern, kind] of KNOWN_KINDS) if (pattern.test(start)) return kind;
+  for (const [prefix, kind] of KNOWN_KINDS) if (start.startsWith(prefix)) return kind;
+  if (/^\s*[{[]/.test(start)) return 'JSON or JSONL text';
   if (bytes.length >= 9 && bytes[8] === 0x7b) return 'a safetensors file';
   const printable = [...bytes.subarray(0, 64)].every(
-    (b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b < 127) || b >= 128,
+    (b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b !== 127),
   );
   return printable ? 'text' : 'binary data of another kind';
 }
