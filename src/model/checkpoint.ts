@@ -92,28 +92,29 @@ function isIgnoredTensor(name: string): boolean {
  * part of a checkpoint as a different model).
  */
 function checkTensorList(
-  directory: string,
+  files: readonly string[],
   config: LlamaConfig,
   located: ReadonlyMap<string, { file: string; entry: SafetensorsEntry }>,
 ): void {
   const fail = (problem: string): never => {
-    throw new SLMError('BAD_CHECKPOINT', `${directory}: ${problem}`);
+    throw new SLMError('BAD_CHECKPOINT', problem);
   };
   const table = parameterTable(config);
   for (const spec of table) {
     const place = located.get(spec.name);
-    if (place === undefined) fail(`checkpoint is missing tensor '${spec.name}' [${spec.shape}].`);
+    if (place === undefined)
+      fail(`checkpoint is missing tensor '${spec.name}' [${spec.shape}] (looked in ${files.join(', ')}).`);
     const { entry, file } = place!;
     if (entry.shape.join() !== spec.shape.join())
-      fail(`checkpoint tensor '${spec.name}' has shape [${entry.shape}], expected [${spec.shape}].`);
+      fail(`${file}: tensor '${spec.name}' has shape [${entry.shape}], expected [${spec.shape}].`);
     if (!(entry.dtype in DTYPE_BYTES))
-      fail(`${basename(file)}: tensor '${spec.name}' has dtype ${entry.dtype}; supported: F32, F16, BF16.`);
+      fail(`${file}: tensor '${spec.name}' has dtype ${entry.dtype}; supported: F32, F16, BF16.`);
   }
   const used = new Set(table.map((spec) => spec.name));
   for (const [name, { file }] of located) {
     if (!used.has(name) && !isIgnoredTensor(name))
       fail(
-        `${basename(file)} holds tensor '${name}', which config.json does not use (does num_hidden_layers or tie_word_embeddings match the weights?).`,
+        `${file} holds tensor '${name}', which config.json does not use (do num_hidden_layers and tie_word_embeddings match the weights?).`,
       );
   }
 }
@@ -157,7 +158,8 @@ function checkRecordedConfig(file: string, metadata: Record<string, string>, con
 export async function loadLlamaCheckpoint(directory: string): Promise<LlamaModel> {
   const config = await readConfig(join(directory, 'config.json'));
   const located = new Map<string, { file: string; entry: SafetensorsEntry }>();
-  for (const file of await weightFiles(directory)) {
+  const files = await weightFiles(directory);
+  for (const file of files) {
     const header = await readSafetensorsHeader(file);
     checkRecordedConfig(file, header.metadata, config);
     for (const entry of header.entries.values()) {
@@ -167,7 +169,7 @@ export async function loadLlamaCheckpoint(directory: string): Promise<LlamaModel
       located.set(entry.name, { file, entry });
     }
   }
-  checkTensorList(directory, config, located);
+  checkTensorList(files, config, located);
   const byFile = new Map<string, Set<string>>();
   for (const { name } of parameterTable(config)) {
     const { file } = located.get(name)!;

@@ -2,9 +2,9 @@
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { SLMError } from '../core/errors.js';
 import { byteTokenizer, type Tokenizer } from '../data/byteTokenizer.js';
+import { readJsonl } from '../data/jsonl.js';
 import { type TokenFileInfo, TokenFileWriter } from '../data/tokenFile.js';
 
 /** Options of {@link prepareCorpus}. */
@@ -38,23 +38,12 @@ async function* documents(path: string, field: string): AsyncGenerator<AsyncIter
     yield textPieces(path);
     return;
   }
-  let line = 0;
-  for await (const text of createInterface({
-    input: createReadStream(path, 'utf8'),
-    crlfDelay: Number.POSITIVE_INFINITY,
-  })) {
-    line++;
-    if (text.trim() === '') continue;
-    let record: Record<string, unknown>;
-    try {
-      record = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      throw new SLMError('BAD_OPTION', `prepare: ${path}:${line} is not valid JSON.`);
-    }
-    if (typeof record[field] !== 'string')
+  for await (const { line, record } of readJsonl(path, 'prepare')) {
+    const text = record[field];
+    if (typeof text !== 'string')
       throw new SLMError('BAD_OPTION', `prepare: ${path}:${line} has no string field '${field}'.`);
     yield (async function* () {
-      yield record[field] as string;
+      yield text;
     })();
   }
 }
