@@ -53,11 +53,15 @@ export function appendGarbage(bytes: Buffer, random: Random): Buffer {
 export function mutateJson(value: unknown, random: Random): unknown {
   const copy = structuredClone(value);
   const holders: [Record<string, unknown> | unknown[], string | number][] = [];
-  const walk = (node: unknown) => {
-    if (Array.isArray(node)) node.forEach((child, i) => (holders.push([node, i]), walk(child)));
-    else if (typeof node === 'object' && node !== null)
-      for (const [key, child] of Object.entries(node))
-        holders.push([node as Record<string, unknown>, key]), walk(child);
+  const walk = (node: unknown): void => {
+    if (typeof node !== 'object' || node === null) return;
+    const children: [string | number, unknown][] = Array.isArray(node)
+      ? [...node.entries()]
+      : Object.entries(node);
+    for (const [key, child] of children) {
+      holders.push([node as Record<string, unknown>, key]);
+      walk(child);
+    }
   };
   walk(copy);
   if (holders.length === 0) return HOSTILE_VALUES[below(random, HOSTILE_VALUES.length)];
