@@ -1,7 +1,7 @@
 // Hugging Face checkpoint directories: config.json plus model.safetensors, or shards listed in
 // model.safetensors.index.json. Node only (file system).
 import { access, mkdir } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { SLMError } from '../core/errors.js';
 import { writeAll, writeFileAtomic } from './atomicFile.js';
 import { readJsonBounded } from './boundedRead.js';
@@ -32,13 +32,18 @@ async function readJson(path: string, what: string): Promise<unknown> {
     return await readJsonBounded(path, MAX_JSON_BYTES, 'BAD_CHECKPOINT');
   } catch (error) {
     if (error instanceof SLMError) throw error;
+    if ((error as { code?: string }).code === 'ENOENT')
+      throw new SLMError(
+        'BAD_CHECKPOINT',
+        `${path} does not exist: ${dirname(path)} is not a model directory (no ${what}).`,
+      );
     throw new SLMError('BAD_CHECKPOINT', `Cannot read ${what} ${path}: ${(error as Error).message}`);
   }
 }
 
 /** The validated configuration in `path`, errors prefixed with the file's name. */
 async function readConfig(path: string): Promise<LlamaConfig> {
-  const json = await readJson(path, 'config');
+  const json = await readJson(path, 'config.json');
   try {
     return validateLlamaConfig(json);
   } catch (error) {
@@ -54,7 +59,7 @@ async function weightFiles(directory: string): Promise<string[]> {
     await access(single);
   } catch {
     const indexPath = join(directory, 'model.safetensors.index.json');
-    const index = (await readJson(indexPath, 'model.safetensors or the shard index')) as {
+    const index = (await readJson(indexPath, 'model.safetensors or shard index')) as {
       weight_map?: unknown;
     };
     const files = typeof index === 'object' && index !== null ? index.weight_map : undefined;
