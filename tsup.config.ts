@@ -19,7 +19,7 @@ export default defineConfig([
     splitting: true, // also for CJS, so every entry shares one SLMError class
   },
   {
-    entry: { cli: 'src/cli/main.ts' },
+    entry: { cli: 'src/cli/bin.ts' },
     format: ['esm'],
     sourcemap: true,
     target: 'node20',

@@ -12,6 +12,11 @@
  * - `BAD_CHECKPOINT`: a checkpoint file is malformed, truncated, or does not match the model.
  * - `TOOL_UNAVAILABLE`: an external program the task needs (`python3` for tool-integrated
  *   evaluation) could not be started.
+ * - `BAD_FILE`: a file is not of the kind expected (e.g. not a token file), or its size or a
+ *   count in it is beyond what it can hold.
+ * - `OUTPUT_EXISTS`: a command would overwrite earlier output (pass `--force`, or `--resume`).
+ * - `OUTPUT_LOCKED`: another running process holds the lock on an output.
+ * - `INTERRUPTED`: stopped by the user (Ctrl-C) before anything was written.
  */
 export type SLMErrorCode =
   | 'SHAPE_MISMATCH'
@@ -23,7 +28,11 @@ export type SLMErrorCode =
   | 'BACKEND_UNAVAILABLE'
   | 'BAD_CONFIG'
   | 'BAD_CHECKPOINT'
-  | 'TOOL_UNAVAILABLE';
+  | 'TOOL_UNAVAILABLE'
+  | 'BAD_FILE'
+  | 'OUTPUT_EXISTS'
+  | 'OUTPUT_LOCKED'
+  | 'INTERRUPTED';
 
 /**
  * The one error class of rho-slm. `code` is stable across releases; `message` names the

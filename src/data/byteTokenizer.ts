@@ -14,6 +14,11 @@ export interface Tokenizer {
   encode(text: string): number[];
   /** Text of `ids` (special ids are skipped). */
   decode(ids: ArrayLike<number>): string;
+  /**
+   * UTF-8 bytes of the text `ids` stand for (special ids count 0), for bits per byte. When absent,
+   * the bytes of `decode(ids)` are counted.
+   */
+  byteLength?(ids: ArrayLike<number>): number;
 }
 
 /** Ids of the byte tokenizer: 0 `<unk>`, 1 `<s>`, 2 `</s>`, then byte b at 3 + b. */
@@ -42,6 +47,11 @@ export function byteTokenizer(): Tokenizer {
       const bytes: number[] = [];
       for (let i = 0; i < ids.length; i++) if (ids[i]! >= BYTE_OFFSET) bytes.push(ids[i]! - BYTE_OFFSET);
       return decoder.decode(new Uint8Array(bytes));
+    },
+    byteLength: (ids) => {
+      let bytes = 0;
+      for (let i = 0; i < ids.length; i++) if (ids[i]! >= BYTE_OFFSET) bytes++;
+      return bytes;
     },
   };
 }

@@ -7,22 +7,41 @@ import { SLMError } from '../core/errors.js';
 import { writeAll } from '../model/atomicFile.js';
 import { continueCrc32 } from '../model/checksum.js';
 import { floatToHalf, halfToFloat } from '../model/dtypes.js';
-import { decodeHeader, encodeHeader, type HeaderField, headerSize, openWithHeader } from './binaryHeader.js';
+import { type BinaryFormat, decodeHeader, encodeHeader, headerSize, openWithHeader } from './binaryHeader.js';
+import { windowCount } from './windows.js';
 
-const MAGIC = 'RHOSLMSC';
-const VERSION = 1;
-const FIELDS: readonly HeaderField[] = [
-  ['bytesPerScore', 'u32'],
-  ['seqLen', 'u32'],
-  ['windowCount', 'u64'],
-  ['firstWindow', 'u64'],
-  ['partWindows', 'u64'],
-  ['tokenFileCrc', 'u32'],
-  ['tokenCount', 'u64'],
-  ['model', 'ascii32'],
-  ['payloadCrc', 'u32'],
-];
-const HEADER_SIZE = headerSize(FIELDS);
+/** Longest window a score file may record (far above any model's context). */
+const MAX_SEQ_LEN = 2 ** 24;
+const FORMAT: BinaryFormat = {
+  magic: 'RHOSLMSC',
+  version: 1,
+  fields: [
+    ['bytesPerScore', 'u32'],
+    ['seqLen', 'u32'],
+    ['windowCount', 'u64'],
+    ['firstWindow', 'u64'],
+    ['partWindows', 'u64'],
+    ['tokenFileCrc', 'u32'],
+    ['tokenCount', 'u64'],
+    ['model', 'ascii32'],
+    ['payloadCrc', 'u32'],
+  ],
+  kind: 'a score file (written by rho-slm score)',
+  check: ({ bytesPerScore, seqLen, windowCount: windows, firstWindow, partWindows, tokenCount }) => {
+    if (bytesPerScore !== 2 && bytesPerScore !== 4)
+      return `stores ${bytesPerScore} bytes per score, expected 2 or 4`;
+    if (!((seqLen as number) >= 1 && (seqLen as number) <= MAX_SEQ_LEN))
+      return `has window length ${seqLen}, expected 1 … ${MAX_SEQ_LEN}`;
+    if (windows !== windowCount(tokenCount as number, seqLen as number))
+      return `counts ${windows} windows of ${seqLen} in ${tokenCount} tokens`;
+    if ((firstWindow as number) + (partWindows as number) > (windows as number))
+      return `covers windows ${firstWindow} + ${partWindows} of ${windows}`;
+    return undefined;
+  },
+};
+const HEADER_SIZE = headerSize(FORMAT.fields);
+/** Bytes read at a time when verifying. */
+const VERIFY_CHUNK_BYTES = 1 << 20;
 
 /** What a score file's header records. */
 export interface ScoreFileInfo {
@@ -96,13 +115,15 @@ export class ScoreFileWriter {
    * @param path - the final file; work goes to `<path>.partial`
    * @param plan - what the part covers
    * @param options - `resume`: keep a matching `.partial` file; `alignTo`: keep a multiple of this many windows
-   * @throws {@link SLMError} `BAD_CHECKPOINT` when a `.partial` file belongs to another plan
+   * @throws {@link SLMError} `BAD_OPTION` for an inconsistent plan; `BAD_CHECKPOINT` when a `.partial` file belongs to another plan
    */
   static async open(
     path: string,
     plan: ScoreFilePlan,
     options: { resume?: boolean; alignTo?: number } = {},
   ): Promise<ScoreFileWriter> {
+    const problem = FORMAT.check({ ...plan });
+    if (problem !== undefined) throw new SLMError('BAD_OPTION', `ScoreFileWriter.open: the plan ${problem}.`);
     const partial = `${path}.partial`;
     const windowBytes = plan.seqLen * plan.bytesPerScore;
     let written = 0;
@@ -113,7 +134,7 @@ export class ScoreFileWriter {
       const header = Buffer.alloc(Math.min(HEADER_SIZE, existing.size));
       await handle.read(header, 0, header.length, 0);
       await handle.close();
-      const found = decodeHeader(partial, header, MAGIC, VERSION, FIELDS);
+      const found = decodeHeader(partial, header, FORMAT);
       for (const key of Object.keys(plan) as (keyof ScoreFilePlan)[]) {
         if (found[key] !== plan[key]) {
           throw new SLMError(
@@ -134,8 +155,7 @@ export class ScoreFileWriter {
       await kept.close();
     }
     const handle = await open(partial, written > 0 ? 'r+' : 'w');
-    if (written === 0)
-      await writeAll(handle, encodeHeader(MAGIC, VERSION, FIELDS, { ...plan, payloadCrc: 0 }), 0);
+    if (written === 0) await writeAll(handle, encodeHeader(FORMAT, { ...plan, payloadCrc: 0 }), 0);
     return new ScoreFileWriter(path, plan, handle, written, checksum);
   }
 
@@ -167,7 +187,7 @@ export class ScoreFileWriter {
       );
     }
     const info: ScoreFileInfo = { ...this.plan, payloadCrc: this.#checksum };
-    await writeAll(this.#handle, encodeHeader(MAGIC, VERSION, FIELDS, { ...info }), 0);
+    await writeAll(this.#handle, encodeHeader(FORMAT, { ...info }), 0);
     await this.#handle.sync();
     await this.#handle.close();
     await rename(`${this.#path}.partial`, this.#path);
@@ -195,16 +215,15 @@ export class ScoreFile {
   }
 
   /**
-   * Opens and checks a score file (header checksum, size).
+   * Opens and checks a score file (header checksum and consistency, size).
    *
-   * @throws {@link SLMError} `BAD_CHECKPOINT` naming the file and the problem
+   * @throws {@link SLMError} `BAD_FILE` for a file of another kind; `BAD_CHECKPOINT` naming the
+   *   file and the problem for a corrupt or truncated one
    */
   static async open(path: string): Promise<ScoreFile> {
     const { handle, values } = await openWithHeader(
       path,
-      MAGIC,
-      VERSION,
-      FIELDS,
+      FORMAT,
       (header) =>
         (header.partWindows as number) * (header.seqLen as number) * (header.bytesPerScore as number),
     );
@@ -232,14 +251,18 @@ export class ScoreFile {
     );
   }
 
-  /** Recomputes the payload checksum; throws `BAD_CHECKPOINT` when the scores are corrupt. */
+  /** Recomputes the payload checksum, reading in chunks; throws `BAD_CHECKPOINT` when the scores are corrupt. */
   async verify(): Promise<void> {
     const { seqLen, bytesPerScore, partWindows, payloadCrc } = this.info;
-    const chunk = Buffer.alloc(seqLen * bytesPerScore);
+    const end = HEADER_SIZE + partWindows * seqLen * bytesPerScore;
+    const chunk = Buffer.alloc(Math.min(VERIFY_CHUNK_BYTES, end - HEADER_SIZE));
     let checksum = 0;
-    for (let window = 0; window < partWindows; window++) {
-      await this.#handle.read(chunk, 0, chunk.length, HEADER_SIZE + window * chunk.length);
-      checksum = continueCrc32(chunk, checksum);
+    for (let position = HEADER_SIZE; position < end; position += chunk.length) {
+      const length = Math.min(chunk.length, end - position);
+      const { bytesRead } = await this.#handle.read(chunk, 0, length, position);
+      if (bytesRead !== length)
+        throw new SLMError('BAD_CHECKPOINT', `${this.path}: file shrank while reading.`);
+      checksum = continueCrc32(chunk.subarray(0, length), checksum);
     }
     if (checksum !== payloadCrc) {
       throw new SLMError(

@@ -5,21 +5,35 @@ import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { SLMError } from '../core/errors.js';
 import { writeAll } from '../model/atomicFile.js';
 import { continueCrc32 } from '../model/checksum.js';
-import { encodeHeader, type HeaderField, headerSize, openWithHeader } from './binaryHeader.js';
+import { type BinaryFormat, encodeHeader, headerSize, openWithHeader } from './binaryHeader.js';
 
-const MAGIC = 'RHOSLMTK';
-const VERSION = 1;
-const FIELDS: readonly HeaderField[] = [
-  ['bytesPerToken', 'u32'],
-  ['vocabSize', 'u32'],
-  ['eosId', 'u32'],
-  ['tokenizer', 'ascii32'],
-  ['tokenCount', 'u64'],
-  ['documentCount', 'u64'],
-  ['payloadCrc', 'u32'],
-];
+const FORMAT: BinaryFormat = {
+  magic: 'RHOSLMTK',
+  version: 1,
+  fields: [
+    ['bytesPerToken', 'u32'],
+    ['vocabSize', 'u32'],
+    ['eosId', 'u32'],
+    ['tokenizer', 'ascii32'],
+    ['tokenCount', 'u64'],
+    ['documentCount', 'u64'],
+    ['payloadCrc', 'u32'],
+  ],
+  kind: 'a token file (written by rho-slm prepare)',
+  check: ({ bytesPerToken, vocabSize, eosId, tokenCount, documentCount }) => {
+    if (bytesPerToken !== ((vocabSize as number) <= 65536 ? 2 : 4))
+      return `stores ${bytesPerToken} bytes per token for a vocabulary of ${vocabSize}`;
+    if (vocabSize === 0 || (eosId as number) >= (vocabSize as number))
+      return `has EOS id ${eosId} for a vocabulary of ${vocabSize}`;
+    if ((documentCount as number) > (tokenCount as number))
+      return `counts ${documentCount} documents in ${tokenCount} tokens`;
+    return undefined;
+  },
+};
 /** Bytes before the first token. */
-export const TOKEN_HEADER_SIZE = headerSize(FIELDS);
+export const TOKEN_HEADER_SIZE = headerSize(FORMAT.fields);
+/** Bytes read at a time when verifying. */
+const VERIFY_CHUNK_BYTES = 1 << 20;
 
 /** What a token file's header records. */
 export interface TokenFileInfo {
@@ -131,7 +145,7 @@ export class TokenFileWriter {
 
   /** Writes the header, flushes, and moves the file into place. Returns what was written. */
   async close(): Promise<TokenFileInfo> {
-    await writeAll(this.#handle, encodeHeader(MAGIC, VERSION, FIELDS, { ...this.#info }), 0);
+    await writeAll(this.#handle, encodeHeader(FORMAT, { ...this.#info }), 0);
     await this.#handle.sync();
     await this.#handle.close();
     await rename(this.#temporary, this.#path);
@@ -169,16 +183,16 @@ export class TokenFile {
   }
 
   /**
-   * Opens and checks a token file (header checksum, size). `verify()` also checks the tokens.
+   * Opens and checks a token file (header checksum and consistency, size). `verify()` also
+   * checks the tokens.
    *
-   * @throws {@link SLMError} `BAD_CHECKPOINT` naming the file and the problem
+   * @throws {@link SLMError} `BAD_FILE` for a file of another kind; `BAD_CHECKPOINT` naming the
+   *   file and the problem for a corrupt or truncated one
    */
   static async open(path: string): Promise<TokenFile> {
     const { handle, values } = await openWithHeader(
       path,
-      MAGIC,
-      VERSION,
-      FIELDS,
+      FORMAT,
       (header) => (header.tokenCount as number) * (header.bytesPerToken as number),
     );
     return new TokenFile(path, values as unknown as TokenFileInfo, handle);
@@ -197,29 +211,37 @@ export class TokenFile {
   }
 
   /**
-   * Recomputes the payload checksum, reading in chunks.
+   * Recomputes the payload checksum and checks every token is below `vocabSize`, reading in chunks.
    *
    * @throws {@link SLMError} `BAD_CHECKPOINT` when the tokens are corrupt
    */
   async verify(): Promise<void> {
-    const chunk = Buffer.alloc(1 << 20);
-    const end = TOKEN_HEADER_SIZE + this.info.tokenCount * this.info.bytesPerToken;
+    const { bytesPerToken, tokenCount, vocabSize, payloadCrc } = this.info;
+    const chunk = Buffer.alloc(Math.min(VERIFY_CHUNK_BYTES, tokenCount * bytesPerToken));
+    const end = TOKEN_HEADER_SIZE + tokenCount * bytesPerToken;
     let checksum = 0;
+    let largest = 0;
     for (let position = TOKEN_HEADER_SIZE; position < end; position += chunk.length) {
-      const { bytesRead } = await this.#handle.read(
-        chunk,
-        0,
-        Math.min(chunk.length, end - position),
-        position,
-      );
-      checksum = continueCrc32(chunk.subarray(0, bytesRead), checksum);
+      const length = Math.min(chunk.length, end - position);
+      const { bytesRead } = await this.#handle.read(chunk, 0, length, position);
+      if (bytesRead !== length)
+        throw new SLMError('BAD_CHECKPOINT', `${this.path}: file shrank while reading.`);
+      const bytes = chunk.subarray(0, length);
+      checksum = continueCrc32(bytes, checksum);
+      for (let i = 0; i < length; i += bytesPerToken)
+        largest = Math.max(largest, bytesPerToken === 2 ? bytes.readUInt16LE(i) : bytes.readUInt32LE(i));
     }
-    if (checksum !== this.info.payloadCrc) {
+    if (checksum !== payloadCrc) {
       throw new SLMError(
         'BAD_CHECKPOINT',
-        `${this.path}: token checksum ${checksum.toString(16)} differs from the header's ${this.info.payloadCrc.toString(16)}: the tokens are corrupt.`,
+        `${this.path}: token checksum ${checksum.toString(16)} differs from the header's ${payloadCrc.toString(16)}: the tokens are corrupt.`,
       );
     }
+    if (tokenCount > 0 && largest >= vocabSize)
+      throw new SLMError(
+        'BAD_CHECKPOINT',
+        `${this.path}: holds token ${largest}, outside its vocabulary of ${vocabSize}.`,
+      );
   }
 
   /** Closes the file. */

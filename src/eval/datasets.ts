@@ -1,8 +1,8 @@
 // Evaluation sets: GSM8K and MATH JSONL files, and a seeded synthetic arithmetic set that runs
 // without downloads.
-import { readFile } from 'node:fs/promises';
 import { SLMError } from '../core/errors.js';
 import { createRandom } from '../core/random.js';
+import { readJsonl } from '../data/jsonl.js';
 import { type AnswerStyle, lastBoxed } from './extract.js';
 
 /** One problem: its text, a worked solution (for few-shot prompts) and the final answer. */
@@ -26,29 +26,21 @@ export interface MathExample {
  * ```
  */
 export async function loadMathDataset(path: string, style: AnswerStyle): Promise<MathExample[]> {
-  const lines = (await readFile(path, 'utf8')).split('\n');
   const examples: MathExample[] = [];
-  lines.forEach((line, index) => {
-    if (line.trim() === '') return;
-    let record: Record<string, unknown>;
-    try {
-      record = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      throw new SLMError('BAD_OPTION', `${path}:${index + 1} is not valid JSON.`);
-    }
+  for await (const { line, record } of readJsonl(path, 'loadMathDataset')) {
     const question = style === 'gsm8k' ? record.question : record.problem;
     const solution = style === 'gsm8k' ? record.answer : record.solution;
     if (typeof question !== 'string' || typeof solution !== 'string') {
       throw new SLMError(
         'BAD_OPTION',
-        `${path}:${index + 1} lacks ${style === 'gsm8k' ? "'question' and 'answer'" : "'problem' and 'solution'"}.`,
+        `${path}:${line} lacks ${style === 'gsm8k' ? "'question' and 'answer'" : "'problem' and 'solution'"}.`,
       );
     }
     const answer = style === 'gsm8k' ? /####\s*(.+)\s*$/.exec(solution)?.[1] : lastBoxed(solution);
     if (answer === undefined || answer === null) {
       throw new SLMError(
         'BAD_OPTION',
-        `${path}:${index + 1} has no final answer (${style === 'gsm8k' ? '#### <answer>' : '\\boxed{…}'}).`,
+        `${path}:${line} has no final answer (${style === 'gsm8k' ? '#### <answer>' : '\\boxed{…}'}).`,
       );
     }
     examples.push({
@@ -57,7 +49,7 @@ export async function loadMathDataset(path: string, style: AnswerStyle): Promise
         style === 'gsm8k' ? solution.replace(/\n?####\s*.+$/, `\nThe answer is ${answer.trim()}.`) : solution,
       answer: answer.trim(),
     });
-  });
+  }
   return examples;
 }
 

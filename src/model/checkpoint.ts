@@ -1,10 +1,12 @@
 // Hugging Face checkpoint directories: config.json plus model.safetensors, or shards listed in
 // model.safetensors.index.json. Node only (file system).
-import { access, mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, mkdir } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { SLMError } from '../core/errors.js';
 import { writeAll, writeFileAtomic } from './atomicFile.js';
+import { readJsonBounded } from './boundedRead.js';
 import { type LlamaConfig, validateLlamaConfig } from './config.js';
+import { DTYPE_BYTES } from './dtypes.js';
 import type { LlamaModel, NamedWeight } from './llama.js';
 import { parameterTable } from './parameterTable.js';
 import {
@@ -20,17 +22,33 @@ export interface SaveOptions {
   dtype?: 'F32' | 'BF16';
 }
 
+/** Largest `config.json` or shard index read (real ones are a few kilobytes). */
+const MAX_JSON_BYTES = 16 << 20;
+/** Metadata key of the configuration recorded in `model.safetensors` when this library saves. */
+const CONFIG_KEY = 'rho_slm_config';
+
 async function readJson(path: string, what: string): Promise<unknown> {
-  let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    return await readJsonBounded(path, MAX_JSON_BYTES, 'BAD_CHECKPOINT');
   } catch (error) {
+    if (error instanceof SLMError) throw error;
+    if ((error as { code?: string }).code === 'ENOENT')
+      throw new SLMError(
+        'BAD_CHECKPOINT',
+        `${path} does not exist: ${dirname(path)} is not a model directory (no ${what}).`,
+      );
     throw new SLMError('BAD_CHECKPOINT', `Cannot read ${what} ${path}: ${(error as Error).message}`);
   }
+}
+
+/** The validated configuration in `path`, errors prefixed with the file's name. */
+async function readConfig(path: string): Promise<LlamaConfig> {
+  const json = await readJson(path, 'config.json');
   try {
-    return JSON.parse(text);
-  } catch {
-    throw new SLMError('BAD_CHECKPOINT', `${path} is not valid JSON.`);
+    return validateLlamaConfig(json);
+  } catch (error) {
+    if (error instanceof SLMError) throw new SLMError(error.code, `${path}: ${error.message}`);
+    throw error;
   }
 }
 
@@ -40,16 +58,25 @@ async function weightFiles(directory: string): Promise<string[]> {
   try {
     await access(single);
   } catch {
-    const index = (await readJson(
-      join(directory, 'model.safetensors.index.json'),
-      'model.safetensors or the shard index',
-    )) as {
-      weight_map?: Record<string, string>;
+    const indexPath = join(directory, 'model.safetensors.index.json');
+    const index = (await readJson(indexPath, 'model.safetensors or shard index')) as {
+      weight_map?: unknown;
     };
-    if (typeof index.weight_map !== 'object' || index.weight_map === null) {
-      throw new SLMError('BAD_CHECKPOINT', `${directory}/model.safetensors.index.json has no weight_map.`);
+    const files = typeof index === 'object' && index !== null ? index.weight_map : undefined;
+    if (typeof files !== 'object' || files === null || Array.isArray(files)) {
+      throw new SLMError('BAD_CHECKPOINT', `${indexPath} has no weight_map.`);
     }
-    return [...new Set(Object.values(index.weight_map))].map((file) => join(directory, file));
+    const names = [...new Set(Object.values(files))];
+    const unsafe = names.find(
+      (file) => typeof file !== 'string' || file !== basename(file) || !file.endsWith('.safetensors'),
+    );
+    if (unsafe !== undefined) {
+      throw new SLMError(
+        'BAD_CHECKPOINT',
+        `${indexPath} maps a tensor to ${JSON.stringify(unsafe)}; expected a .safetensors file name in the same directory.`,
+      );
+    }
+    return (names as string[]).map((file) => join(directory, file));
   }
   return [single];
 }
@@ -58,32 +85,101 @@ async function* streamFiles(files: Map<string, Set<string>>): AsyncGenerator<[st
   for (const [file, names] of files) yield* readSafetensors(file, names);
 }
 
+/** Buffers that Hugging Face checkpoints may carry and the model does not use. */
+function isIgnoredTensor(name: string): boolean {
+  return name.endsWith('.rotary_emb.inv_freq');
+}
+
+/**
+ * Compares the configuration's parameter table with the tensors the headers list, before any
+ * weight is read: every parameter present with its shape and a readable dtype, and no tensor the
+ * configuration does not use (so a `config.json` with fewer layers or tied embeddings cannot load
+ * part of a checkpoint as a different model).
+ */
+function checkTensorList(
+  files: readonly string[],
+  config: LlamaConfig,
+  located: ReadonlyMap<string, { file: string; entry: SafetensorsEntry }>,
+): void {
+  const fail = (problem: string): never => {
+    throw new SLMError('BAD_CHECKPOINT', problem);
+  };
+  const table = parameterTable(config);
+  for (const spec of table) {
+    const place = located.get(spec.name);
+    if (place === undefined)
+      fail(`checkpoint is missing tensor '${spec.name}' [${spec.shape}] (looked in ${files.join(', ')}).`);
+    const { entry, file } = place!;
+    if (entry.shape.join() !== spec.shape.join())
+      fail(`${file}: tensor '${spec.name}' has shape [${entry.shape}], expected [${spec.shape}].`);
+    if (!(entry.dtype in DTYPE_BYTES))
+      fail(`${file}: tensor '${spec.name}' has dtype ${entry.dtype}; supported: F32, F16, BF16.`);
+  }
+  const used = new Set(table.map((spec) => spec.name));
+  for (const [name, { file }] of located) {
+    if (!used.has(name) && !isIgnoredTensor(name))
+      fail(
+        `${file} holds tensor '${name}', which config.json does not use (do num_hidden_layers and tie_word_embeddings match the weights?).`,
+      );
+  }
+}
+
+/** Throws when the configuration a file recorded at save differs from `config.json`. */
+function checkRecordedConfig(file: string, metadata: Record<string, string>, config: LlamaConfig): void {
+  const recorded = metadata[CONFIG_KEY];
+  if (recorded === undefined) return;
+  let saved: LlamaConfig;
+  try {
+    saved = validateLlamaConfig(JSON.parse(recorded));
+  } catch {
+    throw new SLMError('BAD_CHECKPOINT', `${file}: metadata ${CONFIG_KEY} is corrupt.`);
+  }
+  for (const field of Object.keys(saved) as (keyof LlamaConfig)[]) {
+    if (saved[field] !== config[field]) {
+      throw new SLMError(
+        'BAD_CHECKPOINT',
+        `config.json beside ${file} has ${field} ${config[field]}, but the weights were saved with ${saved[field]}.`,
+      );
+    }
+  }
+}
+
 /**
  * Loads a Llama model from a Hugging Face directory (`config.json` + `model.safetensors` or
- * sharded `model.safetensors.index.json`; F32, F16 or BF16). Extra tensors such as
- * `rotary_emb.inv_freq` are ignored; names and shapes are checked against the configuration
- * before any weight is read, and weights are streamed into the model one tensor at a time.
+ * sharded `model.safetensors.index.json`; F32, F16 or BF16). Every size is checked against the
+ * file before it is read. The configuration's parameter table is compared with the headers' tensor
+ * lists (names, shapes, dtypes; `rotary_emb.inv_freq` buffers are ignored, any other extra tensor
+ * is an error) and with the configuration recorded at save, before any weight is read; weights
+ * then stream into the model one tensor at a time, and the data checksum of every file that has
+ * one is verified.
  *
  * @param directory - the checkpoint directory
- * @throws {@link SLMError} `BAD_CONFIG`, `BAD_CHECKPOINT` (missing or mis-shaped tensor, corrupt file)
+ * @throws {@link SLMError} `BAD_CONFIG`, `BAD_CHECKPOINT` (missing, extra or mis-shaped tensor, corrupt file), each naming the file
  * @example
  * ```ts
  * const model = await loadLlamaCheckpoint('TinyLlama-1.1B');
  * ```
  */
 export async function loadLlamaCheckpoint(directory: string): Promise<LlamaModel> {
-  const config = validateLlamaConfig(await readJson(join(directory, 'config.json'), 'config'));
+  const config = await readConfig(join(directory, 'config.json'));
   const located = new Map<string, { file: string; entry: SafetensorsEntry }>();
-  for (const file of await weightFiles(directory)) {
-    for (const entry of (await readSafetensorsHeader(file)).entries.values())
+  const files = await weightFiles(directory);
+  for (const file of files) {
+    const header = await readSafetensorsHeader(file);
+    checkRecordedConfig(file, header.metadata, config);
+    for (const entry of header.entries.values()) {
+      const earlier = located.get(entry.name);
+      if (earlier !== undefined)
+        throw new SLMError('BAD_CHECKPOINT', `${file} and ${earlier.file} both hold tensor '${entry.name}'.`);
       located.set(entry.name, { file, entry });
+    }
   }
+  checkTensorList(files, config, located);
   const byFile = new Map<string, Set<string>>();
   for (const { name } of parameterTable(config)) {
-    const place = located.get(name);
-    if (place === undefined) continue; // reported by fromWeightStream, with the expected shape
-    if (!byFile.has(place.file)) byFile.set(place.file, new Set());
-    byFile.get(place.file)!.add(name);
+    const { file } = located.get(name)!;
+    if (!byFile.has(file)) byFile.set(file, new Set());
+    byFile.get(file)!.add(name);
   }
   const shapes = new Map([...located].map(([name, { entry }]) => [name, entry.shape]));
   const { LlamaModel } = await import('./llama.js');
@@ -125,9 +221,7 @@ export async function saveLlamaCheckpoint(
     join(directory, 'model.safetensors'),
     parameterTable(model.config),
     (name) => model.exportWeight(name),
-    {
-      dtype,
-    },
+    { dtype, metadata: { [CONFIG_KEY]: JSON.stringify(model.config) } },
   );
   const json = Buffer.from(`${JSON.stringify(huggingFaceConfig(model.config, dtype), null, 2)}\n`);
   await writeFileAtomic(join(directory, 'config.json'), (handle) => writeAll(handle, json, 0));

@@ -91,15 +91,19 @@ export const LLAMA_PRESETS: Readonly<Record<LlamaPresetName, Readonly<LlamaConfi
   },
 };
 
-const POSITIVE_INTEGER_FIELDS = [
-  'hidden_size',
-  'num_hidden_layers',
-  'num_attention_heads',
-  'num_key_value_heads',
-  'intermediate_size',
-  'vocab_size',
-  'max_position_embeddings',
-] as const;
+/**
+ * Integer fields and the largest value each may take: far above any released Llama, low enough that
+ * a corrupt `config.json` is rejected instead of exhausting memory while building the model.
+ */
+const POSITIVE_INTEGER_FIELDS = {
+  hidden_size: 2 ** 16,
+  num_hidden_layers: 2 ** 10,
+  num_attention_heads: 2 ** 12,
+  num_key_value_heads: 2 ** 12,
+  intermediate_size: 2 ** 20,
+  vocab_size: 2 ** 24,
+  max_position_embeddings: 2 ** 24,
+} as const;
 
 function fail(field: string, value: unknown, expected: string): never {
   throw new SLMError(
@@ -124,10 +128,10 @@ function fail(field: string, value: unknown, expected: string): never {
 export function validateLlamaConfig(config: unknown): LlamaConfig {
   if (typeof config !== 'object' || config === null) fail('(config)', config, 'an object');
   const source = config as Record<string, unknown>;
-  for (const field of POSITIVE_INTEGER_FIELDS) {
+  for (const [field, limit] of Object.entries(POSITIVE_INTEGER_FIELDS)) {
     const value = source[field];
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
-      fail(field, value, 'a positive integer');
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > limit)
+      fail(field, value, `an integer in [1, ${limit}]`);
   }
   const clean: LlamaConfig = {
     hidden_size: source.hidden_size as number,
@@ -158,10 +162,10 @@ export function validateLlamaConfig(config: unknown): LlamaConfig {
       `a divisor of num_attention_heads (${clean.num_attention_heads})`,
     );
   }
-  if (!(typeof clean.rms_norm_eps === 'number' && clean.rms_norm_eps > 0))
-    fail('rms_norm_eps', clean.rms_norm_eps, 'a number > 0');
-  if (!(typeof clean.rope_theta === 'number' && clean.rope_theta > 1))
-    fail('rope_theta', clean.rope_theta, 'a number > 1');
+  if (!(typeof clean.rms_norm_eps === 'number' && clean.rms_norm_eps > 0 && clean.rms_norm_eps < 1))
+    fail('rms_norm_eps', clean.rms_norm_eps, 'a number in (0, 1)');
+  if (!(typeof clean.rope_theta === 'number' && clean.rope_theta > 1 && Number.isFinite(clean.rope_theta)))
+    fail('rope_theta', clean.rope_theta, 'a finite number > 1');
   if (typeof clean.tie_word_embeddings !== 'boolean')
     fail('tie_word_embeddings', clean.tie_word_embeddings, 'a boolean');
   return clean;

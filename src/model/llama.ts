@@ -175,11 +175,13 @@ export class LlamaModel implements TrainableModel {
 
   /**
    * Loads a Hugging Face checkpoint directory (Node only): `config.json` + `model.safetensors` or
-   * the shards of `model.safetensors.index.json`, in F32, F16 or BF16. Extra tensors (such as
-   * `rotary_emb.inv_freq`) are ignored; names and shapes are checked before any weight is read, and
-   * weights stream into the model one tensor at a time.
+   * the shards of `model.safetensors.index.json`, in F32, F16 or BF16. Sizes are checked against
+   * the files before anything is read; names, shapes and dtypes are compared with the configuration
+   * before any weight is read (`rotary_emb.inv_freq` buffers are ignored, other extra tensors are an
+   * error); weights stream into the model one tensor at a time, and the data checksum that `save`
+   * records is verified.
    *
-   * @throws {@link SLMError} `BAD_CONFIG`, `BAD_CHECKPOINT` naming a missing or mis-shaped tensor or a corrupt file
+   * @throws {@link SLMError} `BAD_CONFIG`, `BAD_CHECKPOINT` naming the file and a missing, extra or mis-shaped tensor or the corruption
    *
    * @example
    * ```ts

@@ -31,13 +31,65 @@ export interface SafetensorsHeader {
 
 /** Metadata key of the CRC-32 of the data section that this library writes and checks. */
 const CHECKSUM_KEY = 'rho_slm_data_crc32';
+/** Largest JSON header read, as in Hugging Face's safetensors (100 MB). */
+export const MAX_SAFETENSORS_HEADER_BYTES = 100_000_000;
+/** Bytes hashed per read when the checksum covers tensors that are not wanted. */
+const CHECKSUM_CHUNK_BYTES = 1 << 24;
 
 function bad(path: string, problem: string): never {
   throw new SLMError('BAD_CHECKPOINT', `${path}: ${problem}`);
 }
 
+function isNonNegativeInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** One header entry, checked: a known layout, offsets inside the data, size matching dtype × shape. */
+function parseEntry(path: string, name: string, value: unknown, dataStart: number, dataBytes: number) {
+  const { dtype, shape, data_offsets: offsets } = (value ?? {}) as Record<string, unknown>;
+  if (typeof dtype !== 'string' || !Array.isArray(shape) || !shape.every(isNonNegativeInteger))
+    bad(path, `tensor '${name}' has no valid dtype and shape (${JSON.stringify(value)?.slice(0, 80)})`);
+  const [first, last] = Array.isArray(offsets) && offsets.length === 2 ? offsets : [];
+  if (!isNonNegativeInteger(first) || !isNonNegativeInteger(last) || first > last || last > dataBytes) {
+    bad(
+      path,
+      `tensor '${name}' has data offsets ${JSON.stringify(offsets)} outside the ${dataBytes} data bytes (truncated file?)`,
+    );
+  }
+  const elements = (shape as number[]).reduce((a, b) => a * b, 1);
+  const bytes = DTYPE_BYTES[dtype as TensorDtype];
+  if (bytes !== undefined && last - first !== elements * bytes) {
+    bad(
+      path,
+      `tensor '${name}' (${dtype} [${shape}]) spans ${last - first} bytes, expected ${elements * bytes}`,
+    );
+  }
+  return { name, dtype, shape: shape as number[], start: dataStart + first, end: dataStart + last };
+}
+
+/** Throws unless the entries tile the data section exactly, without gaps or overlaps (as safetensors requires). */
+function checkTiling(
+  path: string,
+  entries: Iterable<SafetensorsEntry>,
+  dataStart: number,
+  size: number,
+): void {
+  let next = dataStart;
+  for (const entry of [...entries].sort((a, b) => a.start - b.start || a.end - b.end)) {
+    if (entry.start !== next)
+      bad(
+        path,
+        `tensor '${entry.name}' starts at byte ${entry.start}, expected ${next} (overlapping or gapped data)`,
+      );
+    next = entry.end;
+  }
+  if (next !== size) bad(path, `tensors end at byte ${next} but the file has ${size} (trailing bytes)`);
+}
+
 /**
- * Reads and checks a safetensors header (offsets inside the file, sizes matching dtype × shape).
+ * Reads and checks a safetensors header: a length within the file and at most 100 MB, valid JSON,
+ * entries with a dtype, a shape and offsets that tile the data section exactly, sizes matching
+ * dtype × shape, and string metadata. Nothing is allocated before its size is checked.
  *
  * @param path - the `.safetensors` file
  * @throws {@link SLMError} `BAD_CHECKPOINT` with what is wrong and a hint
@@ -51,56 +103,63 @@ export async function readSafetensorsHeader(path: string): Promise<SafetensorsHe
   try {
     const { size } = await handle.stat();
     const prefix = Buffer.alloc(8);
-    await handle.read(prefix, 0, 8, 0);
-    const headerLength = Number(prefix.readBigUInt64LE(0));
-    if (size < 8 || headerLength <= 1 || 8 + headerLength > size) {
+    if (size >= 8) await handle.read(prefix, 0, 8, 0);
+    const headerLength = size >= 8 ? prefix.readBigUInt64LE(0) : 0n;
+    if (size < 8 || headerLength <= 1n || 8n + headerLength > BigInt(size)) {
       bad(path, `header length ${headerLength} does not fit in ${size} bytes; is this a safetensors file?`);
     }
-    const headerBytes = Buffer.alloc(headerLength);
-    await handle.read(headerBytes, 0, headerLength, 8);
-    let parsed: Record<string, unknown>;
+    if (headerLength > BigInt(MAX_SAFETENSORS_HEADER_BYTES))
+      bad(path, `header length ${headerLength} exceeds ${MAX_SAFETENSORS_HEADER_BYTES} bytes`);
+    const headerBytes = Buffer.alloc(Number(headerLength));
+    await handle.read(headerBytes, 0, headerBytes.length, 8);
+    let parsed: unknown;
     try {
-      parsed = JSON.parse(headerBytes.toString('utf8')) as Record<string, unknown>;
+      parsed = JSON.parse(headerBytes.toString('utf8'));
     } catch {
       bad(path, 'header is not valid JSON; the file is truncated or not safetensors');
     }
-    const dataStart = 8 + headerLength;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      bad(path, 'header is not a JSON object; is this a safetensors file?');
+    const dataStart = 8 + headerBytes.length;
     const entries = new Map<string, SafetensorsEntry>();
+    let metadata: Record<string, string> = {};
     for (const [name, value] of Object.entries(parsed)) {
-      if (name === '__metadata__') continue;
-      const {
-        dtype,
-        shape,
-        data_offsets: offsets,
-      } = value as { dtype: string; shape: number[]; data_offsets: [number, number] };
-      const elements = Array.isArray(shape) ? shape.reduce((a, b) => a * b, 1) : Number.NaN;
-      const bytes = DTYPE_BYTES[dtype as TensorDtype];
-      if (!Array.isArray(offsets) || !(offsets[0] <= offsets[1]) || dataStart + offsets[1] > size) {
-        bad(
-          path,
-          `tensor '${name}' has data offsets ${JSON.stringify(offsets)} outside the ${size - dataStart} data bytes (truncated file?)`,
-        );
+      if (name !== '__metadata__') {
+        entries.set(name, parseEntry(path, name, value, dataStart, size - dataStart));
+        continue;
       }
-      if (bytes !== undefined && offsets[1] - offsets[0] !== elements * bytes) {
-        bad(
-          path,
-          `tensor '${name}' (${dtype} [${shape}]) spans ${offsets[1] - offsets[0]} bytes, expected ${elements * bytes}`,
-        );
-      }
-      entries.set(name, { name, dtype, shape, start: dataStart + offsets[0], end: dataStart + offsets[1] });
+      if (
+        typeof value !== 'object' ||
+        value === null ||
+        Array.isArray(value) ||
+        !Object.values(value).every((text) => typeof text === 'string')
+      )
+        bad(path, '__metadata__ is not an object of strings');
+      metadata = value as Record<string, string>;
     }
-    return { entries, metadata: (parsed.__metadata__ ?? {}) as Record<string, string> };
+    checkTiling(path, entries.values(), dataStart, size);
+    return { entries, metadata };
   } finally {
     await handle.close();
   }
 }
 
+/** The data checksum a header records, or `undefined` when it has none. */
+function recordedChecksum(path: string, header: SafetensorsHeader): string | undefined {
+  const expected = header.metadata[CHECKSUM_KEY];
+  if (expected !== undefined && !/^[0-9a-f]{8}$/.test(expected))
+    bad(path, `metadata ${CHECKSUM_KEY} is ${JSON.stringify(expected)}, expected 8 hex digits`);
+  return expected;
+}
+
 /**
  * Streams the tensors of a safetensors file as float32, in file order, one at a time. When the
- * file carries this library's data checksum, it is verified after the last tensor.
+ * file carries this library's data checksum (every file it writes does), the whole data section is
+ * hashed, wanted or not, and checked after the last tensor; a consumer must not keep what it read
+ * until the stream has ended without an error.
  *
  * @param path - the `.safetensors` file
- * @param wanted - names to read (others are skipped, and so is the checksum); all when omitted
+ * @param wanted - names to read (others are skipped, or only hashed); all when omitted
  * @throws {@link SLMError} `BAD_CHECKPOINT` for a malformed file, an unsupported dtype or a checksum mismatch
  * @example
  * ```ts
@@ -112,30 +171,33 @@ export async function* readSafetensors(
   wanted?: ReadonlySet<string>,
 ): AsyncGenerator<[string, NamedWeight]> {
   const header = await readSafetensorsHeader(path);
-  const expected = header.metadata[CHECKSUM_KEY];
+  const expected = recordedChecksum(path, header);
+  const ordered = [...header.entries.values()].sort((a, b) => a.start - b.start);
+  const read = new Set(ordered.filter((entry) => wanted === undefined || wanted.has(entry.name)));
+  for (const entry of read) {
+    if (!(entry.dtype in DTYPE_BYTES))
+      bad(path, `tensor '${entry.name}' has dtype ${entry.dtype}; supported: F32, F16, BF16`);
+  }
   const handle = await open(path, 'r');
   try {
     let checksum = 0;
-    const ordered = [...header.entries.values()].sort((a, b) => a.start - b.start);
     for (const entry of ordered) {
-      if (wanted !== undefined && !wanted.has(entry.name)) continue;
-      if (!(entry.dtype in DTYPE_BYTES))
-        bad(path, `tensor '${entry.name}' has dtype ${entry.dtype}; supported: F32, F16, BF16`);
-      const bytes = Buffer.alloc(entry.end - entry.start);
-      await handle.read(bytes, 0, bytes.byteLength, entry.start);
-      checksum = continueCrc32(bytes, checksum);
-      yield [entry.name, { shape: entry.shape, data: decodeFloats(bytes, entry.dtype as TensorDtype) }];
+      if (read.has(entry)) {
+        const bytes = Buffer.alloc(entry.end - entry.start);
+        await handle.read(bytes, 0, bytes.byteLength, entry.start);
+        checksum = continueCrc32(bytes, checksum);
+        yield [entry.name, { shape: entry.shape, data: decodeFloats(bytes, entry.dtype as TensorDtype) }];
+      } else if (expected !== undefined) {
+        for (let position = entry.start; position < entry.end; position += CHECKSUM_CHUNK_BYTES) {
+          const bytes = Buffer.alloc(Math.min(CHECKSUM_CHUNK_BYTES, entry.end - position));
+          await handle.read(bytes, 0, bytes.byteLength, position);
+          checksum = continueCrc32(bytes, checksum);
+        }
+      }
     }
-    if (
-      expected !== undefined &&
-      wanted === undefined &&
-      checksum.toString(16).padStart(8, '0') !== expected
-    ) {
-      bad(
-        path,
-        `data checksum ${checksum.toString(16).padStart(8, '0')} differs from the recorded ${expected}: the file is corrupt`,
-      );
-    }
+    const found = checksum.toString(16).padStart(8, '0');
+    if (expected !== undefined && found !== expected)
+      bad(path, `data checksum ${found} differs from the recorded ${expected}: the file is corrupt`);
   } finally {
     await handle.close();
   }

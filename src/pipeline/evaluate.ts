@@ -1,8 +1,8 @@
 // Held-out quality: mean token loss, perplexity and bits per byte over every window of a corpus.
-import { BYTE_OFFSET } from '../data/byteTokenizer.js';
-import { TokenFile } from '../data/tokenFile.js';
+import { byteTokenizer, type Tokenizer } from '../data/byteTokenizer.js';
 import { readWindows, windowCount } from '../data/windows.js';
 import { LlamaModel } from '../model/llama.js';
+import { openTokens } from './openTokens.js';
 import { windowLosses } from './tokenLosses.js';
 
 /** Options of {@link evaluateModel}. */
@@ -17,6 +17,8 @@ export interface EvaluateOptions {
   batchSize?: number;
   /** Evaluate only the first windows. @default all */
   maxWindows?: number;
+  /** The tokenizer `data` was prepared with (its fingerprint is checked). @default byteTokenizer() */
+  tokenizer?: Tokenizer;
 }
 
 /** Held-out metrics. */
@@ -25,15 +27,24 @@ export interface EvaluateResult {
   loss: number;
   /** `exp(loss)`. */
   perplexity: number;
-  /** Total loss in bits divided by the bytes the targets stand for (byte tokenizer: ids ≥ 3). */
+  /** Total loss in bits divided by the UTF-8 bytes the targets stand for (per the tokenizer). */
   bitsPerByte: number;
   /** Target positions evaluated. */
   tokens: number;
 }
 
+/** UTF-8 bytes `ids` stand for: the tokenizer's count, or the bytes of their decoded text. */
+function bytesOf(tokenizer: Tokenizer, ids: ArrayLike<number>): number {
+  return tokenizer.byteLength?.(ids) ?? Buffer.byteLength(tokenizer.decode(ids));
+}
+
 /**
- * Evaluates a model on every window of a token file.
+ * Evaluates a model on every window of a token file. Bits per byte divide by the bytes the targets
+ * stand for, counted per window by the tokenizer (exact for the byte tokenizer; for others, the
+ * bytes of each window's decoded text).
  *
+ * @throws {@link SLMError} `BAD_OPTION` when `data` was prepared with another tokenizer or
+ *   vocabulary; `BAD_FILE`, `BAD_CHECKPOINT` for a wrong or corrupt file
  * @example
  * ```ts
  * const { loss, perplexity, bitsPerByte } = await evaluateModel({ model: 'slm/', data: 'heldout.tok' });
@@ -41,7 +52,13 @@ export interface EvaluateResult {
  */
 export async function evaluateModel(options: EvaluateOptions): Promise<EvaluateResult> {
   const model = typeof options.model === 'string' ? await LlamaModel.load(options.model) : options.model;
-  const file = await TokenFile.open(options.data);
+  const tokenizer = options.tokenizer ?? byteTokenizer();
+  const file = await openTokens(options.data, model.config.vocab_size, tokenizer.fingerprint).catch(
+    (error: unknown) => {
+      if (typeof options.model === 'string') model.dispose();
+      throw error;
+    },
+  );
   try {
     const seqLen = options.seqLen ?? model.config.max_position_embeddings;
     const batchSize = options.batchSize ?? 8;
@@ -56,11 +73,10 @@ export async function evaluateModel(options: EvaluateOptions): Promise<EvaluateR
       const ids = Array.from({ length: Math.min(batchSize, windows - first) }, (_, i) => first + i);
       const batch = await readWindows(file, ids, seqLen);
       const losses = await windowLosses(model, batch, seqLen);
-      for (let i = 0; i < losses.length; i++) {
-        nats += losses[i]!;
-        tokens++;
-        if (batch.targets[i]! >= BYTE_OFFSET) bytes++;
-      }
+      for (let i = 0; i < losses.length; i++) nats += losses[i]!;
+      tokens += losses.length;
+      for (let row = 0; row < ids.length; row++)
+        bytes += bytesOf(tokenizer, batch.targets.subarray(row * seqLen, (row + 1) * seqLen));
     }
     const loss = tokens === 0 ? 0 : nats / tokens;
     return {

@@ -4,9 +4,9 @@ import { SLMError } from '../core/errors.js';
 import { topKMask } from '../core/topKMask.js';
 import { byteTokenizer, type Tokenizer } from '../data/byteTokenizer.js';
 import { ScoreFile } from '../data/scoreFile.js';
-import { TokenFile } from '../data/tokenFile.js';
 import { readWindows, windowCount } from '../data/windows.js';
 import { LlamaModel } from '../model/llama.js';
+import { openTokens } from './openTokens.js';
 import { windowLosses } from './tokenLosses.js';
 
 /** One target token of an inspected window. */
@@ -37,14 +37,15 @@ export interface InspectOptions {
   window: number;
   /** Selection ratio. @default 0.6 */
   ratio?: number;
-  /** @default byteTokenizer() */
+  /** The tokenizer `data` was prepared with (its fingerprint is checked). @default byteTokenizer() */
   tokenizer?: Tokenizer;
 }
 
 /**
  * Token-by-token losses and selection for one window.
  *
- * @throws {@link SLMError} `BAD_OPTION` for a window outside the corpus
+ * @throws {@link SLMError} `BAD_OPTION` for a window outside the corpus or a token file made with
+ *   another tokenizer; `BAD_FILE`, `BAD_CHECKPOINT` for a wrong or corrupt file
  * @example
  * ```ts
  * const tokens = await inspectWindow({ model: 'slm', data: 'noisy.tok', scores: 'noisy.scores', window: 3 });
@@ -52,9 +53,19 @@ export interface InspectOptions {
  */
 export async function inspectWindow(options: InspectOptions): Promise<InspectedToken[]> {
   const model = typeof options.model === 'string' ? await LlamaModel.load(options.model) : options.model;
-  const tokens = await TokenFile.open(options.data);
-  const scores = await ScoreFile.open(options.scores);
+  const tokenizer = options.tokenizer ?? byteTokenizer();
+  const tokens = await openTokens(options.data, model.config.vocab_size, tokenizer.fingerprint);
+  const scores = await ScoreFile.open(options.scores).catch(async (error: unknown) => {
+    await tokens.close();
+    throw error;
+  });
   try {
+    await scores.verify();
+    if (scores.info.tokenFileCrc !== tokens.info.payloadCrc)
+      throw new SLMError(
+        'BAD_OPTION',
+        `inspect: ${options.scores} holds scores of another corpus than ${options.data}.`,
+      );
     const seqLen = scores.info.seqLen;
     const windows = windowCount(tokens.info.tokenCount, seqLen);
     if (!(Number.isInteger(options.window) && options.window >= 0 && options.window < windows)) {
@@ -65,7 +76,6 @@ export async function inspectWindow(options: InspectOptions): Promise<InspectedT
     const refLoss = await scores.read(options.window, 1);
     const excess = modelLoss.map((loss, i) => loss - refLoss[i]!);
     const mask = topKMask(excess, { ratio: options.ratio ?? 0.6 });
-    const tokenizer = options.tokenizer ?? byteTokenizer();
     return Array.from(batch.targets, (id, i) => ({
       id,
       text: tokenizer.decode([id]),

@@ -2,10 +2,11 @@
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { SLMError } from '../core/errors.js';
 import { byteTokenizer, type Tokenizer } from '../data/byteTokenizer.js';
+import { readJsonl } from '../data/jsonl.js';
 import { type TokenFileInfo, TokenFileWriter } from '../data/tokenFile.js';
+import { firstExisting, isOutputCompanion, lockOutput } from './outputGuard.js';
 
 /** Options of {@link prepareCorpus}. */
 export interface PrepareOptions {
@@ -19,6 +20,10 @@ export interface PrepareOptions {
   field?: string;
   /** Called after each document with the bytes and documents read so far. */
   onProgress?: (bytesRead: number, documents: number) => void;
+  /** Replace `out` when it exists (otherwise that is an error). @default false */
+  force?: boolean;
+  /** Stops at the next piece of text; nothing is written. */
+  signal?: AbortSignal;
 }
 
 async function* files(path: string): AsyncGenerator<string> {
@@ -38,23 +43,12 @@ async function* documents(path: string, field: string): AsyncGenerator<AsyncIter
     yield textPieces(path);
     return;
   }
-  let line = 0;
-  for await (const text of createInterface({
-    input: createReadStream(path, 'utf8'),
-    crlfDelay: Number.POSITIVE_INFINITY,
-  })) {
-    line++;
-    if (text.trim() === '') continue;
-    let record: Record<string, unknown>;
-    try {
-      record = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      throw new SLMError('BAD_OPTION', `prepare: ${path}:${line} is not valid JSON.`);
-    }
-    if (typeof record[field] !== 'string')
+  for await (const { line, record } of readJsonl(path, 'prepare')) {
+    const text = record[field];
+    if (typeof text !== 'string')
       throw new SLMError('BAD_OPTION', `prepare: ${path}:${line} has no string field '${field}'.`);
     yield (async function* () {
-      yield record[field] as string;
+      yield text;
     })();
   }
 }
@@ -72,11 +66,6 @@ async function* textPieces(path: string): AsyncGenerator<string> {
   if (pending !== '') yield pending;
 }
 
-function isOwnOutput(path: string, out: string): boolean {
-  const [candidate, target] = [resolve(path), resolve(out)];
-  return candidate === target || candidate.startsWith(`${target}.tmp-`);
-}
-
 /**
  * Tokenises every document of `inputs` into one token file (documents separated by EOS), streaming:
  * text files are read in pieces of about 1 MB that end at a line break (a tokenizer that merges
@@ -84,27 +73,46 @@ function isOwnOutput(path: string, out: string): boolean {
  * byte tokenizer is exact), JSONL one record at a time. Written atomically.
  *
  * @returns the token file's header
- * @throws {@link SLMError} `BAD_OPTION` for a missing input or malformed JSONL
+ * @throws {@link SLMError} `BAD_OPTION` for a missing input or malformed JSONL; `OUTPUT_EXISTS`
+ *   when `out` exists and `force` is not set; `OUTPUT_LOCKED` while another run writes `out`;
+ *   `INTERRUPTED` when stopped by `signal` (nothing is written)
  * @example
  * ```ts
  * await prepareCorpus({ inputs: ['clean/'], out: 'clean.tok' });
  * ```
  */
 export async function prepareCorpus(options: PrepareOptions): Promise<TokenFileInfo> {
+  if (options.force !== true && (await firstExisting([options.out])) !== undefined)
+    throw new SLMError('OUTPUT_EXISTS', `${options.out} already exists; pass --force to replace it.`);
+  const lock = await lockOutput(options.out, 'prepare');
+  try {
+    return await writeCorpus(options);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function writeCorpus(options: PrepareOptions): Promise<TokenFileInfo> {
   const tokenizer = options.tokenizer ?? byteTokenizer();
   const writer = await TokenFileWriter.create(options.out, {
     vocabSize: tokenizer.vocabSize,
     eosId: tokenizer.eosId,
     tokenizer: tokenizer.fingerprint,
   });
+  const stopped = () => {
+    if (options.signal?.aborted === true)
+      throw new SLMError('INTERRUPTED', `stopped by the user; nothing was written to ${options.out}.`);
+  };
   let bytesRead = 0;
   let count = 0;
   try {
     for (const input of options.inputs) {
       for await (const path of files(input)) {
-        if (isOwnOutput(path, options.out)) continue; // the file being written, when it lies inside an input folder
+        // The file being written, when it lies inside an input folder:
+        if (isOutputCompanion(resolve(path), resolve(options.out))) continue;
         for await (const pieces of documents(path, options.field ?? 'text')) {
           for await (const text of pieces) {
+            stopped();
             await writer.appendPart(tokenizer.encode(text));
             bytesRead += Buffer.byteLength(text);
           }
@@ -113,6 +121,7 @@ export async function prepareCorpus(options: PrepareOptions): Promise<TokenFileI
         }
       }
     }
+    stopped();
     return await writer.close();
   } catch (error) {
     await writer.abort();

@@ -1,20 +1,23 @@
 // Steps 1 and 3: train a model on windows of a token file, with plain causal LM loss (reference
 // model) or selective loss against reference scores; atomic checkpoints; exact resume.
 import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { SLMError } from '../core/errors.js';
 import type { SelectionOptions } from '../core/selectiveLoss.js';
 import { ScoreFile } from '../data/scoreFile.js';
-import { TokenFile } from '../data/tokenFile.js';
+import type { TokenFile } from '../data/tokenFile.js';
 import { readWindows, windowCount, windowSampler } from '../data/windows.js';
 import { AdamW } from '../model/adamw.js';
 import { writeAll, writeFileAtomic } from '../model/atomicFile.js';
+import { readJsonBounded } from '../model/boundedRead.js';
 import type { LlamaConfig, LlamaPresetName } from '../model/config.js';
 import { LlamaModel } from '../model/llama.js';
 import { readSafetensors, writeSafetensors } from '../model/safetensors.js';
 import { warmupCosineSchedule } from '../model/schedule.js';
 import { createTrainStep, type TrainStepStats } from '../tfjs/trainStep.js';
+import { openTokens } from './openTokens.js';
+import { firstExisting, lockOutput } from './outputGuard.js';
 
 /** Options of {@link trainModel}. */
 export interface TrainOptions {
@@ -42,6 +45,8 @@ export interface TrainOptions {
   checkpointEvery?: number;
   /** Continue from the last checkpoint in `out`. @default false */
   resume?: boolean;
+  /** Start over in an `out` that holds an earlier run, removing its checkpoints, metrics and model. @default false */
+  force?: boolean;
   /** Called after every step. */
   onStep?: (stats: TrainStepStats) => void;
   /** Stops after the current step, with a checkpoint. */
@@ -71,6 +76,10 @@ async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
 /** Checks that reference scores were computed on this token file with this window length. */
 async function openScores(path: string, tokens: TokenFile, seqLen: number): Promise<ScoreFile> {
   const scores = await ScoreFile.open(path);
+  await scores.verify().catch(async (error: unknown) => {
+    await scores.close();
+    throw error;
+  });
   const expected: Record<string, number> = {
     tokenFileCrc: tokens.info.payloadCrc,
     tokenCount: tokens.info.tokenCount,
@@ -130,13 +139,54 @@ async function restoreOptimizer(directory: string, optimizer: AdamW): Promise<vo
   tf.dispose(state.map((entry) => entry.tensor));
 }
 
-/** Keeps the metrics of steps up to `step` (a resumed run rewrites what came after its checkpoint). */
+/**
+ * Keeps the metrics of steps up to `step` (a resumed run rewrites what came after its checkpoint).
+ * A last line cut short by a crash is dropped; a corrupt line before it is an error.
+ */
 async function trimMetrics(path: string, step: number): Promise<void> {
-  const text = await readFile(path, 'utf8').catch(() => '');
-  const kept = text
-    .split('\n')
-    .filter((line) => line !== '' && (JSON.parse(line) as { step: number }).step <= step);
+  const lines = (await readFile(path, 'utf8').catch(() => '')).split('\n').filter((line) => line !== '');
+  const kept = lines.filter((line, index) => {
+    try {
+      return (JSON.parse(line) as { step: number }).step <= step;
+    } catch {
+      if (index === lines.length - 1) return false;
+      throw new SLMError(
+        'BAD_CHECKPOINT',
+        `${path}:${index + 1} is not valid JSON; remove the file to resume.`,
+      );
+    }
+  });
   await writeFile(path, kept.map((line) => `${line}\n`).join(''));
+}
+
+/** The state of an earlier run in `out`, or `undefined` when there is none. */
+async function readTrainState(path: string): Promise<TrainState | undefined> {
+  if ((await firstExisting([path])) === undefined) return undefined;
+  const state = (await readJsonBounded(path, 1 << 16, 'BAD_CHECKPOINT')) as Partial<TrainState> | null;
+  if (!(Number.isInteger(state?.step) && state!.step! >= 0 && typeof state?.checkpoint === 'string'))
+    throw new SLMError(
+      'BAD_CHECKPOINT',
+      `${path} does not record a step and a checkpoint; remove it to start over.`,
+    );
+  return state as TrainState;
+}
+
+/** Refuses to overwrite an earlier run in `out` unless resuming, or clears it with `force`. */
+async function claimTrainOutput(options: TrainOptions): Promise<void> {
+  if (options.resume === true) return;
+  const earlier = ['train-state.json', 'metrics.jsonl', 'model.safetensors', 'checkpoints'].map((name) =>
+    join(options.out, name),
+  );
+  const found = await firstExisting(earlier);
+  if (found === undefined) return;
+  if (options.force !== true) {
+    throw new SLMError(
+      'OUTPUT_EXISTS',
+      `train: ${options.out} already holds a run (${basename(found)}); pass --resume to continue it or --force to start over.`,
+    );
+  }
+  for (const path of [...earlier, join(options.out, 'config.json')])
+    await rm(path, { recursive: true, force: true });
 }
 
 /**
@@ -146,6 +196,8 @@ async function trimMetrics(path: string, step: number): Promise<void> {
  * is lost or repeated. The final model is saved to `out` in Hugging Face layout.
  *
  * @throws {@link SLMError} `BAD_CHECKPOINT` when scores do not match the corpus (naming the field)
+ *   or a file is corrupt; `OUTPUT_EXISTS` when `out` holds an earlier run and neither `resume` nor
+ *   `force` is set; `OUTPUT_LOCKED` while another run uses `out`
  * @example
  * ```ts
  * await trainModel({ data: 'clean.tok', out: 'ref', steps: 200 });
@@ -154,19 +206,36 @@ async function trimMetrics(path: string, step: number): Promise<void> {
  */
 export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   await mkdir(options.out, { recursive: true });
+  const lock = await lockOutput(options.out, 'train');
+  try {
+    await claimTrainOutput(options);
+    return await train(options);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function train(options: TrainOptions): Promise<TrainResult> {
   const statePath = join(options.out, 'train-state.json');
   const metricsPath = join(options.out, 'metrics.jsonl');
-  const resumed =
-    options.resume === true
-      ? ((await readFile(statePath, 'utf8').then(JSON.parse, () => undefined)) as TrainState | undefined)
-      : undefined;
+  const resumed = options.resume === true ? await readTrainState(statePath) : undefined;
   const model =
     resumed === undefined
       ? LlamaModel.create(options.config ?? 'demo', { seed: options.seed ?? 0 })
       : await LlamaModel.load(resumed.checkpoint);
-  const tokens = await TokenFile.open(options.data);
+  const tokens = await openTokens(options.data, model.config.vocab_size).catch((error: unknown) => {
+    model.dispose();
+    throw error;
+  });
   const seqLen = options.seqLen ?? model.config.max_position_embeddings;
-  const scores = options.scores === undefined ? undefined : await openScores(options.scores, tokens, seqLen);
+  const scores =
+    options.scores === undefined
+      ? undefined
+      : await openScores(options.scores, tokens, seqLen).catch(async (error: unknown) => {
+          await tokens.close();
+          model.dispose();
+          throw error;
+        });
   const batchSize = options.batchSize ?? 8;
   const windows = windowCount(tokens.info.tokenCount, seqLen);
   const optimizer = new AdamW({

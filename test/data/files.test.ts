@@ -73,7 +73,10 @@ describe('token files', () => {
     await writeFile(path, bytes.subarray(0, bytes.length - 2));
     await expect(TokenFile.open(path)).rejects.toMatchObject({ message: /truncated/ });
     await writeFile(path, Buffer.from('{"not": "tokens"}'.padEnd(200)));
-    await expect(TokenFile.open(path)).rejects.toMatchObject({ message: /not a RHOSLMTK file/ });
+    await expect(TokenFile.open(path)).rejects.toMatchObject({
+      code: 'BAD_FILE',
+      message: /corrupt.tok is JSON or JSONL text, not a token file \(written by rho-slm prepare\)\.$/,
+    });
   });
 
   it('never leaves a partial file at the target path', async () => {
@@ -143,6 +146,7 @@ describe('score files', () => {
           const part = plan({
             seqLen,
             windowCount: first + windows,
+            tokenCount: (first + windows) * seqLen + 1,
             firstWindow: first,
             partWindows: windows,
             bytesPerScore: half ? 2 : 4,

@@ -86,7 +86,7 @@ describe('regradeOutputs', () => {
     const args = [
       '--import',
       join(root, 'node_modules/tsx/dist/esm/index.mjs'),
-      join(root, 'src/cli/main.ts'),
+      join(root, 'src/cli/bin.ts'),
     ];
     const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
       const child = spawn(process.execPath, [...args, 'eval', '--task', 'math', '--grade', file], {

@@ -56,7 +56,17 @@ describe('validateLlamaConfig', () => {
     expectSLMError(
       () => validateLlamaConfig({ ...LLAMA_PRESETS.nano, hidden_size: 0 }),
       'BAD_CONFIG',
-      /`hidden_size` is 0; expected a positive integer/,
+      /`hidden_size` is 0; expected an integer in \[1, 65536\]/,
+    );
+    expectSLMError(
+      () => validateLlamaConfig({ ...LLAMA_PRESETS.nano, num_hidden_layers: 1e12 }),
+      'BAD_CONFIG',
+      /`num_hidden_layers` is 1000000000000; expected an integer in \[1, 1024\]/,
+    );
+    expectSLMError(
+      () => validateLlamaConfig({ ...LLAMA_PRESETS.nano, rope_theta: JSON.parse('1e400') }),
+      'BAD_CONFIG',
+      /rope_theta/,
     );
     expectSLMError(
       () => validateLlamaConfig({ ...LLAMA_PRESETS.nano, num_attention_heads: 5 }),

@@ -10,7 +10,7 @@ const root = new URL('../..', import.meta.url).pathname;
 const cliArgs = [
   '--import',
   join(root, 'node_modules/tsx/dist/esm/index.mjs'),
-  join(root, 'src/cli/main.ts'),
+  join(root, 'src/cli/bin.ts'),
   '--backend',
   'wasm',
 ];

@@ -1,45 +1,45 @@
-// The `rho-slm` command: parses arguments and calls src/pipeline. Long steps show progress, stop
-// cleanly on Ctrl-C (with their checkpoint or partial file intact), and print JSON with --json.
-import { readFile } from 'node:fs/promises';
+// The `rho-slm` command as an importable program: parses arguments and calls src/pipeline. Long
+// steps show progress, stop cleanly on Ctrl-C (with their checkpoint or partial file intact), and
+// print JSON with --json. Every failure is one line `rho-slm: <command>: <what> [CODE]` (see
+// failure.ts); bin.ts runs it as the executable.
+import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { version } from '../../package.json';
 import { SLMError } from '../core/errors.js';
 import { SELECTION_STRATEGIES, type SelectionStrategy } from '../core/selectionScores.js';
+import type { Tokenizer } from '../data/byteTokenizer.js';
+import type { AnswerStyle } from '../eval/extract.js';
 import type { LlamaConfig, LlamaPresetName } from '../model/config.js';
+import type { MathTask } from '../pipeline/mathTask.js';
 import type { BackendName } from '../tfjs/backend.js';
+import { describeFailure } from './failure.js';
 import { createProgress } from './progress.js';
+
+/** Where the program writes: results to `stdout`, messages and errors to `stderr`. */
+export interface CliOutput {
+  /** Results (text or JSON). */
+  stdout: (text: string) => void;
+  /** Backend notes, progress lines and errors. */
+  stderr: (text: string) => void;
+}
+
+const processOutput: CliOutput = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
 
 /** The pipeline, loaded on first use so `--help` and `--version` work without tfjs installed. */
 async function pipeline() {
   try {
-    const [
-      { evaluateModel },
-      { prepareCorpus },
-      { scoreCorpus },
-      { trainModel },
-      { mergeScoreParts },
-      { useBackend },
-    ] = await Promise.all([
-      import('../pipeline/evaluate.js'),
-      import('../pipeline/prepare.js'),
-      import('../pipeline/score.js'),
-      import('../pipeline/train.js'),
-      import('../data/scoreFile.js'),
-      import('../tfjs/backend.js'),
-    ]);
-    const { inspectWindow } = await import('../pipeline/inspect.js');
-    const { renderHtml, renderTerminal } = await import('../pipeline/renderTokens.js');
-    return {
-      evaluateModel,
-      prepareCorpus,
-      scoreCorpus,
-      trainModel,
-      mergeScoreParts,
-      useBackend,
-      inspectWindow,
-      renderHtml,
-      renderTerminal,
-    };
+    const [pipelineModule, { mergeScoreParts }, { useBackend }, { loadHuggingFaceTokenizer }, render] =
+      await Promise.all([
+        import('../pipeline/index.js'),
+        import('../data/scoreFile.js'),
+        import('../tfjs/backend.js'),
+        import('../data/huggingFaceTokenizer.js'),
+        import('../pipeline/renderTokens.js'),
+      ]);
+    return { ...pipelineModule, ...render, mergeScoreParts, useBackend, loadHuggingFaceTokenizer };
   } catch (error) {
     if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') {
       throw new SLMError(
@@ -67,41 +67,64 @@ const shard = (value: string) => {
   return { index: Number(match[1]), count: Number(match[2]) };
 };
 
-/** Ctrl-C once: stop after the current step; twice: exit now. */
-function interruptSignal(): AbortSignal {
+/** Runs `run` with a signal that Ctrl-C aborts once (stop after the current step); twice exits now. */
+async function withInterrupt<T>(output: CliOutput, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
-  process.once('SIGINT', () => {
-    process.stderr.write('\nstopping after the current step (Ctrl-C again to quit now)\n');
+  const quit = () => process.exit(130);
+  const stop = () => {
+    output.stderr('\nstopping after the current step (Ctrl-C again to quit now)\n');
     controller.abort();
-    process.once('SIGINT', () => process.exit(130));
-  });
-  return controller.signal;
-}
-
-function print(json: boolean, result: object, text: string): void {
-  process.stdout.write(json ? `${JSON.stringify(result)}\n` : `${text}\n`);
-}
-
-async function backend(name: string): Promise<void> {
-  const { useBackend } = await pipeline();
-  const { backend: chosen } = await useBackend(name as 'auto' | BackendName);
-  process.stderr.write(`backend: ${chosen}\n`);
+    process.once('SIGINT', quit);
+  };
+  process.once('SIGINT', stop);
+  try {
+    return await run(controller.signal);
+  } finally {
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGINT', quit);
+  }
 }
 
 async function modelConfig(value: string): Promise<LlamaPresetName | LlamaConfig> {
-  if (value.endsWith('.json')) return JSON.parse(await readFile(value, 'utf8')) as LlamaConfig;
-  return value as LlamaPresetName;
+  if (!value.endsWith('.json')) return value as LlamaPresetName;
+  const { readJsonBounded } = await import('../model/boundedRead.js');
+  return (await readJsonBounded(value, 16 << 20, 'BAD_CONFIG')) as LlamaConfig;
 }
 
-/** The command-line program. */
-export function program(): Command {
+/** `byte` → undefined (the pipeline's default byte tokenizer); a path → that tokenizer.json. */
+async function loadTokenizer(value: string): Promise<Tokenizer | undefined> {
+  if (value === 'byte') return undefined;
+  const { loadHuggingFaceTokenizer } = await pipeline();
+  return loadHuggingFaceTokenizer(value);
+}
+
+const TOKENIZER_FLAGS = '--tokenizer <byte|tokenizer.json>';
+const TOKENIZER_HELP = 'the byte tokenizer, or a Hugging Face tokenizer.json';
+
+/**
+ * The command-line program (commander), writing to `output`. Errors are thrown, not printed:
+ * {@link main} turns them into one line and an exit status.
+ *
+ * @param output - where results and messages go @default the process's stdout and stderr
+ */
+export function program(output: CliOutput = processOutput): Command {
   const cli = new Command('rho-slm')
     .description(
       'Selective Language Modeling (Rho-1): prepare, train a reference model, score, train selectively, evaluate',
     )
     .version(version)
     .option('--backend <name>', 'tfjs backend: auto, tensorflow, webgpu, wasm or cpu', 'auto')
-    .showHelpAfterError();
+    .option('--verbose', 'print the stack of an error')
+    .exitOverride()
+    .configureOutput({ writeOut: output.stdout, writeErr: output.stderr, outputError: () => undefined });
+
+  const print = (json: boolean, result: object, text: string) =>
+    output.stdout(json ? `${JSON.stringify(result)}\n` : `${text}\n`);
+  const backend = async () => {
+    const { useBackend } = await pipeline();
+    const { backend: chosen } = await useBackend(cli.opts().backend as 'auto' | BackendName);
+    output.stderr(`backend: ${chosen}\n`);
+  };
 
   cli
     .command('prepare')
@@ -109,31 +132,30 @@ export function program(): Command {
     .argument('<inputs...>', 'text files, .jsonl files or folders')
     .requiredOption('--out <file>', 'token file to write')
     .option('--field <name>', 'JSONL field holding the text', 'text')
-    .option(
-      '--tokenizer <byte|tokenizer.json>',
-      'the byte tokenizer, or a Hugging Face tokenizer.json',
-      'byte',
-    )
+    .option(TOKENIZER_FLAGS, TOKENIZER_HELP, 'byte')
+    .option('--force', 'replace --out if it exists')
     .option('--json', 'print the result as JSON')
     .action(
       async (
         inputs: string[],
-        options: { out: string; field: string; tokenizer: string; json?: boolean },
+        options: { out: string; field: string; tokenizer: string; force?: boolean; json?: boolean },
       ) => {
         const { prepareCorpus } = await pipeline();
-        const { loadHuggingFaceTokenizer } = await import('../data/huggingFaceTokenizer.js');
-        const info = await prepareCorpus({
-          inputs,
-          out: options.out,
-          field: options.field,
-          ...(options.tokenizer === 'byte'
-            ? {}
-            : { tokenizer: await loadHuggingFaceTokenizer(options.tokenizer) }),
-          onProgress: (bytes, documents) => {
-            if (documents % 100 === 0)
-              process.stderr.write(`prepare: ${documents} documents, ${(bytes / 1e6).toFixed(1)} MB\n`);
-          },
-        });
+        const tokenizer = await loadTokenizer(options.tokenizer);
+        const info = await withInterrupt(output, (signal) =>
+          prepareCorpus({
+            inputs,
+            out: options.out,
+            field: options.field,
+            ...(tokenizer === undefined ? {} : { tokenizer }),
+            force: options.force === true,
+            signal,
+            onProgress: (bytes, documents) => {
+              if (documents % 100 === 0)
+                output.stderr(`prepare: ${documents} documents, ${(bytes / 1e6).toFixed(1)} MB\n`);
+            },
+          }),
+        );
         print(
           options.json === true,
           info,
@@ -159,32 +181,36 @@ export function program(): Command {
     .option('--strategy <name>', `one of ${SELECTION_STRATEGIES.join(', ')}`, 'excess')
     .option('--checkpoint-every <n>', 'steps between checkpoints', integer, 50)
     .option('--resume', 'continue from the last checkpoint in --out')
+    .option('--force', 'start over in an --out that holds an earlier run')
     .option('--json', 'print the result as JSON')
     .action(async (options) => {
-      await backend(cli.opts().backend);
+      await backend();
       const { trainModel } = await pipeline();
+      const config = await modelConfig(options.config);
       const progress = createProgress('train', options.steps, 'steps');
-      const result = await trainModel({
-        data: options.data,
-        out: options.out,
-        config: await modelConfig(options.config),
-        steps: options.steps,
-        batchSize: options.batch,
-        ...(options.seqLen === undefined ? {} : { seqLen: options.seqLen }),
-        learningRate: options.lr,
-        seed: options.seed,
-        ...(options.scores === undefined ? {} : { scores: options.scores }),
-        selection: {
-          ratio: options.ratio,
-          scope: options.scope,
-          strategy: options.strategy as SelectionStrategy,
-        },
-        checkpointEvery: options.checkpointEvery,
-        resume: options.resume === true,
-        signal: interruptSignal(),
-        onStep: (stats) => progress.update(stats.step, { loss: stats.loss.toFixed(3) }),
-      });
-      progress.stop();
+      const result = await withInterrupt(output, (signal) =>
+        trainModel({
+          data: options.data,
+          out: options.out,
+          config,
+          steps: options.steps,
+          batchSize: options.batch,
+          ...(options.seqLen === undefined ? {} : { seqLen: options.seqLen }),
+          learningRate: options.lr,
+          seed: options.seed,
+          ...(options.scores === undefined ? {} : { scores: options.scores }),
+          selection: {
+            ratio: options.ratio,
+            scope: options.scope,
+            strategy: options.strategy as SelectionStrategy,
+          },
+          checkpointEvery: options.checkpointEvery,
+          resume: options.resume === true,
+          force: options.force === true,
+          signal,
+          onStep: (stats) => progress.update(stats.step, { loss: stats.loss.toFixed(3) }),
+        }),
+      ).finally(() => progress.stop());
       print(
         options.json === true,
         result,
@@ -203,34 +229,36 @@ export function program(): Command {
     .option('--seq-len <n>', 'window length', integer)
     .option('--dtype <type>', 'float32 or float16', 'float32')
     .option('--resume', 'continue an interrupted run')
+    .option('--force', 'replace --out (and an interrupted run of it)')
     .option('--json', 'print the result as JSON')
     .action(async (options) => {
       for (const required of ['model', 'data', 'out']) {
-        if (options[required] === undefined)
-          cli.error(`error: required option '--${required}' not specified`);
+        if (options[required] === undefined) cli.error(`required option '--${required}' not specified`);
       }
-      await backend(cli.opts().backend);
+      await backend();
       const { scoreCorpus } = await pipeline();
       let progress: ReturnType<typeof createProgress> | undefined;
-      const info = await scoreCorpus({
-        model: options.model,
-        data: options.data,
-        out: options.out,
-        batchSize: options.batch,
-        ...(options.seqLen === undefined ? {} : { seqLen: options.seqLen }),
-        ...(options.shard === undefined ? {} : { shard: options.shard }),
-        dtype: options.dtype,
-        metrics: `${options.out}.metrics.jsonl`,
-        resume: options.resume === true,
-        signal: interruptSignal(),
-        onProgress: (done, total) => {
-          progress ??= createProgress('score', total, 'windows');
-          progress.update(done);
-        },
-      });
-      progress?.stop();
+      const info = await withInterrupt(output, (signal) =>
+        scoreCorpus({
+          model: options.model,
+          data: options.data,
+          out: options.out,
+          batchSize: options.batch,
+          ...(options.seqLen === undefined ? {} : { seqLen: options.seqLen }),
+          ...(options.shard === undefined ? {} : { shard: options.shard }),
+          dtype: options.dtype,
+          metrics: `${options.out}.metrics.jsonl`,
+          resume: options.resume === true,
+          force: options.force === true,
+          signal,
+          onProgress: (done, total) => {
+            progress ??= createProgress('score', total, 'windows');
+            progress.update(done);
+          },
+        }),
+      ).finally(() => progress?.stop());
       if (info === undefined)
-        print(options.json === true, { stopped: true }, `stopped; resume with --resume`);
+        print(options.json === true, { stopped: true }, 'stopped; resume with --resume');
       else
         print(
           options.json === true,
@@ -272,15 +300,16 @@ export function program(): Command {
     .option('--max-new-tokens <n>', 'tokens generated per problem', integer, 256)
     .option('--out <file>', 'per-problem results as JSONL')
     .option('--seq-len <n>', 'window length (loss)', integer)
+    .option(TOKENIZER_FLAGS, `${TOKENIZER_HELP} (the one --data was prepared with)`, 'byte')
     .option('--json', 'print the result as JSON')
     .action(async (options) => {
+      const task = options.task as MathTask | undefined;
       if (options.grade !== undefined) {
-        if (!['gsm8k', 'math'].includes(options.task))
-          cli.error("error: --grade needs '--task gsm8k' or '--task math'");
+        if (task !== 'gsm8k' && task !== 'math') cli.error("--grade needs '--task gsm8k' or '--task math'");
         const { regradeOutputs } = await import('../eval/index.js');
         const out = options.out ?? `${options.grade}.verdicts.jsonl`;
         const { items: _items, ...summary } = await regradeOutputs(options.grade, {
-          style: options.task,
+          style: task as AnswerStyle,
           grading: options.grading,
           out,
         });
@@ -291,20 +320,26 @@ export function program(): Command {
         print(
           options.json === true,
           { ...summary, out },
-          `${options.task}: accuracy ${(100 * summary.accuracy).toFixed(1)}% (${summary.correct}/${summary.total})${harness}; verdicts in ${out}`,
+          `${task}: accuracy ${(100 * summary.accuracy).toFixed(1)}% (${summary.correct}/${summary.total})${harness}; verdicts in ${out}`,
         );
         return;
       }
-      if (options.model === undefined)
-        cli.error("error: eval needs '--model <dir>' (or '--grade <outputs>')");
-      await backend(cli.opts().backend);
-      if (options.task === undefined) {
-        if (options.data === undefined) cli.error("error: eval needs '--data <file>' (or '--task')");
-        const { evaluateModel } = await pipeline();
+      if (options.model === undefined) cli.error("eval needs '--model <dir>' (or '--grade <outputs>')");
+      if (task === undefined && options.data === undefined)
+        cli.error("eval needs '--data <file>' (or '--task')");
+      if (task !== undefined && !['gsm8k', 'math', 'arithmetic'].includes(task))
+        cli.error(`unknown task '${task}' (gsm8k, math, arithmetic)`);
+      if (task !== undefined && task !== 'arithmetic' && options.data === undefined)
+        cli.error(`--task ${task} needs '--data <file.jsonl>'`);
+      await backend();
+      const { evaluateModel, evaluateMathTask } = await pipeline();
+      const tokenizer = await loadTokenizer(options.tokenizer);
+      if (task === undefined) {
         const result = await evaluateModel({
           model: options.model,
           data: options.data,
           ...(options.seqLen === undefined ? {} : { seqLen: options.seqLen }),
+          ...(tokenizer === undefined ? {} : { tokenizer }),
         });
         print(
           options.json === true,
@@ -313,50 +348,29 @@ export function program(): Command {
         );
         return;
       }
-      const { evaluate, loadMathDataset, syntheticArithmetic } = await import('../eval/index.js');
-      const { byteTokenizer } = await import('../data/byteTokenizer.js');
-      const { LlamaModel } = await import('../model/llama.js');
-      const style = options.task === 'math' ? 'math' : 'gsm8k';
-      if (!['gsm8k', 'math', 'arithmetic'].includes(options.task))
-        cli.error(`error: unknown task '${options.task}' (gsm8k, math, arithmetic)`);
-      if (options.task !== 'arithmetic' && options.data === undefined)
-        cli.error(`error: --task ${options.task} needs '--data <file.jsonl>'`);
-      const dataset =
-        options.task === 'arithmetic'
-          ? syntheticArithmetic({ count: 200, seed: 1 })
-          : await loadMathDataset(options.data, style);
-      const shots =
-        options.shots !== undefined
-          ? (await loadMathDataset(options.shots, style)).slice(0, options.numShots)
-          : options.task === 'arithmetic'
-            ? syntheticArithmetic({ count: options.numShots, seed: 2 })
-            : [];
-      const model = await LlamaModel.load(options.model);
-      const progress = createProgress(
-        `eval ${options.task}`,
-        Math.min(options.limit ?? dataset.length, dataset.length),
-        'problems',
-      );
-      const result = await evaluate({
-        model,
-        tokenizer: byteTokenizer(),
-        dataset,
-        shots,
-        style,
+      let progress: ReturnType<typeof createProgress> | undefined;
+      const result = await evaluateMathTask({
+        model: options.model,
+        task,
         format: options.format,
         grading: options.grading,
+        ...(options.data === undefined ? {} : { data: options.data }),
+        ...(options.shots === undefined ? {} : { shots: options.shots }),
+        numShots: options.numShots,
         maxNewTokens: options.maxNewTokens,
         ...(options.limit === undefined ? {} : { limit: options.limit }),
         ...(options.out === undefined ? {} : { out: options.out }),
-        onProgress: (done) => progress.update(done),
-      });
-      progress.stop();
-      model.dispose();
+        ...(tokenizer === undefined ? {} : { tokenizer }),
+        onProgress: (done, total) => {
+          progress ??= createProgress(`eval ${task}`, total, 'problems');
+          progress.update(done);
+        },
+      }).finally(() => progress?.stop());
       const { examples: _examples, ...summary } = result;
       print(
         options.json === true,
         summary,
-        `${options.task}: accuracy ${(100 * result.accuracy).toFixed(1)}% (${result.correct}/${result.total})`,
+        `${task}: accuracy ${(100 * result.accuracy).toFixed(1)}% (${result.correct}/${result.total})`,
       );
     });
 
@@ -367,7 +381,7 @@ export function program(): Command {
     .option('--out <dir>', 'report directory', 'demo-report')
     .option('--json', 'print the results as JSON')
     .action(async (options: { quick?: boolean; out: string; json?: boolean }) => {
-      await backend(cli.opts().backend);
+      await backend();
       const { DEMO_SETTINGS, runDemo } = await import('../pipeline/demo/run.js');
       const { terminalSummary, writeDemoReport } = await import('../pipeline/demo/report.js');
       let progress: ReturnType<typeof createProgress> | undefined;
@@ -400,39 +414,57 @@ export function program(): Command {
       return parsed;
     })
     .option('--ratio <r>', 'selection ratio', number, 0.6)
+    .option(TOKENIZER_FLAGS, `${TOKENIZER_HELP} (the one --data was prepared with)`, 'byte')
     .option('--html <file>', 'write a self-contained HTML page instead')
     .option('--json', 'print the tokens as JSON')
     .action(async (options) => {
-      await backend(cli.opts().backend);
+      await backend();
       const { inspectWindow, renderHtml, renderTerminal } = await pipeline();
+      const tokenizer = await loadTokenizer(options.tokenizer);
       const tokens = await inspectWindow({
         model: options.model,
         data: options.data,
         scores: options.scores,
         window: options.window,
         ratio: options.ratio,
+        ...(tokenizer === undefined ? {} : { tokenizer }),
       });
       if (options.html !== undefined) {
-        const { writeFile } = await import('node:fs/promises');
         await writeFile(options.html, renderHtml(tokens, `Window ${options.window} of ${options.data}`));
-        process.stdout.write(`wrote ${options.html}\n`);
+        output.stdout(`wrote ${options.html}\n`);
       } else print(options.json === true, tokens, renderTerminal(tokens));
     });
   return cli;
 }
 
-/** Runs the command line and sets the exit code. */
-export async function main(argv: readonly string[]): Promise<void> {
-  try {
-    await program().parseAsync([...argv], { from: 'user' });
-  } catch (error) {
-    if (error instanceof SLMError) {
-      process.stderr.write(`rho-slm: ${error.message} [${error.code}]\n`);
-      process.exitCode = 1;
-      return;
-    }
-    throw error;
-  }
+/** The command named in `argv` (`score merge` for the subcommand), or '' when there is none. */
+function commandName(cli: Command, argv: readonly string[]): string {
+  const names = new Set(cli.commands.map((command) => command.name()));
+  const index = argv.findIndex((arg) => names.has(arg));
+  if (index < 0) return '';
+  return argv[index] === 'score' && argv[index + 1] === 'merge' ? 'score merge' : argv[index]!;
 }
 
-await main(process.argv.slice(2));
+/**
+ * Runs the command line and returns its exit status: 0, 1 for a failure, 2 for a usage error,
+ * 130 when interrupted before anything was written. Every failure is printed as one line
+ * `rho-slm: <command>: <what> [CODE]` on `output.stderr` (with the stack after `--verbose`).
+ *
+ * @param argv - the arguments after the program name
+ * @param output - where results and messages go @default the process's stdout and stderr
+ * @example
+ * ```ts
+ * const status = await main(['eval', '--model', 'slm', '--data', 'heldout.tok', '--json']);
+ * ```
+ */
+export async function main(argv: readonly string[], output: CliOutput = processOutput): Promise<number> {
+  const cli = program(output);
+  try {
+    await cli.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (error) {
+    const failure = describeFailure(error, commandName(cli, argv), argv.includes('--verbose'));
+    output.stderr(failure.text);
+    return failure.exitCode;
+  }
+}
