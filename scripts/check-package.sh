@@ -6,8 +6,12 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# npm pack runs the `prepack` script (the build), so a fresh clone packs dist too.
 tarball=$(cd "$root" && npm pack --silent --pack-destination "$work" | tail -n 1)
 cd "$work"
+for built in dist/index.js dist/index.cjs dist/index.d.ts dist/cli.js; do
+  tar -tzf "$tarball" | grep -qx "package/$built" || { echo "check-package: $built is missing from $tarball"; exit 1; }
+done
 npm init -y >/dev/null
 npm install --silent --no-audit --no-fund "./$tarball" @tensorflow/tfjs@4.22.0
 
