@@ -3,9 +3,8 @@
 import { access, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SLMError } from '../core/errors.js';
-import { writeAll, writeFileAtomic } from './atomicFile.js';
+import { writeAll, writeFileAtomic } from '../io/atomicFile.js';
 import { type LlamaConfig, validateLlamaConfig } from './config.js';
-import type { LlamaModel, NamedWeight } from './llama.js';
 import { parameterTable } from './parameterTable.js';
 import {
   readSafetensors,
@@ -13,11 +12,16 @@ import {
   type SafetensorsEntry,
   writeSafetensors,
 } from './safetensors.js';
+import type { NamedWeight, SaveOptions, WeightSource } from './weights.js';
 
-/** Options of `LlamaModel.save`. */
-export interface SaveOptions {
-  /** Storage dtype of the weights. @default 'F32' */
-  dtype?: 'F32' | 'BF16';
+/** A checkpoint directory opened for reading: configuration, tensor shapes, and the weights as a stream. */
+export interface CheckpointContents {
+  /** The validated configuration from `config.json`. */
+  config: LlamaConfig;
+  /** Shape of every tensor in the files, by name. */
+  shapes: Map<string, number[]>;
+  /** The model's weights, read one tensor at a time. */
+  weights: AsyncIterable<[string, NamedWeight]>;
 }
 
 async function readJson(path: string, what: string): Promise<unknown> {
@@ -59,19 +63,15 @@ async function* streamFiles(files: Map<string, Set<string>>): AsyncGenerator<[st
 }
 
 /**
- * Loads a Llama model from a Hugging Face directory (`config.json` + `model.safetensors` or
- * sharded `model.safetensors.index.json`; F32, F16 or BF16). Extra tensors such as
- * `rotary_emb.inv_freq` are ignored; names and shapes are checked against the configuration
- * before any weight is read, and weights are streamed into the model one tensor at a time.
+ * Opens a Hugging Face Llama directory (`config.json` + `model.safetensors` or sharded
+ * `model.safetensors.index.json`; F32, F16 or BF16) for `LlamaModel.load`: the configuration, every
+ * tensor's shape from the file headers, and a stream of the model's weights (extra tensors such as
+ * `rotary_emb.inv_freq` are left out).
  *
  * @param directory - the checkpoint directory
- * @throws {@link SLMError} `BAD_CONFIG`, `BAD_CHECKPOINT` (missing or mis-shaped tensor, corrupt file)
- * @example
- * ```ts
- * const model = await loadLlamaCheckpoint('TinyLlama-1.1B');
- * ```
+ * @throws {@link SLMError} `BAD_CONFIG`, `BAD_CHECKPOINT` (missing file, corrupt header)
  */
-export async function loadLlamaCheckpoint(directory: string): Promise<LlamaModel> {
+export async function readLlamaCheckpoint(directory: string): Promise<CheckpointContents> {
   const config = validateLlamaConfig(await readJson(join(directory, 'config.json'), 'config'));
   const located = new Map<string, { file: string; entry: SafetensorsEntry }>();
   for (const file of await weightFiles(directory)) {
@@ -86,8 +86,7 @@ export async function loadLlamaCheckpoint(directory: string): Promise<LlamaModel
     byFile.get(place.file)!.add(name);
   }
   const shapes = new Map([...located].map(([name, { entry }]) => [name, entry.shape]));
-  const { LlamaModel } = await import('./llama.js');
-  return LlamaModel.fromWeightStream(config, shapes, streamFiles(byFile));
+  return { config, shapes, weights: streamFiles(byFile) };
 }
 
 /** `config.json` contents for a configuration, as Hugging Face transformers writes it. */
@@ -115,7 +114,7 @@ export function huggingFaceConfig(config: LlamaConfig, dtype: 'F32' | 'BF16'): R
  * ```
  */
 export async function saveLlamaCheckpoint(
-  model: LlamaModel,
+  model: WeightSource,
   directory: string,
   options: SaveOptions = {},
 ): Promise<void> {

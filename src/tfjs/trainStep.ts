@@ -5,6 +5,7 @@ import { checkNumberOption, checkOneOf } from '../core/check.js';
 import { SLMError } from '../core/errors.js';
 import { DEFAULT_IGNORE_INDEX } from '../core/labels.js';
 import { quietWasmRethrow } from './backend.js';
+import { indexLabels } from './labelIndex.js';
 import { interpretStats, type SelectionStats } from './selectionStats.js';
 import {
   packStats,
@@ -17,7 +18,7 @@ import {
   type TokenSelection,
 } from './selectiveLoss.js';
 import { checkShape, checkTensor } from './tensorChecks.js';
-import { indexLabels, tokenLossRows } from './tokenLoss.js';
+import { tokenLossRows } from './tokenLoss.js';
 import { registerWasmKernels } from './wasmKernels.js';
 
 /** A model the training step can drive. */

@@ -1,7 +1,7 @@
 // Kernels that tfjs-backend-wasm 4.x lacks but the gradients of ordinary tf.layers models call,
 // computed on the wasm heap in place. Registered once, only where wasm has none of its own.
 import * as tf from '@tensorflow/tfjs';
-import type { WasmHeapAccess } from './wasmHeap.js';
+import type { WasmHeapAccess } from '../heap/wasmHeap.js';
 
 /** What a kernel here reads of the wasm backend: its heap. */
 type WasmBackend = WasmHeapAccess & {
