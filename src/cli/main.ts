@@ -14,14 +14,12 @@ async function pipeline() {
   try {
     const [
       { evaluateModel },
-      { prepareCorpus },
       { scoreCorpus },
       { trainModel },
       { mergeScoreParts },
       { useBackend },
     ] = await Promise.all([
       import('../pipeline/evaluate.js'),
-      import('../pipeline/prepare.js'),
       import('../pipeline/score.js'),
       import('../pipeline/train.js'),
       import('../data/scoreFile.js'),
@@ -31,7 +29,6 @@ async function pipeline() {
     const { renderHtml, renderTerminal } = await import('../pipeline/renderTokens.js');
     return {
       evaluateModel,
-      prepareCorpus,
       scoreCorpus,
       trainModel,
       mergeScoreParts,
@@ -120,7 +117,8 @@ export function program(): Command {
         inputs: string[],
         options: { out: string; field: string; tokenizer: string; json?: boolean },
       ) => {
-        const { prepareCorpus } = await pipeline();
+        // Tokenising needs no tensors: this command runs without tfjs installed.
+        const { prepareCorpus } = await import('../pipeline/prepare.js');
         const { loadHuggingFaceTokenizer } = await import('../data/huggingFaceTokenizer.js');
         const info = await prepareCorpus({
           inputs,

@@ -10,6 +10,7 @@
  * - `BACKEND_UNAVAILABLE`: a requested tfjs backend could not be loaded or initialised.
  * - `BAD_CONFIG`: a model configuration is incomplete or inconsistent.
  * - `BAD_CHECKPOINT`: a checkpoint file is malformed, truncated, or does not match the model.
+ * - `NODE_ONLY`: a function that needs Node's file system was called in a browser build.
  */
 export type SLMErrorCode =
   | 'SHAPE_MISMATCH'
@@ -20,11 +21,13 @@ export type SLMErrorCode =
   | 'BAD_TYPE'
   | 'BACKEND_UNAVAILABLE'
   | 'BAD_CONFIG'
-  | 'BAD_CHECKPOINT';
+  | 'BAD_CHECKPOINT'
+  | 'NODE_ONLY';
 
 /**
  * The one error class of rho-slm. `code` is stable across releases; `message` names the
- * function, the argument, the value received and what was expected.
+ * function, the argument, the value received and what was expected. `instanceof SLMError` holds
+ * for errors from every copy of the class (ESM, CommonJS and browser builds each carry one).
  *
  * @example
  * ```ts
@@ -44,5 +47,14 @@ export class SLMError extends Error {
     super(message);
     this.name = 'SLMError';
     this.code = code;
+  }
+
+  /** True for any `SLMError`, whichever build of rho-slm created it (matched by name and code). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return (
+      value instanceof Error &&
+      value.name === 'SLMError' &&
+      typeof (value as { code?: unknown }).code === 'string'
+    );
   }
 }
