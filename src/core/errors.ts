@@ -11,6 +11,7 @@
  * - `BAD_CONFIG`: a model configuration is incomplete or inconsistent.
  * - `BAD_CHECKPOINT`: a checkpoint file is malformed, truncated, or does not match the model.
  * - `NODE_ONLY`: a function that needs Node's file system was called in a browser build.
+ * - `MISSING_PACKAGE`: an optional package that a command needs is not installed.
  */
 export type SLMErrorCode =
   | 'SHAPE_MISMATCH'
@@ -22,7 +23,8 @@ export type SLMErrorCode =
   | 'BACKEND_UNAVAILABLE'
   | 'BAD_CONFIG'
   | 'BAD_CHECKPOINT'
-  | 'NODE_ONLY';
+  | 'NODE_ONLY'
+  | 'MISSING_PACKAGE';
 
 /**
  * The one error class of rho-slm. `code` is stable across releases; `message` names the
