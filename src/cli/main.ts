@@ -12,19 +12,14 @@ import { createProgress } from './progress.js';
 /** The pipeline, loaded on first use so `--help` and `--version` work without tfjs installed. */
 async function pipeline() {
   try {
-    const [
-      { evaluateModel },
-      { scoreCorpus },
-      { trainModel },
-      { mergeScoreParts },
-      { useBackend },
-    ] = await Promise.all([
-      import('../pipeline/evaluate.js'),
-      import('../pipeline/score.js'),
-      import('../pipeline/train.js'),
-      import('../data/scoreFile.js'),
-      import('../tfjs/backend.js'),
-    ]);
+    const [{ evaluateModel }, { scoreCorpus }, { trainModel }, { mergeScoreParts }, { useBackend }] =
+      await Promise.all([
+        import('../pipeline/evaluate.js'),
+        import('../pipeline/score.js'),
+        import('../pipeline/train.js'),
+        import('../data/scoreFile.js'),
+        import('../tfjs/backend.js'),
+      ]);
     const { inspectWindow } = await import('../pipeline/inspect.js');
     const { renderHtml, renderTerminal } = await import('../pipeline/renderTokens.js');
     return {

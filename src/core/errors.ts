@@ -33,8 +33,8 @@ export type SLMErrorCode =
  *
  * @example
  * ```ts
- * try { topKMask(scores, { ratio: 2 }); }
- * catch (error) { if (error instanceof SLMError && error.code === 'BAD_RATIO') { ... } }
+ * try { topKMask([0.3, 2.0], { ratio: 2 }); }
+ * catch (error) { if (error instanceof SLMError && error.code === 'BAD_RATIO') console.error(error.message); }
  * ```
  */
 export class SLMError extends Error {

@@ -102,14 +102,14 @@ export class LlamaModel implements TrainableModel {
   }
 
   /**
-   * A model from weights in Hugging Face layout (what checkpoint readers produce).
+   * A model from weights in Hugging Face layout (what `exportWeights` and checkpoint readers produce).
    *
    * @param config - the configuration
    * @param weights - every tensor of {@link parameterTable} by name; extra names are ignored
    * @throws {@link SLMError} `BAD_CONFIG`; `BAD_CHECKPOINT` naming a missing or mis-shaped tensor
    * @example
    * ```ts
-   * const model = LlamaModel.fromWeights(config, await readSafetensors('model.safetensors'));
+   * const copy = LlamaModel.fromWeights(model.config, await model.exportWeights());
    * ```
    */
   static fromWeights(

@@ -214,7 +214,9 @@ export function packStats(
  *   `LABEL_OUT_OF_RANGE` and `NON_FINITE`
  * @example
  * ```ts
- * const { value, grads } = tf.variableGrads(() => selectiveLoss(model.apply(x), y, refLoss, { ratio: 0.6 }).loss);
+ * const { value, grads } = tf.variableGrads(
+ *   () => selectiveLoss(model.apply(x) as tf.Tensor3D, y, refLoss, { ratio: 0.6 }).loss,
+ * );
  * ```
  */
 export function selectiveLoss(
