@@ -3,7 +3,7 @@
 // docs leave to the reader (`logits`, `model`, ...) with the types below, and runs through tsc.
 // Usage: node scripts/check-examples.mjs
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
