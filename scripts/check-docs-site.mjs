@@ -71,9 +71,9 @@ await withChromiumPage(
     if (!results.some((text) => text.includes('selectiveLoss')))
       failures.push(`search results lack selectiveLoss: ${results.slice(0, 5).join(' | ')}`);
     await page.screenshot({ path: join(site, 'screenshot.png') });
-    await page.goto(`file://${join(site, 'documents', 'what-is-slm.html')}`);
+    await page.goto(`file://${join(site, 'documents', 'What_SLM_is.html')}`);
     if (!(await page.textContent('body'))?.includes('excess loss'))
-      failures.push('the guide "what-is-slm" did not render');
+      failures.push('the guide "What SLM is" did not render');
     if (errors.length > 0) failures.push(`page errors: ${errors.join('; ')}`);
     console.log(
       `docs site: ${pageCount} pages, ${links} internal links checked; search found ${results.length} results for selectiveLoss`,

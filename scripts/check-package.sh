@@ -6,8 +6,13 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# npm pack runs the `prepack` script (the build), so a fresh clone packs dist too.
 tarball=$(cd "$root" && npm pack --silent --pack-destination "$work" | tail -n 1)
 cd "$work"
+tar -tzf "$tarball" > contents.txt # (grep -q on a pipe would end tar with SIGPIPE under pipefail)
+for built in dist/index.js dist/index.cjs dist/index.d.ts dist/cli.js; do
+  grep -qx "package/$built" contents.txt || { echo "check-package: $built is missing from $tarball"; exit 1; }
+done
 npm init -y >/dev/null
 npm install --silent --no-audit --no-fund "./$tarball" @tensorflow/tfjs@4.22.0
 

@@ -94,7 +94,7 @@ async function modelConfig(value: string): Promise<LlamaPresetName | LlamaConfig
 /** `byte` → undefined (the pipeline's default byte tokenizer); a path → that tokenizer.json. */
 async function loadTokenizer(value: string): Promise<Tokenizer | undefined> {
   if (value === 'byte') return undefined;
-  const { loadHuggingFaceTokenizer } = await pipeline();
+  const { loadHuggingFaceTokenizer } = await import('../data/huggingFaceTokenizer.js');
   return loadHuggingFaceTokenizer(value);
 }
 
@@ -140,7 +140,8 @@ export function program(output: CliOutput = processOutput): Command {
         inputs: string[],
         options: { out: string; field: string; tokenizer: string; force?: boolean; json?: boolean },
       ) => {
-        const { prepareCorpus } = await pipeline();
+        // Tokenising needs no tensors: this command runs without tfjs installed.
+        const { prepareCorpus } = await import('../pipeline/prepare.js');
         const tokenizer = await loadTokenizer(options.tokenizer);
         const info = await withInterrupt(output, (signal) =>
           prepareCorpus({
@@ -381,6 +382,7 @@ export function program(output: CliOutput = processOutput): Command {
     .option('--out <dir>', 'report directory', 'demo-report')
     .option('--json', 'print the results as JSON')
     .action(async (options: { quick?: boolean; out: string; json?: boolean }) => {
+      (await import('../pipeline/demo/requirements.js')).checkDemoPackages();
       await backend();
       const { DEMO_SETTINGS, runDemo } = await import('../pipeline/demo/run.js');
       const { terminalSummary, writeDemoReport } = await import('../pipeline/demo/report.js');

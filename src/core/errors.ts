@@ -17,6 +17,8 @@
  * - `OUTPUT_EXISTS`: a command would overwrite earlier output (pass `--force`, or `--resume`).
  * - `OUTPUT_LOCKED`: another running process holds the lock on an output.
  * - `INTERRUPTED`: stopped by the user (Ctrl-C) before anything was written.
+ * - `NODE_ONLY`: a function that needs Node's file system was called in a browser build.
+ * - `MISSING_PACKAGE`: an optional package that a command needs is not installed.
  */
 export type SLMErrorCode =
   | 'SHAPE_MISMATCH'
@@ -32,16 +34,19 @@ export type SLMErrorCode =
   | 'BAD_FILE'
   | 'OUTPUT_EXISTS'
   | 'OUTPUT_LOCKED'
-  | 'INTERRUPTED';
+  | 'INTERRUPTED'
+  | 'NODE_ONLY'
+  | 'MISSING_PACKAGE';
 
 /**
  * The one error class of rho-slm. `code` is stable across releases; `message` names the
- * function, the argument, the value received and what was expected.
+ * function, the argument, the value received and what was expected. `instanceof SLMError` holds
+ * for errors from every copy of the class (ESM, CommonJS and browser builds each carry one).
  *
  * @example
  * ```ts
- * try { topKMask(scores, { ratio: 2 }); }
- * catch (error) { if (error instanceof SLMError && error.code === 'BAD_RATIO') { ... } }
+ * try { topKMask([0.3, 2.0], { ratio: 2 }); }
+ * catch (error) { if (error instanceof SLMError && error.code === 'BAD_RATIO') console.error(error.message); }
  * ```
  */
 export class SLMError extends Error {
@@ -56,5 +61,14 @@ export class SLMError extends Error {
     super(message);
     this.name = 'SLMError';
     this.code = code;
+  }
+
+  /** True for any `SLMError`, whichever build of rho-slm created it (matched by name and code). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return (
+      value instanceof Error &&
+      value.name === 'SLMError' &&
+      typeof (value as { code?: unknown }).code === 'string'
+    );
   }
 }

@@ -4,9 +4,9 @@
 // from there after a crash; `close()` renames it into place.
 import { type FileHandle, open, rename, rm, stat, truncate } from 'node:fs/promises';
 import { SLMError } from '../core/errors.js';
-import { writeAll } from '../model/atomicFile.js';
-import { continueCrc32 } from '../model/checksum.js';
-import { floatToHalf, halfToFloat } from '../model/dtypes.js';
+import { writeAll } from '../io/atomicFile.js';
+import { continueCrc32 } from '../io/checksum.js';
+import { floatToHalf, halfToFloat } from '../io/dtypes.js';
 import { type BinaryFormat, decodeHeader, encodeHeader, headerSize, openWithHeader } from './binaryHeader.js';
 import { windowCount } from './windows.js';
 

@@ -3,8 +3,8 @@
 // streaming and atomically; read with positional reads, so corpora larger than memory work.
 import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { SLMError } from '../core/errors.js';
-import { writeAll } from '../model/atomicFile.js';
-import { continueCrc32 } from '../model/checksum.js';
+import { writeAll } from '../io/atomicFile.js';
+import { continueCrc32 } from '../io/checksum.js';
 import { type BinaryFormat, encodeHeader, headerSize, openWithHeader } from './binaryHeader.js';
 
 const FORMAT: BinaryFormat = {

@@ -1,7 +1,7 @@
 // Re-grading saved completions without a model: rho-slm's own outputs or the Python harness's.
 import { readFile } from 'node:fs/promises';
 import { SLMError } from '../core/errors.js';
-import { writeAll, writeFileAtomic } from '../model/atomicFile.js';
+import { writeAll, writeFileAtomic } from '../io/atomicFile.js';
 import { type AnswerStyle, extractAnswer } from './extract.js';
 import { type AnswerVerdict, gradeCompletion } from './gradeCompletion.js';
 import { type GradingOptions, gradingMode } from './grading.js';

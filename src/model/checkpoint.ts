@@ -3,11 +3,10 @@
 import { access, mkdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { SLMError } from '../core/errors.js';
-import { writeAll, writeFileAtomic } from './atomicFile.js';
+import { writeAll, writeFileAtomic } from '../io/atomicFile.js';
+import { DTYPE_BYTES } from '../io/dtypes.js';
 import { readJsonBounded } from './boundedRead.js';
 import { type LlamaConfig, validateLlamaConfig } from './config.js';
-import { DTYPE_BYTES } from './dtypes.js';
-import type { LlamaModel, NamedWeight } from './llama.js';
 import { parameterTable } from './parameterTable.js';
 import {
   readSafetensors,
@@ -15,11 +14,16 @@ import {
   type SafetensorsEntry,
   writeSafetensors,
 } from './safetensors.js';
+import type { NamedWeight, SaveOptions, WeightSource } from './weights.js';
 
-/** Options of `LlamaModel.save`. */
-export interface SaveOptions {
-  /** Storage dtype of the weights. @default 'F32' */
-  dtype?: 'F32' | 'BF16';
+/** A checkpoint directory opened for reading: configuration, tensor shapes, and the weights as a stream. */
+export interface CheckpointContents {
+  /** The validated configuration from `config.json`. */
+  config: LlamaConfig;
+  /** Shape of every tensor in the files, by name. */
+  shapes: Map<string, number[]>;
+  /** The model's weights, read one tensor at a time. */
+  weights: AsyncIterable<[string, NamedWeight]>;
 }
 
 /** Largest `config.json` or shard index read (real ones are a few kilobytes). */
@@ -145,22 +149,18 @@ function checkRecordedConfig(file: string, metadata: Record<string, string>, con
 }
 
 /**
- * Loads a Llama model from a Hugging Face directory (`config.json` + `model.safetensors` or
- * sharded `model.safetensors.index.json`; F32, F16 or BF16). Every size is checked against the
- * file before it is read. The configuration's parameter table is compared with the headers' tensor
- * lists (names, shapes, dtypes; `rotary_emb.inv_freq` buffers are ignored, any other extra tensor
- * is an error) and with the configuration recorded at save, before any weight is read; weights
- * then stream into the model one tensor at a time, and the data checksum of every file that has
- * one is verified.
+ * Opens a Hugging Face Llama directory (`config.json` + `model.safetensors` or sharded
+ * `model.safetensors.index.json`; F32, F16 or BF16) for `LlamaModel.load`. Every size is checked
+ * against the file before it is read. The configuration's parameter table is compared with the
+ * headers' tensor lists (names, shapes, dtypes; `rotary_emb.inv_freq` buffers are ignored, any other
+ * extra tensor is an error) and with the configuration recorded at save, before any weight is read.
+ * Returns the configuration, every tensor's shape, and a stream of the model's weights in which the
+ * data checksum of every file that has one is verified.
  *
  * @param directory - the checkpoint directory
  * @throws {@link SLMError} `BAD_CONFIG`, `BAD_CHECKPOINT` (missing, extra or mis-shaped tensor, corrupt file), each naming the file
- * @example
- * ```ts
- * const model = await loadLlamaCheckpoint('TinyLlama-1.1B');
- * ```
  */
-export async function loadLlamaCheckpoint(directory: string): Promise<LlamaModel> {
+export async function readLlamaCheckpoint(directory: string): Promise<CheckpointContents> {
   const config = await readConfig(join(directory, 'config.json'));
   const located = new Map<string, { file: string; entry: SafetensorsEntry }>();
   const files = await weightFiles(directory);
@@ -182,8 +182,7 @@ export async function loadLlamaCheckpoint(directory: string): Promise<LlamaModel
     byFile.get(file)!.add(name);
   }
   const shapes = new Map([...located].map(([name, { entry }]) => [name, entry.shape]));
-  const { LlamaModel } = await import('./llama.js');
-  return LlamaModel.fromWeightStream(config, shapes, streamFiles(byFile));
+  return { config, shapes, weights: streamFiles(byFile) };
 }
 
 /** `config.json` contents for a configuration, as Hugging Face transformers writes it. */
@@ -211,7 +210,7 @@ export function huggingFaceConfig(config: LlamaConfig, dtype: 'F32' | 'BF16'): R
  * ```
  */
 export async function saveLlamaCheckpoint(
-  model: LlamaModel,
+  model: WeightSource,
   directory: string,
   options: SaveOptions = {},
 ): Promise<void> {

@@ -122,6 +122,7 @@ function fail(field: string, value: unknown, expected: string): never {
  * @throws {@link SLMError} `BAD_CONFIG` naming the field, its value and what was expected
  * @example
  * ```ts
+ * import { readFile } from 'node:fs/promises';
  * const config = validateLlamaConfig(JSON.parse(await readFile('config.json', 'utf8')));
  * ```
  */

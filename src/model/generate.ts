@@ -3,8 +3,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkNumberOption } from '../core/check.js';
 import { createRandom, type UniformRandom } from '../core/random.js';
+import type { LlamaConfig } from './config.js';
 import { KVCache } from './kvCache.js';
-import type { LlamaModel } from './llama.js';
+
+/** What generation reads of a model: its configuration and a cached forward pass. */
+export interface CachedForward {
+  /** The configuration (context length, layer count). */
+  readonly config: LlamaConfig;
+  /** Logits `[1, n, V]` of `n` new ids `[1, n]` after the cached positions. */
+  forward(ids: tf.Tensor, cache: KVCache): tf.Tensor;
+}
 
 /** Options of `LlamaModel.generate`. */
 export interface GenerateOptions {
@@ -54,7 +62,7 @@ export function pickToken(
 
 /** Generates up to `maxNewTokens` tokens after `prompt` (batch of one); see {@link GenerateOptions}. */
 export async function generate(
-  model: LlamaModel,
+  model: CachedForward,
   prompt: ArrayLike<number>,
   options: GenerateOptions,
 ): Promise<number[]> {

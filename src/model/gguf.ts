@@ -2,7 +2,7 @@
 // SentencePiece vocabulary when the vocabulary is the byte one (3 specials + 256 bytes), and the
 // weights with the q/k row permutation llama.cpp's converter applies (rotate-half → interleaved).
 import { SLMError } from '../core/errors.js';
-import { writeAll, writeFileAtomic } from './atomicFile.js';
+import { writeAll, writeFileAtomic } from '../io/atomicFile.js';
 import type { LlamaConfig } from './config.js';
 import type { LlamaModel } from './llama.js';
 import { parameterTable } from './parameterTable.js';

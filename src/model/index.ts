@@ -8,7 +8,6 @@
 export { SLMError, type SLMErrorCode } from '../core/errors.js';
 export { AdamW, type AdamWOptions, type NamedTensor } from './adamw.js';
 export type { LayerCache } from './attention.js';
-export type { SaveOptions } from './checkpoint.js';
 export {
   LLAMA_PRESETS,
   type LlamaConfig,
@@ -19,6 +18,7 @@ export {
 export type { GenerateOptions } from './generate.js';
 export { exportGguf, ggufTensorName, permuteForRope } from './gguf.js';
 export { KVCache } from './kvCache.js';
-export { type CreateOptions, LlamaModel, type NamedWeight } from './llama.js';
+export { type CreateOptions, LlamaModel } from './llama.js';
 export { type ParameterSpec, parameterCount, parameterTable } from './parameterTable.js';
 export { type WarmupCosineOptions, warmupCosineSchedule } from './schedule.js';
+export type { NamedWeight, SaveOptions } from './weights.js';

@@ -6,7 +6,6 @@ import { SLMError } from '../core/errors.js';
 import { createRandom } from '../core/random.js';
 import type { TrainableModel } from '../tfjs/trainStep.js';
 import { attention, causalBias } from './attention.js';
-import type { SaveOptions } from './checkpoint.js';
 import { type LlamaConfig, type LlamaPresetName, resolveLlamaConfig } from './config.js';
 import { type GenerateOptions, generate } from './generate.js';
 import type { KVCache } from './kvCache.js';
@@ -14,14 +13,7 @@ import { rmsNorm, swiGlu } from './layers.js';
 import { embedding, linear } from './ops.js';
 import { type ParameterSpec, parameterCount, parameterTable } from './parameterTable.js';
 import { ropeTables } from './rope.js';
-
-/** A tensor in Hugging Face layout: name, shape and float32 data. */
-export interface NamedWeight {
-  /** Shape as Hugging Face stores it (`[out, in]` for projections). */
-  shape: number[];
-  /** Row-major float32 values. */
-  data: Float32Array;
-}
+import type { NamedWeight, SaveOptions } from './weights.js';
 
 /** Options of {@link LlamaModel.create}. */
 export interface CreateOptions {
@@ -110,14 +102,14 @@ export class LlamaModel implements TrainableModel {
   }
 
   /**
-   * A model from weights in Hugging Face layout (what checkpoint readers produce).
+   * A model from weights in Hugging Face layout (what `exportWeights` and checkpoint readers produce).
    *
    * @param config - the configuration
    * @param weights - every tensor of {@link parameterTable} by name; extra names are ignored
    * @throws {@link SLMError} `BAD_CONFIG`; `BAD_CHECKPOINT` naming a missing or mis-shaped tensor
    * @example
    * ```ts
-   * const model = LlamaModel.fromWeights(config, await readSafetensors('model.safetensors'));
+   * const copy = LlamaModel.fromWeights(model.config, await model.exportWeights());
    * ```
    */
   static fromWeights(
@@ -189,8 +181,9 @@ export class LlamaModel implements TrainableModel {
    * ```
    */
   static async load(directory: string): Promise<LlamaModel> {
-    const { loadLlamaCheckpoint } = await import('./checkpoint.js');
-    return loadLlamaCheckpoint(directory);
+    const { readLlamaCheckpoint } = await import('./checkpoint.js');
+    const { config, shapes, weights } = await readLlamaCheckpoint(directory);
+    return LlamaModel.fromWeightStream(config, shapes, weights);
   }
 
   /**

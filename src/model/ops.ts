@@ -2,7 +2,7 @@
 // 2-D matMul (the wasm backend runs transposed and batched forms 10× slower), and the embedding's
 // gradient is a scatterND (gather's gradient needs a kernel wasm lacks).
 import * as tf from '@tensorflow/tfjs';
-import { unstackFast, wasmHeap } from '../tfjs/wasmHeap.js';
+import { unstackFast, wasmHeap } from '../heap/wasmHeap.js';
 
 /**
  * `x @ weight` with a gradient built from explicit transposes and plain 2-D matMuls:

@@ -3,10 +3,10 @@
 // Read and written one tensor at a time, so a checkpoint is never held twice in memory.
 import { open } from 'node:fs/promises';
 import { SLMError } from '../core/errors.js';
-import { writeAll, writeFileAtomic } from './atomicFile.js';
-import { continueCrc32 } from './checksum.js';
-import { DTYPE_BYTES, decodeFloats, encodeFloats, type TensorDtype } from './dtypes.js';
-import type { NamedWeight } from './llama.js';
+import { writeAll, writeFileAtomic } from '../io/atomicFile.js';
+import { continueCrc32 } from '../io/checksum.js';
+import { DTYPE_BYTES, decodeFloats, encodeFloats, type TensorDtype } from '../io/dtypes.js';
+import type { NamedWeight } from './weights.js';
 
 /** One tensor's place in a safetensors file. */
 export interface SafetensorsEntry {

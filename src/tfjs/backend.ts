@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkOneOf } from '../core/check.js';
 import { SLMError } from '../core/errors.js';
+import { registerWasmKernels } from './wasmKernels.js';
 
 /** A backend {@link useBackend} can select. */
 export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
@@ -65,6 +66,30 @@ export function silenceNodeBanner(): void {
   }
   const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | null;
   if (cpu !== null && 'firstUse' in cpu) cpu.firstUse = false;
+}
+
+/** Emscripten's Node listeners that only rethrow (`throw reason`; `if (!(ex instanceof ExitStatus)) throw ex`). */
+const EMSCRIPTEN_RETHROW = [
+  /^function\s*\((\w+)\)\s*\{\s*throw \1;?\s*\}$/,
+  /^function\s*\((\w+)\)\s*\{\s*if\s*\(!\(\1 instanceof ExitStatus\)\)\s*\{?\s*throw \1;?\s*\}?\s*\}$/,
+];
+
+/**
+ * Removes the `uncaughtException`/`unhandledRejection` listeners that the wasm backend's
+ * Emscripten module installs in Node. They only rethrow, from inside a minified file, so Node
+ * prints kilobytes of its source above the real error; without them Node prints the error as usual
+ * and exits with the same status.
+ */
+export function quietWasmRethrow(): void {
+  if (typeof process === 'undefined' || typeof process.listeners !== 'function') return;
+  const emitter = process as NodeJS.EventEmitter;
+  for (const event of ['uncaughtException', 'unhandledRejection']) {
+    for (const listener of emitter.listeners(event)) {
+      const source = String(listener).trim();
+      if (EMSCRIPTEN_RETHROW.some((pattern) => pattern.test(source)))
+        emitter.removeListener(event, listener as (...args: unknown[]) => void);
+    }
+  }
 }
 
 async function activate(name: BackendName): Promise<void> {
@@ -139,7 +164,9 @@ async function tryBackend(
     }
     case 'wasm':
       await importModule('@tensorflow/tfjs-backend-wasm');
-      return activate('wasm');
+      registerWasmKernels();
+      await activate('wasm');
+      return quietWasmRethrow();
     case 'cpu':
       return activate('cpu');
   }
@@ -151,7 +178,8 @@ async function tryBackend(
  * with a hardware adapter: software ones such as lavapipe are slower than wasm and are used only
  * when `'webgpu'` is asked for by name), `wasm` and `cpu`, and keeps the first that initialises. The
  * environment variable `RHO_SLM_BACKEND` overrides `preference`. Also silences the cpu backend's
- * "install tfjs-node" banner.
+ * "install tfjs-node" banner and, for wasm, registers the kernels that `tf.layers` gradients need
+ * there (see {@link registerWasmKernels}).
  *
  * @param preference - `'auto'` or a backend name. @default 'auto'
  * @param options - see {@link UseBackendOptions}

@@ -2,8 +2,8 @@
 // core's one-pass kernels beat chains of tensor ops there in time and in peak memory.
 import * as tf from '@tensorflow/tfjs';
 import { tokenLoss as coreTokenLoss, tokenLossGrad as coreTokenLossGrad } from '../core/tokenLoss.js';
-import type { LabelIndex } from './tokenLoss.js';
-import { hostView, tensorFromHost } from './wasmHeap.js';
+import { hostView, tensorFromHost } from '../heap/wasmHeap.js';
+import type { LabelIndex } from './labelIndex.js';
 
 let hostKernelsEnabled = true;
 

@@ -35,3 +35,4 @@ export {
   type TrainStepOptions,
   type TrainStepStats,
 } from './trainStep.js';
+export { registerWasmKernels } from './wasmKernels.js';

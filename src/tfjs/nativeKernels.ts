@@ -2,7 +2,7 @@
 // SparseSoftmaxCrossEntropyWithLogits computes every row's loss and its gradient softmax − onehot in
 // one pass over the logits, where the tensor-ops path takes five passes and keeps more copies alive.
 import * as tf from '@tensorflow/tfjs';
-import type { LabelIndex } from './tokenLoss.js';
+import type { LabelIndex } from './labelIndex.js';
 
 /** The tfjs kernel name under which the native op is registered for the `tensorflow` backend. */
 const KERNEL = 'RhoSlmSparseSoftmaxCrossEntropy';

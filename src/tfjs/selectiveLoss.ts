@@ -6,11 +6,12 @@ import { groupLength } from '../core/groups.js';
 import { DEFAULT_IGNORE_INDEX } from '../core/labels.js';
 import { SELECTION_STRATEGIES, strategyNeedsReference } from '../core/selectionScores.js';
 import type { SelectionOptions } from '../core/selectiveLoss.js';
+import { indexLabels } from './labelIndex.js';
 import { scoresOnDevice } from './scoresOnDevice.js';
 import { readSelectionStatsSync } from './selectionStats.js';
 import { selectTopKOnDevice, softWeightsOnDevice } from './selectOnDevice.js';
 import { asTensor, checkTensor, type TensorLike } from './tensorChecks.js';
-import { indexLabels, tokenLossRows } from './tokenLoss.js';
+import { tokenLossRows } from './tokenLoss.js';
 
 /** Selection settings of {@link selectiveLoss} and the training step: the core's options. */
 export type SelectionSettings = SelectionOptions;
@@ -213,7 +214,9 @@ export function packStats(
  *   `LABEL_OUT_OF_RANGE` and `NON_FINITE`
  * @example
  * ```ts
- * const { value, grads } = tf.variableGrads(() => selectiveLoss(model.apply(x), y, refLoss, { ratio: 0.6 }).loss);
+ * const { value, grads } = tf.variableGrads(
+ *   () => selectiveLoss(model.apply(x) as tf.Tensor3D, y, refLoss, { ratio: 0.6 }).loss,
+ * );
  * ```
  */
 export function selectiveLoss(

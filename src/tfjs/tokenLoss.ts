@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { SLMError } from '../core/errors.js';
 import { checkLabelValues, DEFAULT_IGNORE_INDEX } from '../core/labels.js';
 import { hostKernelsActive, hostTokenLossRows } from './hostKernels.js';
+import { indexLabels, type LabelIndex } from './labelIndex.js';
 import { nativeKernelsActive, nativeTokenLossRows } from './nativeKernels.js';
 import { asTensor, checkTensor, type TensorLike } from './tensorChecks.js';
 
@@ -11,33 +12,6 @@ import { asTensor, checkTensor, type TensorLike } from './tensorChecks.js';
 export interface TensorTokenLossOptions {
   /** Label value that marks a position as not a token (loss 0, no gradient). @default -100 */
   ignoreIndex?: number;
-}
-
-/** Labels `[N]` resolved against the vocabulary: what the loss and its gradient index with. */
-export interface LabelIndex {
-  /** 1 where the label is a token (not `ignoreIndex`), `[N]` float32. */
-  valid: tf.Tensor1D;
-  /** 1 where the label is a token inside `[0, V)`, `[N]` float32. */
-  inRange: tf.Tensor1D;
-  /** `i·V + label` (label 0 where not in range), `[N]` int32: positions in the flat logits. */
-  flatIndex: tf.Tensor1D;
-  /** The label where in range, 0 elsewhere, `[N]` int32. */
-  label: tf.Tensor1D;
-}
-
-/** Resolves int32 labels `[N]` for a vocabulary of `vocab` (caller disposes, or runs in a tidy). */
-export function indexLabels(labels: tf.Tensor1D, vocab: number, ignoreIndex: number): LabelIndex {
-  const tokenCount = labels.shape[0];
-  const valid = tf.notEqual(labels, ignoreIndex);
-  const inRange = tf.logicalAnd(valid, tf.logicalAnd(tf.greaterEqual(labels, 0), tf.less(labels, vocab)));
-  const safeLabels = tf.where(inRange, labels, tf.zerosLike(labels));
-  const rowStarts = tf.mul(tf.range(0, tokenCount, 1, 'int32'), tf.scalar(vocab, 'int32'));
-  return {
-    valid: tf.cast(valid, 'float32') as tf.Tensor1D,
-    inRange: tf.cast(inRange, 'float32') as tf.Tensor1D,
-    flatIndex: tf.add(rowStarts, safeLabels) as tf.Tensor1D,
-    label: safeLabels as tf.Tensor1D,
-  };
 }
 
 /**

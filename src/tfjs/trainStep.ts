@@ -4,6 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { checkNumberOption, checkOneOf } from '../core/check.js';
 import { SLMError } from '../core/errors.js';
 import { DEFAULT_IGNORE_INDEX } from '../core/labels.js';
+import { quietWasmRethrow } from './backend.js';
+import { indexLabels } from './labelIndex.js';
 import { interpretStats, type SelectionStats } from './selectionStats.js';
 import {
   packStats,
@@ -16,7 +18,8 @@ import {
   type TokenSelection,
 } from './selectiveLoss.js';
 import { checkShape, checkTensor } from './tensorChecks.js';
-import { indexLabels, tokenLossRows } from './tokenLoss.js';
+import { tokenLossRows } from './tokenLoss.js';
+import { registerWasmKernels } from './wasmKernels.js';
 
 /** A model the training step can drive. */
 export interface TrainableModel {
@@ -389,6 +392,9 @@ function planStep(options: TrainStepOptions): StepPlan {
  * top k% of the whole batch (the paper's rule, identical masks to an unsplit batch), `'one-pass'`
  * of each micro-batch.
  *
+ * Any `tf.LayersModel` works as `forward`: on wasm the kernels its gradients need are registered
+ * first (see {@link registerWasmKernels}).
+ *
  * Shapes: `batch.inputs` `[B, ...]`, `batch.labels` and `batch.refLoss` `[B, T]`, logits `[B, T, V]`.
  *
  * @param options - see {@link TrainStepOptions}
@@ -403,9 +409,11 @@ function planStep(options: TrainStepOptions): StepPlan {
  */
 export function createTrainStep(options: TrainStepOptions): TrainStep {
   const plan = planStep(options);
+  registerWasmKernels();
   let step = 0;
   return async (batch: TrainBatch): Promise<TrainStepStats> => {
     checkBatch(batch, plan);
+    if (tf.getBackend() === 'wasm') quietWasmRethrow();
     const seed = (plan.selection?.seed ?? 0) + step;
     const micros = splitBatch(batch, plan);
     let result: StepResult | undefined;

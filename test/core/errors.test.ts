@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   excessLoss,
+  SLMError,
   type SLMErrorCode,
   selectionScores,
   selectiveLoss,
@@ -201,5 +202,17 @@ describe('SLMError', () => {
       'BAD_TYPE',
     ];
     expect(new Set(cases.map(([, code]) => code))).toEqual(new Set(codes));
+  });
+
+  it('instanceof matches an SLMError from another copy of the class, and nothing else', () => {
+    class OtherBuildSLMError extends Error {
+      readonly code = 'NODE_ONLY';
+      override name = 'SLMError';
+    }
+    expect(new OtherBuildSLMError('x')).toBeInstanceOf(SLMError);
+    expect(new SLMError('BAD_RATIO', 'x')).toBeInstanceOf(SLMError);
+    expect(new SLMError('BAD_RATIO', 'x')).toBeInstanceOf(Error);
+    expect(Object.assign(new Error('x'), { code: 'BAD_RATIO' })).not.toBeInstanceOf(SLMError);
+    expect({ name: 'SLMError', code: 'BAD_RATIO', message: 'x' }).not.toBeInstanceOf(SLMError);
   });
 });

@@ -257,7 +257,7 @@ describe('score files', () => {
 
 describe('checksums', () => {
   it('continue over empty chunks (Node 20 crc32 resets on an empty zero-length view)', async () => {
-    const { continueCrc32 } = await import('../../src/model/checksum.js');
+    const { continueCrc32 } = await import('../../src/io/checksum.js');
     const { crc32 } = await import('node:zlib');
     expect(continueCrc32(new Uint8Array(new ArrayBuffer(0)), 12345)).toBe(12345);
     expect(

@@ -1,7 +1,7 @@
 // A float64 Llama forward pass written from the Hugging Face modeling code with plain loops: the
 // in-repo oracle for LlamaModel.forward (weights in Hugging Face layout, [out, in]).
 import type { LlamaConfig } from '../../src/model/config.js';
-import type { NamedWeight } from '../../src/model/llama.js';
+import type { NamedWeight } from '../../src/model/weights.js';
 
 type Matrix = Float64Array[]; // rows
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { floatBitsToBfloat16, halfToFloat } from '../../src/model/dtypes.js';
+import { floatBitsToBfloat16, halfToFloat } from '../../src/io/dtypes.js';
 import { LLAMA_PRESETS, LlamaModel } from '../../src/model/index.js';
 import { readSafetensors, readSafetensorsHeader, writeSafetensors } from '../../src/model/safetensors.js';
 import { activateBackend, testBackends } from '../helpers/backends.js';

@@ -1,10 +1,10 @@
 // The fast op layer against tfjs's own ops and gradients, on every test backend.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { unstackFast } from '../../src/heap/wasmHeap.js';
 import { rmsNorm, siluProduct } from '../../src/model/layers.js';
 import { embedding, groupedMatMul, linear } from '../../src/model/ops.js';
 import { applyRope, ropeTables } from '../../src/model/rope.js';
-import { unstackFast } from '../../src/tfjs/wasmHeap.js';
 import { activateBackend, testBackends } from '../helpers/backends.js';
 import { expectAllClose } from '../helpers/compare.js';
 

@@ -37,10 +37,7 @@ async function packageDirectory(name: string): Promise<string> {
   try {
     return dirname(createRequire(import.meta.url).resolve(`${name}/package.json`));
   } catch {
-    throw new SLMError(
-      'BAD_OPTION',
-      `The demo reads ${name} (a devDependency of rho-slm): run it from a clone with \`npm ci\`.`,
-    );
+    throw new SLMError('MISSING_PACKAGE', `The demo reads ${name}: npm install ${name}.`);
   }
 }
 

@@ -1,4 +1,4 @@
-// CRC-32 that can be continued across chunks.
+// CRC-32 that can be continued across chunks (Node: zlib).
 import { crc32 } from 'node:zlib';
 
 /**

@@ -1,0 +1,24 @@
+// Weights in Hugging Face layout, as checkpoint readers produce and writers consume them.
+import type { LlamaConfig } from './config.js';
+
+/** A tensor in Hugging Face layout: name, shape and float32 data. */
+export interface NamedWeight {
+  /** Shape as Hugging Face stores it (`[out, in]` for projections). */
+  shape: number[];
+  /** Row-major float32 values. */
+  data: Float32Array;
+}
+
+/** Options of `LlamaModel.save`. */
+export interface SaveOptions {
+  /** Storage dtype of the weights. @default 'F32' */
+  dtype?: 'F32' | 'BF16';
+}
+
+/** What a checkpoint writer reads of a model: its configuration and each weight by name. */
+export interface WeightSource {
+  /** The configuration, in Hugging Face field names. */
+  readonly config: LlamaConfig;
+  /** One weight in Hugging Face layout. */
+  exportWeight(name: string): Promise<Float32Array>;
+}
