@@ -361,7 +361,7 @@ describe('text formats', () => {
       write: async (bytes) => (await writeFile(path, bytes), path),
       read: async () => {
         const examples = await loadMathDataset(path, 'gsm8k');
-        const info = await prepareCorpus({ inputs: [path], out });
+        const info = await prepareCorpus({ inputs: [path], out, force: true });
         return { examples, info };
       },
       // A JSONL file is the user's data: any well-formed result is a legitimate reading of it.
