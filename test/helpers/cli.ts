@@ -29,14 +29,14 @@ export function startCli(cwd: string, args: readonly string[], options: SpawnOpt
 
 /**
  * Runs `rho-slm <args>` in `cwd` to the end. With `interruptWhen`, sends SIGINT once stderr
- * matches it (and `then` milliseconds more); with `kill`, SIGKILL instead.
+ * matches it (and `delayMs` milliseconds more); with `kill`, SIGKILL instead.
  */
 export function runCli(
   cwd: string,
   args: readonly string[],
-  options: SpawnOptions & { interruptWhen?: RegExp; then?: number; signal?: 'SIGINT' | 'SIGKILL' } = {},
+  options: SpawnOptions & { interruptWhen?: RegExp; delayMs?: number; signal?: 'SIGINT' | 'SIGKILL' } = {},
 ): Promise<CliResult> {
-  const { interruptWhen, then = 0, signal = 'SIGINT', ...spawnOptions } = options;
+  const { interruptWhen, delayMs = 0, signal = 'SIGINT', ...spawnOptions } = options;
   return new Promise((resolve) => {
     const child = startCli(cwd, args, spawnOptions);
     let stdout = '';
@@ -47,7 +47,7 @@ export function runCli(
       stderr += chunk;
       if (interruptWhen !== undefined && !sent && interruptWhen.test(stderr)) {
         sent = true;
-        setTimeout(() => child.kill(signal), then);
+        setTimeout(() => child.kill(signal), delayMs);
       }
     });
     child.on('close', (code) => resolve({ code, stdout, stderr }));

@@ -252,7 +252,7 @@ describe('rho-slm command', () => {
 
   it('train: Ctrl-C stops after the current step with a checkpoint, and --resume finishes the run', async () => {
     const args = train('interrupted', ['--steps', '400', '--checkpoint-every', '1000', '--resume']);
-    const stopped = await runCli(directory, args, { interruptWhen: /train: 1\//, then: 1500 });
+    const stopped = await runCli(directory, args, { interruptWhen: /train: 1\//, delayMs: 1500 });
     expect(stopped.code).toBe(0);
     const step = Number(/stopped at step (\d+)/.exec(stopped.stdout)?.[1]);
     expect(step).toBeGreaterThan(0);

@@ -87,7 +87,7 @@ describe('rho-slm failures (real command)', () => {
     }
     expect(usage.code).toBe(2);
     expect(verbose.code).toBe(1);
-    expect(verbose.stderr).toMatch(/\[ENOENT\]\n.*Error: ENOENT[^]*\n\s+at /);
+    expect(verbose.stderr).toMatch(/\[ENOENT\]\n.*Error: ENOENT[\s\S]*\n\s+at /);
   }, 120_000);
 
   it('names an unreadable folder', async () => {
