@@ -29,7 +29,7 @@ export function startCli(cwd: string, args: readonly string[], options: SpawnOpt
 
 /**
  * Runs `rho-slm <args>` in `cwd` to the end. With `interruptWhen`, sends SIGINT once stderr
- * matches it (and `delayMs` milliseconds more); with `kill`, SIGKILL instead.
+ * matches it (and `delayMs` milliseconds more), or `signal` instead.
  */
 export function runCli(
   cwd: string,

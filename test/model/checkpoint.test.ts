@@ -133,6 +133,34 @@ describe('checkpoints', () => {
     flipped[flipped.length - 1]! ^= 0x40;
     await writeFile(path, flipped);
     await expect(read()).rejects.toMatchObject({ code: 'BAD_CHECKPOINT', message: /checksum/ });
+    const twins = join(directory, 'twins.safetensors'); // two tensors of one shape, offsets swapped
+    await writeSafetensors(
+      twins,
+      [
+        { name: 'a', shape: [2] },
+        { name: 'b', shape: [2] },
+      ],
+      async (name) => (name === 'a' ? new Float32Array([1, 2]) : new Float32Array([3, 4])),
+    );
+    const original = await readFile(twins);
+    const headerLength = Number(original.readBigUInt64LE(0));
+    const swapped = original
+      .toString('latin1', 8, 8 + headerLength)
+      .replace('"data_offsets":[0,8]', '"data_offsets":[X]')
+      .replace('"data_offsets":[8,16]', '"data_offsets":[0,8]')
+      .replace('"data_offsets":[X]', '"data_offsets":[8,16]');
+    await writeFile(
+      twins,
+      Buffer.concat([
+        original.subarray(0, 8),
+        Buffer.from(swapped, 'latin1'),
+        original.subarray(8 + headerLength),
+      ]),
+    );
+    await expect(readSafetensorsHeader(twins)).rejects.toMatchObject({
+      code: 'BAD_CHECKPOINT',
+      message: /twins.safetensors: the tensor list or metadata differs from what was recorded at save/,
+    });
     await writeFile(path, Buffer.from('not a checkpoint at all'));
     await expect(read()).rejects.toMatchObject({
       code: 'BAD_CHECKPOINT',
