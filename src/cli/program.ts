@@ -140,11 +140,11 @@ export function program(output: CliOutput = processOutput): Command {
         inputs: string[],
         options: { out: string; field: string; tokenizer: string; force?: boolean; json?: boolean },
       ) => {
-        // Tokenising needs no tensors: this command runs without tfjs installed.
-        const { prepareCorpus } = await import('../pipeline/prepare.js');
-        const tokenizer = await loadTokenizer(options.tokenizer);
-        const info = await withInterrupt(output, (signal) =>
-          prepareCorpus({
+        const info = await withInterrupt(output, async (signal) => {
+          // Tokenising needs no tensors: this command runs without tfjs installed.
+          const { prepareCorpus } = await import('../pipeline/prepare.js');
+          const tokenizer = await loadTokenizer(options.tokenizer);
+          return prepareCorpus({
             inputs,
             out: options.out,
             field: options.field,
@@ -155,8 +155,8 @@ export function program(output: CliOutput = processOutput): Command {
               if (documents % 100 === 0)
                 output.stderr(`prepare: ${documents} documents, ${(bytes / 1e6).toFixed(1)} MB\n`);
             },
-          }),
-        );
+          });
+        });
         print(
           options.json === true,
           info,
@@ -185,12 +185,12 @@ export function program(output: CliOutput = processOutput): Command {
     .option('--force', 'start over in an --out that holds an earlier run')
     .option('--json', 'print the result as JSON')
     .action(async (options) => {
-      await backend();
-      const { trainModel } = await pipeline();
-      const config = await modelConfig(options.config);
       const progress = createProgress('train', options.steps, 'steps');
-      const result = await withInterrupt(output, (signal) =>
-        trainModel({
+      const result = await withInterrupt(output, async (signal) => {
+        await backend();
+        const { trainModel } = await pipeline();
+        const config = await modelConfig(options.config);
+        return trainModel({
           data: options.data,
           out: options.out,
           config,
@@ -210,8 +210,8 @@ export function program(output: CliOutput = processOutput): Command {
           force: options.force === true,
           signal,
           onStep: (stats) => progress.update(stats.step, { loss: stats.loss.toFixed(3) }),
-        }),
-      ).finally(() => progress.stop());
+        });
+      }).finally(() => progress.stop());
       print(
         options.json === true,
         result,
@@ -236,11 +236,11 @@ export function program(output: CliOutput = processOutput): Command {
       for (const required of ['model', 'data', 'out']) {
         if (options[required] === undefined) cli.error(`required option '--${required}' not specified`);
       }
-      await backend();
-      const { scoreCorpus } = await pipeline();
       let progress: ReturnType<typeof createProgress> | undefined;
-      const info = await withInterrupt(output, (signal) =>
-        scoreCorpus({
+      const info = await withInterrupt(output, async (signal) => {
+        await backend();
+        const { scoreCorpus } = await pipeline();
+        return scoreCorpus({
           model: options.model,
           data: options.data,
           out: options.out,
@@ -256,8 +256,8 @@ export function program(output: CliOutput = processOutput): Command {
             progress ??= createProgress('score', total, 'windows');
             progress.update(done);
           },
-        }),
-      ).finally(() => progress?.stop());
+        });
+      }).finally(() => progress?.stop());
       if (info === undefined)
         print(options.json === true, { stopped: true }, 'stopped; resume with --resume');
       else

@@ -19,11 +19,17 @@ export interface JsonlRecord {
  * @throws {@link SLMError} `BAD_OPTION` naming file and line when a line is not a JSON object
  */
 export async function* readJsonl(path: string, fn: string): AsyncGenerator<JsonlRecord> {
+  const input = createReadStream(path, 'utf8');
+  try {
+    yield* records(path, fn, createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY }));
+  } finally {
+    input.destroy(); // closing readline early leaves its input open
+  }
+}
+
+async function* records(path: string, fn: string, lines: AsyncIterable<string>): AsyncGenerator<JsonlRecord> {
   let line = 0;
-  for await (const text of createInterface({
-    input: createReadStream(path, 'utf8'),
-    crlfDelay: Number.POSITIVE_INFINITY,
-  })) {
+  for await (const text of lines) {
     line++;
     if (text.trim() === '') continue;
     let record: unknown;

@@ -2,6 +2,7 @@
 // {name: {dtype, shape, data_offsets}} plus __metadata__, then raw little-endian tensor bytes.
 // Read and written one tensor at a time, so a checkpoint is never held twice in memory.
 import { open } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
 import { SLMError } from '../core/errors.js';
 import { writeAll, writeFileAtomic } from '../io/atomicFile.js';
 import { continueCrc32 } from '../io/checksum.js';
@@ -31,6 +32,12 @@ export interface SafetensorsHeader {
 
 /** Metadata key of the CRC-32 of the data section that this library writes and checks. */
 const CHECKSUM_KEY = 'rho_slm_data_crc32';
+/**
+ * Metadata key of the CRC-32 of the rest of the header: the tensor list (names, dtypes, shapes,
+ * offsets; two tensors of one shape with their offsets swapped keep the data checksum intact) and
+ * the other metadata (so a corrupt key cannot silently drop the data checksum or the config).
+ */
+const HEADER_KEY = 'rho_slm_header_crc32';
 /** Largest JSON header read, as in Hugging Face's safetensors (100 MB). */
 export const MAX_SAFETENSORS_HEADER_BYTES = 100_000_000;
 /** Bytes hashed per read when the checksum covers tensors that are not wanted. */
@@ -67,6 +74,23 @@ function parseEntry(path: string, name: string, value: unknown, dataStart: numbe
   return { name, dtype, shape: shape as number[], start: dataStart + first, end: dataStart + last };
 }
 
+/** CRC-32 (8 hex digits) of a header: its tensor list by name (offsets relative to the data) and its other metadata. */
+function headerChecksum(
+  entries: Iterable<{ name: string; dtype: string; shape: number[]; start: number; end: number }>,
+  metadata: Record<string, string>,
+): string {
+  const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const list = [...entries]
+    .sort((a, b) => byName(a.name, b.name))
+    .map(({ name, dtype, shape, start, end }) => [name, dtype, shape, start, end]);
+  const rest = Object.entries(metadata)
+    .filter(([key]) => key !== HEADER_KEY)
+    .sort(([a], [b]) => byName(a, b));
+  return crc32(Buffer.from(JSON.stringify([list, rest])))
+    .toString(16)
+    .padStart(8, '0');
+}
+
 /** Throws unless the entries tile the data section exactly, without gaps or overlaps (as safetensors requires). */
 function checkTiling(
   path: string,
@@ -89,7 +113,8 @@ function checkTiling(
 /**
  * Reads and checks a safetensors header: a length within the file and at most 100 MB, valid JSON,
  * entries with a dtype, a shape and offsets that tile the data section exactly, sizes matching
- * dtype × shape, and string metadata. Nothing is allocated before its size is checked.
+ * dtype × shape, string metadata, and the header's CRC-32 when this library wrote the file.
+ * Nothing is allocated before its size is checked.
  *
  * @param path - the `.safetensors` file
  * @throws {@link SLMError} `BAD_CHECKPOINT` with what is wrong and a hint
@@ -138,6 +163,14 @@ export async function readSafetensorsHeader(path: string): Promise<SafetensorsHe
       metadata = value as Record<string, string>;
     }
     checkTiling(path, entries.values(), dataStart, size);
+    const recorded = metadata[HEADER_KEY];
+    const relative = [...entries.values()].map((entry) => ({
+      ...entry,
+      start: entry.start - dataStart,
+      end: entry.end - dataStart,
+    }));
+    if (recorded !== undefined && recorded !== headerChecksum(relative, metadata))
+      bad(path, 'the tensor list or metadata differs from what was recorded at save: the header is corrupt');
     return { entries, metadata };
   } finally {
     await handle.close();
@@ -213,8 +246,8 @@ export interface WriteSafetensorsOptions {
 
 /**
  * Writes tensors to a safetensors file that Hugging Face libraries load unchanged, atomically, one
- * tensor at a time (`read` is called once per tensor). The metadata records `format: "pt"` and a
- * CRC-32 of the data section.
+ * tensor at a time (`read` is called once per tensor). The metadata records `format: "pt"`, a
+ * CRC-32 of the data section and a CRC-32 of the tensor list (names, dtypes, shapes, offsets).
  *
  * @param path - the file to create or replace
  * @param specs - names and shapes, in the order to write
@@ -233,10 +266,12 @@ export async function writeSafetensors(
 ): Promise<void> {
   const dtype = options.dtype ?? 'F32';
   const header: Record<string, unknown> = {};
+  const layout: { name: string; dtype: string; shape: number[]; start: number; end: number }[] = [];
   let offset = 0;
   for (const { name, shape } of specs) {
     const byteLength = shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype];
     header[name] = { dtype, shape, data_offsets: [offset, offset + byteLength] };
+    layout.push({ name, dtype, shape, start: offset, end: offset + byteLength });
     offset += byteLength;
   }
   const headerBytes = (checksum: number) => {
@@ -245,6 +280,7 @@ export async function writeSafetensors(
       ...options.metadata,
       [CHECKSUM_KEY]: checksum.toString(16).padStart(8, '0'),
     };
+    Object.assign(metadata, { [HEADER_KEY]: headerChecksum(layout, metadata) });
     const json = JSON.stringify({ __metadata__: metadata, ...header });
     const padded = json + ' '.repeat((8 - ((Buffer.byteLength(json) + 8) % 8)) % 8);
     const bytes = Buffer.alloc(8 + Buffer.byteLength(padded));

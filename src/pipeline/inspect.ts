@@ -54,12 +54,12 @@ export interface InspectOptions {
 export async function inspectWindow(options: InspectOptions): Promise<InspectedToken[]> {
   const model = typeof options.model === 'string' ? await LlamaModel.load(options.model) : options.model;
   const tokenizer = options.tokenizer ?? byteTokenizer();
-  const tokens = await openTokens(options.data, model.config.vocab_size, tokenizer.fingerprint);
-  const scores = await ScoreFile.open(options.scores).catch(async (error: unknown) => {
-    await tokens.close();
-    throw error;
-  });
+  const opened: { close(): Promise<void> }[] = [];
   try {
+    const tokens = await openTokens(options.data, model.config.vocab_size, tokenizer.fingerprint);
+    opened.push(tokens);
+    const scores = await ScoreFile.open(options.scores);
+    opened.push(scores);
     await scores.verify();
     if (scores.info.tokenFileCrc !== tokens.info.payloadCrc)
       throw new SLMError(
@@ -85,8 +85,7 @@ export async function inspectWindow(options: InspectOptions): Promise<InspectedT
       selected: mask[i] === 1,
     }));
   } finally {
-    await tokens.close();
-    await scores.close();
+    for (const file of opened) await file.close();
     if (typeof options.model === 'string') model.dispose();
   }
 }

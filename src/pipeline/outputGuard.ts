@@ -3,6 +3,7 @@
 // process is gone (a killed run) is stale and taken over.
 import { access, link, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { SLMError } from '../core/errors.js';
 
 /** What a lock file records. */
@@ -54,7 +55,7 @@ async function readLock(path: string): Promise<LockRecord | undefined> {
  * ```
  */
 export async function lockOutput(out: string, command: string): Promise<OutputLock> {
-  const path = `${out}.lock`;
+  const path = `${resolve(out)}.lock`; // beside the output, also for `dir/`
   const record: LockRecord = {
     pid: process.pid,
     host: hostname(),

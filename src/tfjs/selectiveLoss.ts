@@ -10,7 +10,7 @@ import { indexLabels } from './labelIndex.js';
 import { scoresOnDevice } from './scoresOnDevice.js';
 import { readSelectionStatsSync } from './selectionStats.js';
 import { selectTopKOnDevice, softWeightsOnDevice } from './selectOnDevice.js';
-import { asTensor, checkTensor, type TensorLike } from './tensorChecks.js';
+import { asTensor, checkLabels, checkTensor, type TensorLike } from './tensorChecks.js';
 import { tokenLossRows } from './tokenLoss.js';
 
 /** Selection settings of {@link selectiveLoss} and the training step: the core's options. */
@@ -210,8 +210,10 @@ export function packStats(
  * @param refLoss - reference per-token losses `[...]` (a constant); `null` for strategies that ignore it
  * @param options - see {@link TensorSelectiveLossOptions}
  * @returns loss, mask, weights, token losses and packed stats (see {@link TensorSelectiveLossResult})
- * @throws {@link SLMError} `BAD_TYPE`, `SHAPE_MISMATCH`, `BAD_RATIO`, `BAD_OPTION`; with `validate`,
- *   `LABEL_OUT_OF_RANGE` and `NON_FINITE`
+ * @throws {@link SLMError} `BAD_TYPE` (also for a label tensor that is not int32), `SHAPE_MISMATCH`,
+ *   `BAD_RATIO`, `BAD_OPTION`; `LABEL_OUT_OF_RANGE` for host labels that are not integers in
+ *   `[0, V)` or `ignoreIndex`, in either validate mode; with `validate`, also for a label tensor,
+ *   and `NON_FINITE`
  * @example
  * ```ts
  * const { value, grads } = tf.variableGrads(
@@ -232,6 +234,7 @@ export function selectiveLoss(
   const tokenCount = batchShape.reduce((a, b) => a * b, 1);
   const vocab = logits.shape[logits.rank - 1]!;
   const groupSize = selectionGroupSize(selection, batchShape, fn);
+  checkLabels(labels, vocab, selection.ignoreIndex, fn, 'labels');
   const labelInput = asTensor(labels, batchShape, 'int32', fn, 'labels', 'one label per row of logits');
   const refInput =
     refLoss === null || refLoss === undefined

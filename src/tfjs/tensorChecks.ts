@@ -1,7 +1,8 @@
 // Boundary validation for tensor arguments: SLMErrors that name function, argument and shapes.
 import * as tf from '@tensorflow/tfjs';
-import { checkArrayLike } from '../core/check.js';
+import { checkArrayLike, type NumericArray } from '../core/check.js';
 import { SLMError } from '../core/errors.js';
+import { checkLabelValues } from '../core/labels.js';
 
 /** A tensor, or host numbers that become one. */
 export type TensorLike = tf.Tensor | ArrayLike<number>;
@@ -66,4 +67,36 @@ export function asTensor(
       ? Int32Array.from(value as ArrayLike<number>)
       : Float32Array.from(value as ArrayLike<number>);
   return { tensor: tf.tensor(data, [...shape], dtype), created: true };
+}
+
+/** Throws BAD_TYPE unless `value` is a live int32 tensor (a float tensor cast to int32 would truncate 1.6 to 1). */
+export function checkLabelTensor(value: unknown, fn: string, arg: string): asserts value is tf.Tensor {
+  checkTensor(value, fn, arg);
+  if (value.dtype !== 'int32') {
+    throw new SLMError(
+      'BAD_TYPE',
+      `Argument '${arg}' passed to '${fn}' must be an int32 tensor of token ids, got ${value.dtype}; create it with dtype 'int32'.`,
+    );
+  }
+}
+
+/**
+ * Checks labels at the boundary, the same in every validate mode: a label tensor must be int32
+ * (`BAD_TYPE`), host labels must each be `ignoreIndex` or an integer in `[0, V)`
+ * (`LABEL_OUT_OF_RANGE`, as the core). An int32 tensor's values are checked on the device (see
+ * `readSelectionStats`), not here.
+ */
+export function checkLabels(
+  labels: unknown,
+  vocab: number,
+  ignoreIndex: number,
+  fn: string,
+  arg: string,
+): void {
+  if (labels instanceof tf.Tensor) {
+    checkLabelTensor(labels, fn, arg);
+    return;
+  }
+  checkArrayLike(labels, fn, arg);
+  checkLabelValues(labels as NumericArray, vocab, ignoreIndex, fn);
 }

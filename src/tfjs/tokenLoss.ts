@@ -2,11 +2,11 @@
 // without a [N, V] one-hot and without gather's gradient (missing on wasm).
 import * as tf from '@tensorflow/tfjs';
 import { SLMError } from '../core/errors.js';
-import { checkLabelValues, DEFAULT_IGNORE_INDEX } from '../core/labels.js';
+import { DEFAULT_IGNORE_INDEX } from '../core/labels.js';
 import { hostKernelsActive, hostTokenLossRows } from './hostKernels.js';
 import { indexLabels, type LabelIndex } from './labelIndex.js';
 import { nativeKernelsActive, nativeTokenLossRows } from './nativeKernels.js';
-import { asTensor, checkTensor, type TensorLike } from './tensorChecks.js';
+import { asTensor, checkLabels, checkTensor, type TensorLike } from './tensorChecks.js';
 
 /** Options of {@link tokenLoss}. */
 export interface TensorTokenLossOptions {
@@ -64,8 +64,9 @@ export function tokenLossRows(logits: tf.Tensor2D, index: LabelIndex): tf.Tensor
  * `0` where `labels === ignoreIndex`; differentiable with respect to `logits` through a fused
  * custom gradient `dy · (softmax − onehot)` that never materialises a one-hot `[N, V]` tensor and
  * never uses `tf.gather`'s gradient, so it runs on every backend (cpu, wasm, webgl, webgpu,
- * tensorflow). Host-array labels are range-checked here; a label tensor is not read (no host
- * sync): an out-of-range label gives a NaN loss, which {@link selectiveLoss} reports.
+ * tensorflow). Host-array labels are checked here (integers in range); a label tensor must be
+ * int32 and is not read (no host sync): an out-of-range label gives a NaN loss, which
+ * {@link selectiveLoss} reports.
  *
  * Shapes: `logits` `[..., V]` (e.g. `[B, T, V]`), `labels` `[...]` (e.g. `[B, T]`), result `[...]`.
  *
@@ -73,7 +74,8 @@ export function tokenLossRows(logits: tf.Tensor2D, index: LabelIndex): tf.Tensor
  * @param labels - target ids in `[0, V)` or `ignoreIndex`, `[...]` (int32 tensor or host array)
  * @param options - see {@link TensorTokenLossOptions}
  * @returns per-token losses in nats, float32, `[...]`
- * @throws {@link SLMError} `BAD_TYPE`, `SHAPE_MISMATCH`, `LABEL_OUT_OF_RANGE` (host labels)
+ * @throws {@link SLMError} `BAD_TYPE` (also for a label tensor that is not int32), `SHAPE_MISMATCH`,
+ *   `LABEL_OUT_OF_RANGE` (host labels)
  * @example
  * ```ts
  * const loss = tokenLoss(logits, labels);           // [B, T]
@@ -96,7 +98,7 @@ export function tokenLoss(
   const ignoreIndex = options.ignoreIndex ?? DEFAULT_IGNORE_INDEX;
   const vocab = logits.shape[logits.rank - 1]!;
   const batchShape = logits.shape.slice(0, -1);
-  if (!(labels instanceof tf.Tensor)) checkLabelValues(labels, vocab, ignoreIndex, fn);
+  checkLabels(labels, vocab, ignoreIndex, fn, 'labels');
   const { tensor: labelTensor, created } = asTensor(
     labels,
     batchShape,

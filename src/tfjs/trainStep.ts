@@ -17,7 +17,7 @@ import {
   selectWithoutGradient,
   type TokenSelection,
 } from './selectiveLoss.js';
-import { checkShape, checkTensor } from './tensorChecks.js';
+import { checkLabelTensor, checkShape, checkTensor } from './tensorChecks.js';
 import { tokenLossRows } from './tokenLoss.js';
 import { registerWasmKernels } from './wasmKernels.js';
 
@@ -312,7 +312,7 @@ function splitBatch(batch: TrainBatch, plan: StepPlan): MicroBatch[] {
 function checkBatch(batch: TrainBatch, plan: StepPlan): void {
   const fn = 'trainStep';
   checkTensor(batch?.inputs, fn, 'batch.inputs');
-  checkTensor(batch.labels, fn, 'batch.labels');
+  checkLabelTensor(batch.labels, fn, 'batch.labels');
   const rows = batch.labels.shape[0] ?? 0;
   if (batch.labels.rank < 1 || batch.inputs.shape[0] !== rows) {
     throw new SLMError(
@@ -399,8 +399,9 @@ function planStep(options: TrainStepOptions): StepPlan {
  *
  * @param options - see {@link TrainStepOptions}
  * @returns the step function
- * @throws {@link SLMError} `BAD_OPTION`, `BAD_RATIO` when creating; the step throws `BAD_TYPE`,
- *   `SHAPE_MISMATCH`, `BAD_OPTION`, `LABEL_OUT_OF_RANGE`, `NON_FINITE`
+ * @throws {@link SLMError} `BAD_OPTION`, `BAD_RATIO` when creating; the step throws `BAD_TYPE`
+ *   (also for labels that are not an int32 tensor), `SHAPE_MISMATCH`, `BAD_OPTION`,
+ *   `LABEL_OUT_OF_RANGE`, `NON_FINITE`
  * @example
  * ```ts
  * const step = createTrainStep({ params, forward, optimizer: tf.train.adam(1e-3), selective: { ratio: 0.6 } });

@@ -133,11 +133,76 @@ describe('checkpoints', () => {
     flipped[flipped.length - 1]! ^= 0x40;
     await writeFile(path, flipped);
     await expect(read()).rejects.toMatchObject({ code: 'BAD_CHECKPOINT', message: /checksum/ });
+    const twins = join(directory, 'twins.safetensors'); // two tensors of one shape, offsets swapped
+    await writeSafetensors(
+      twins,
+      [
+        { name: 'a', shape: [2] },
+        { name: 'b', shape: [2] },
+      ],
+      async (name) => (name === 'a' ? new Float32Array([1, 2]) : new Float32Array([3, 4])),
+    );
+    const original = await readFile(twins);
+    const headerLength = Number(original.readBigUInt64LE(0));
+    const swapped = original
+      .toString('latin1', 8, 8 + headerLength)
+      .replace('"data_offsets":[0,8]', '"data_offsets":[X]')
+      .replace('"data_offsets":[8,16]', '"data_offsets":[0,8]')
+      .replace('"data_offsets":[X]', '"data_offsets":[8,16]');
+    await writeFile(
+      twins,
+      Buffer.concat([
+        original.subarray(0, 8),
+        Buffer.from(swapped, 'latin1'),
+        original.subarray(8 + headerLength),
+      ]),
+    );
+    await expect(readSafetensorsHeader(twins)).rejects.toMatchObject({
+      code: 'BAD_CHECKPOINT',
+      message: /twins.safetensors: the tensor list or metadata differs from what was recorded at save/,
+    });
     await writeFile(path, Buffer.from('not a checkpoint at all'));
     await expect(read()).rejects.toMatchObject({
       code: 'BAD_CHECKPOINT',
       message: /is this a safetensors file/,
     });
+  });
+
+  it('load verifies the data checksum, the tensor list and the saved config before trusting config.json', async () => {
+    const model = LlamaModel.create('nano', { seed: 9 });
+    const path = join(directory, 'guarded');
+    await model.save(path);
+    model.dispose();
+    const weights = await readFile(join(path, 'model.safetensors'));
+    const config = JSON.parse(await readFile(join(path, 'config.json'), 'utf8'));
+    const flipped = Buffer.from(weights);
+    flipped[flipped.length - 100]! ^= 0x01; // one bit of one weight
+    await writeFile(join(path, 'model.safetensors'), flipped);
+    await expect(LlamaModel.load(path)).rejects.toMatchObject({
+      code: 'BAD_CHECKPOINT',
+      message: /model.safetensors: data checksum [0-9a-f]{8} differs from the recorded/,
+    });
+    await writeFile(join(path, 'model.safetensors'), weights);
+    const withConfig = async (changes: object) => {
+      await writeFile(join(path, 'config.json'), JSON.stringify({ ...config, ...changes }));
+      return LlamaModel.load(path);
+    };
+    await expect(withConfig({ num_hidden_layers: 1e12 })).rejects.toMatchObject({
+      code: 'BAD_CONFIG',
+      message:
+        /config.json: LlamaConfig field `num_hidden_layers` is 1000000000000; expected an integer in \[1, 1024\]/,
+    });
+    await expect(withConfig({ num_hidden_layers: 1 })).rejects.toMatchObject({
+      code: 'BAD_CHECKPOINT',
+      message: /holds tensor 'model.layers.1.[a-z_.]+', which config.json does not use/,
+    });
+    await expect(withConfig({ rms_norm_eps: 0.5 })).rejects.toMatchObject({
+      code: 'BAD_CHECKPOINT',
+      message: /has rms_norm_eps 0.5, but the weights were saved with 0.00001/,
+    });
+    const loaded = await withConfig({ architectures: ['Other'] }); // a field the model does not use
+    expect(loaded.config).toEqual(LLAMA_PRESETS.nano);
+    loaded.dispose();
   });
 
   it('reads F16 tensors from a file written by another tool', async () => {
