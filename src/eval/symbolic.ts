@@ -66,8 +66,8 @@ class Reader {
       equation = true;
     }
     // sympy's lenient parse keeps the longest readable prefix ("10^-2" is 10, "1,2" is 1), but
-    // fails on characters that are no LaTeX token at all.
-    if (/[^\p{L}\p{N}\s+\-*/^_=,()[\]{}|!<>:\\]|\\%/u.test(this.text.slice(this.at))) {
+    // fails on characters that are no LaTeX token at all (`.`, `%`, `\\`, a backslash and a digit).
+    if (/[^\p{L}\p{N}\s+\-*/^_=,()[\]{}|!<>:\\]|\\(?![a-zA-Z,;:! {}|])/u.test(this.text.slice(this.at))) {
       throw new ParseError(this.text);
     }
     return { value, symbols: this.symbols, equation };
@@ -205,10 +205,11 @@ class Reader {
   private atom(): Value {
     const next = this.peek();
     const rest = this.text.slice(this.at);
-    const number = /^\d+(,\d{3})*(\.\d+)?/.exec(rest);
+    // Digits run on across spaces and thin spaces (sympy reads `26\,000` as 26000).
+    const number = /^\d+(?:(?:\s|\\[,;:! ])*\d+|,\d{3})*(\.\d+)?/.exec(rest);
     if (number !== null) {
       this.at += number[0].length;
-      const value = Number(number[0].replace(/,/g, ''));
+      const value = Number(number[0].replace(/,(?=\d{3})|\s|\\[,;:! ]/g, ''));
       return () => value;
     }
     if (/[a-zA-Z]/.test(next)) return this.symbol(next, 1);
