@@ -2,10 +2,9 @@
 import { readFile } from 'node:fs/promises';
 import { SLMError } from '../core/errors.js';
 import { writeAll, writeFileAtomic } from '../model/atomicFile.js';
-import { type AnswerStyle, extractAnswer } from './extract.js';
-import { type AnswerVerdict, gradeCompletion } from './gradeCompletion.js';
+import { type AnswerStyle, extractAnswer, rawAnswer } from './extract.js';
+import { type AnswerVerdict, compareAnswers, gradeCompletion, predictedAnswer } from './gradeCompletion.js';
 import { type GradingOptions, gradingMode } from './grading.js';
-import { mathEqual } from './mathEqual.js';
 import { normalizeAnswer } from './normalize.js';
 
 /** Options of {@link regradeOutputs}. */
@@ -51,8 +50,8 @@ function gradeRecord(record: Record<string, unknown>, options: RegradeOptions, w
       options.style === 'math' && typeof record.gt_cot === 'string'
         ? (extractAnswer(record.gt_cot, { grading }) ?? '')
         : normalizeAnswer(record.gt, { grading });
-    const { extracted } = gradeCompletion(code[0], '', options.style, { grading });
-    return { extracted, reference, correct: mathEqual(extracted, reference, { grading }) };
+    const sources = [rawAnswer(code[0], true), String(record.gt_cot ?? record.gt)];
+    return compareAnswers(predictedAnswer(code[0], { grading }), reference, sources, { grading });
   }
   const completion = record.completion;
   const answer = record.reference ?? record.answer;
