@@ -1,10 +1,10 @@
 // Re-grading saved completions without a model: rho-slm's own outputs or the Python harness's.
 import { readFile } from 'node:fs/promises';
 import { SLMError } from '../core/errors.js';
-import { writeAll, writeFileAtomic } from '../model/atomicFile.js';
 import { type AnswerStyle, extractAnswer, rawAnswer } from './extract.js';
 import { type AnswerVerdict, compareAnswers, gradeCompletion, predictedAnswer } from './gradeCompletion.js';
 import { type GradingOptions, gradingMode } from './grading.js';
+import { writeJsonLines } from './jsonLines.js';
 import { normalizeAnswer } from './normalize.js';
 
 /** Options of {@link regradeOutputs}. */
@@ -95,10 +95,7 @@ export async function regradeOutputs(path: string, options: RegradeOptions): Pro
       ...(typeof score === 'boolean' ? { harnessCorrect: score } : {}),
     });
   });
-  if (options.out !== undefined) {
-    const bytes = new TextEncoder().encode(items.map((item) => `${JSON.stringify(item)}\n`).join(''));
-    await writeFileAtomic(options.out, (handle) => writeAll(handle, bytes, 0));
-  }
+  if (options.out !== undefined) await writeJsonLines(options.out, items);
   const judged = items.filter((item) => item.harnessCorrect !== undefined);
   const correct = items.filter((item) => item.correct).length;
   return {
