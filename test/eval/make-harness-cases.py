@@ -285,6 +285,23 @@ CASES = [
     ('numeric', M, 'So $\\boxed{3.14}$.', '3.14159'),
     ('numeric', M, 'So $\\boxed{1,000,000}$.', '10^6'),
     ('numeric', M, 'So $\\boxed{0.\\overline{3}}$.', '\\frac{1}{3}'),
+    # the harness's MATH few-shot style: "Let's think step by step ... The answer is x"
+    ('math-cot', M, "Let's think step by step\nThus he hopped $\\frac{211}{243}$ in all.\nThe answer is \\frac{211}{243}}", '\\frac{211}{243}'),
+    ('math-cot', M, "Let's think step by step\nso the area is $\\pi r^2 = \\boxed{63\\pi}$.\nThe answer is 63\\pi", '63\\pi'),
+    ('math-cot', M, "Let's think step by step\nThe maximum is $\\sqrt{2}$.\nThe answer is \\sqrt{2}", '\\sqrt{2}'),
+    ('math-cot', M, "Let's think step by step\nWe expand to get the polynomial.\nThe answer is 6z^5+15z^4-22z^3-8z^2+17z-6", '6z^5+15z^4-22z^3-8z^2+17z-6'),
+    ('math-cot', M, "Let's think step by step\nSo $a+d=0$.\nThe answer is 0\n\n\nQuestion: What is", '0'),
+    ('math-cot', M, "Let's think step by step\nThe answer is $\\frac{3}{4}$", '\\frac{3}{4}'),
+    ('math-cot', M, "Let's think step by step\nThe answer is \\$42.50", '42.50'),
+    ('math-cot', M, "Let's think step by step\nThe answer is 5\\sqrt{2}\\text{ cm}", '5\\sqrt{2}'),
+    ('math-cot', M, "Let's think step by step\nThe answer is (2, -3)", '(2,-3)'),
+    ('math-cot', M, "Let's think step by step\nThe answer is x=-\\frac{1}{2}", '-\\frac{1}{2}'),
+    ('math-cot', M, "Let's think step by step\nThe answer is \\text{(B)}", 'B'),
+    ('math-cot', M, "Let's think step by step\nThe answer is 10\\%", '10'),
+    ('math-cot', M, "Let's think step by step\nThe answer is 1.5", '\\frac{3}{2}'),
+    ('math-cot', M, "Let's think step by step\nThe answer is 2\\sqrt{2}+1", '1+2\\sqrt{2}'),
+    ('math-cot', M, "Let's think step by step\nThe answer is 4.5\nThe answer is 4.5", '\\frac{9}{2}'),
+    ('math-cot', M, "Let's think step by step\nThe answer is 120^\\circ", '120'),
 ]
 
 
