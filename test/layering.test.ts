@@ -53,7 +53,7 @@ const allowed: Record<string, string[]> = {
   data: ['core', 'io'],
   tfjs: ['core', 'heap'],
   model: ['core', 'io', 'heap', 'tfjs'],
-  eval: ['core', 'data', 'model'],
+  eval: ['core', 'io', 'data', 'model'],
   pipeline: ['core', 'io', 'data', 'model', 'tfjs', 'eval'],
   cli: ['core', 'data', 'model', 'tfjs', 'eval', 'pipeline'],
   entry: ['core'],

@@ -87,7 +87,7 @@ async function withInterrupt<T>(output: CliOutput, run: (signal: AbortSignal) =>
 
 async function modelConfig(value: string): Promise<LlamaPresetName | LlamaConfig> {
   if (!value.endsWith('.json')) return value as LlamaPresetName;
-  const { readJsonBounded } = await import('../model/boundedRead.js');
+  const { readJsonBounded } = await import('../io/boundedRead.js');
   return (await readJsonBounded(value, 16 << 20, 'BAD_CONFIG')) as LlamaConfig;
 }
 

@@ -2,7 +2,7 @@
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { SLMError } from '../core/errors.js';
-import { readFileBounded } from '../model/boundedRead.js';
+import { readFileBounded } from '../io/boundedRead.js';
 import type { Tokenizer } from './byteTokenizer.js';
 
 interface HuggingFaceTokenizer {

@@ -1,6 +1,5 @@
 // Few-shot chain-of-thought evaluation: prompt, greedy decoding with stop sequences, extraction and
 // grading, with per-example records.
-import { writeFile } from 'node:fs/promises';
 import { SLMError } from '../core/errors.js';
 import type { Tokenizer } from '../data/byteTokenizer.js';
 import type { LlamaModel } from '../model/llama.js';
@@ -8,6 +7,7 @@ import type { MathExample } from './datasets.js';
 import type { AnswerStyle } from './extract.js';
 import { gradeCompletion } from './gradeCompletion.js';
 import { type GradingOptions, gradingMode } from './grading.js';
+import { writeJsonLines } from './jsonLines.js';
 import type { PythonRunOptions } from './pythonExecutor.js';
 import { type Generate, type ProgramRun, type PromptFormat, solveWithTools } from './toolIntegrated.js';
 
@@ -152,8 +152,7 @@ export async function evaluate(options: EvaluateMathOptions): Promise<MathEvalua
     }
     options.onProgress?.(examples.length, problems.length);
   }
-  if (options.out !== undefined)
-    await writeFile(options.out, examples.map((example) => `${JSON.stringify(example)}\n`).join(''));
+  if (options.out !== undefined) await writeJsonLines(options.out, examples);
   const correct = examples.filter((example) => example.correct).length;
   return {
     accuracy: examples.length === 0 ? 0 : correct / examples.length,

@@ -16,6 +16,38 @@ export interface AnswerVerdict {
 
 const PERCENT = /%|percent/;
 
+/** A completion's answer as the harness grades it: extracted, then normalised once more. */
+export function predictedAnswer(completion: string, options?: GradingOptions): string {
+  return normalizeAnswer(extractAnswer(completion, options) ?? '', options);
+}
+
+/** A reference answer as the harness grades it: GSM8K's normalised, MATH's read as `\boxed{answer}`. */
+export function referenceAnswer(answer: string, style: AnswerStyle, options?: GradingOptions): string {
+  return style === 'gsm8k'
+    ? normalizeAnswer(answer, options)
+    : (extractAnswer(`\\boxed{${answer}}`, options) ?? '');
+}
+
+/**
+ * The verdict on a normalised prediction and reference ({@link mathEqual}); `sources` are the texts
+ * they came from: in `'strict'` grading the percentage rule applies only when one of them writes a
+ * `%` (or "percent").
+ */
+export function compareAnswers(
+  extracted: string,
+  reference: string,
+  sources: readonly string[],
+  options?: GradingOptions,
+): AnswerVerdict {
+  const strict = gradingMode(options, 'compareAnswers') === 'strict';
+  const includePercentage = !strict || sources.some((source) => PERCENT.test(source));
+  return {
+    extracted,
+    reference,
+    correct: mathEqual(extracted, reference, { ...options, includePercentage }),
+  };
+}
+
 /**
  * Grades a completion against a reference answer exactly as the harness's `evaluate.py` does: the
  * prediction is {@link extractAnswer} normalised once more (the harness normalises it twice); the
@@ -38,18 +70,13 @@ export function gradeCompletion(
   style: AnswerStyle,
   options?: GradingOptions,
 ): AnswerVerdict {
-  const strict = gradingMode(options, 'gradeCompletion') === 'strict';
-  const extracted = normalizeAnswer(extractAnswer(completion, options) ?? '', options);
-  const reference =
-    style === 'gsm8k'
-      ? normalizeAnswer(answer, options)
-      : (extractAnswer(`\\boxed{${answer}}`, options) ?? '');
-  const includePercentage = strict ? PERCENT.test(rawAnswer(completion, true)) || PERCENT.test(answer) : true;
-  return {
-    extracted,
-    reference,
-    correct: mathEqual(extracted, reference, { ...options, includePercentage }),
-  };
+  const sources = [rawAnswer(completion, true), answer];
+  return compareAnswers(
+    predictedAnswer(completion, options),
+    referenceAnswer(answer, style, options),
+    sources,
+    options,
+  );
 }
 
 /**
@@ -63,10 +90,6 @@ export function gradeCompletion(
  * ```
  */
 export function isEquivalent(predicted: string, reference: string, options?: GradingOptions): boolean {
-  const strict = gradingMode(options, 'isEquivalent') === 'strict';
-  const includePercentage = !strict || PERCENT.test(predicted) || PERCENT.test(reference);
-  return mathEqual(normalizeAnswer(predicted, options), normalizeAnswer(reference, options), {
-    ...options,
-    includePercentage,
-  });
+  const [a, b] = [normalizeAnswer(predicted, options), normalizeAnswer(reference, options)];
+  return compareAnswers(a, b, [predicted, reference], options).correct;
 }

@@ -140,9 +140,11 @@ const UNIT_WORDS = [
 ];
 // Python's \W on text: anything but a Unicode letter, digit or underscore.
 const NON_WORD = '[^\\p{L}\\p{N}_]';
-const UNIT_PATTERNS = [...UNIT_WORDS, ...UNIT_WORDS.map((unit) => `${unit}s`)].map(
-  (unit) => new RegExp(`(^|${NON_WORD})${unit}($|${NON_WORD})`, 'gu'),
-);
+// Each with the literal text a match must contain (before any "." wildcard), to skip most quickly.
+const UNIT_PATTERNS = [...UNIT_WORDS, ...UNIT_WORDS.map((unit) => `${unit}s`)].map((unit) => ({
+  literal: unit.split('.')[0]!,
+  pattern: new RegExp(`(^|${NON_WORD})${unit}($|${NON_WORD})`, 'gu'),
+}));
 const VARIABLE_PREFIXES = ['x=', 'y=', 'z=', 'x\\in', 'y\\in', 'z\\in', 'x\\to', 'y\\to', 'z\\to'];
 
 /** `\frac12` → `\frac{1}{2}`, `\frac1{72}` → `\frac{1}{72}` (the harness's `_fix_fracs`). */
@@ -171,7 +173,8 @@ export function fixSlash(text: string): string {
 function dropUnitWords(text: string): string {
   let out = text;
   for (let pass = 0; pass < 2; pass++) {
-    for (const pattern of UNIT_PATTERNS) {
+    for (const { literal, pattern } of UNIT_PATTERNS) {
+      if (!out.includes(literal)) continue;
       const next = out.replace(pattern, '$1$2');
       if (next !== '') out = next;
     }

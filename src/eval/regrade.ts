@@ -1,11 +1,10 @@
 // Re-grading saved completions without a model: rho-slm's own outputs or the Python harness's.
 import { readFile } from 'node:fs/promises';
 import { SLMError } from '../core/errors.js';
-import { writeAll, writeFileAtomic } from '../io/atomicFile.js';
-import { type AnswerStyle, extractAnswer } from './extract.js';
-import { type AnswerVerdict, gradeCompletion } from './gradeCompletion.js';
+import { type AnswerStyle, extractAnswer, rawAnswer } from './extract.js';
+import { type AnswerVerdict, compareAnswers, gradeCompletion, predictedAnswer } from './gradeCompletion.js';
 import { type GradingOptions, gradingMode } from './grading.js';
-import { mathEqual } from './mathEqual.js';
+import { writeJsonLines } from './jsonLines.js';
 import { normalizeAnswer } from './normalize.js';
 
 /** Options of {@link regradeOutputs}. */
@@ -51,8 +50,8 @@ function gradeRecord(record: Record<string, unknown>, options: RegradeOptions, w
       options.style === 'math' && typeof record.gt_cot === 'string'
         ? (extractAnswer(record.gt_cot, { grading }) ?? '')
         : normalizeAnswer(record.gt, { grading });
-    const { extracted } = gradeCompletion(code[0], '', options.style, { grading });
-    return { extracted, reference, correct: mathEqual(extracted, reference, { grading }) };
+    const sources = [rawAnswer(code[0], true), String(record.gt_cot ?? record.gt)];
+    return compareAnswers(predictedAnswer(code[0], { grading }), reference, sources, { grading });
   }
   const completion = record.completion;
   const answer = record.reference ?? record.answer;
@@ -96,10 +95,7 @@ export async function regradeOutputs(path: string, options: RegradeOptions): Pro
       ...(typeof score === 'boolean' ? { harnessCorrect: score } : {}),
     });
   });
-  if (options.out !== undefined) {
-    const bytes = new TextEncoder().encode(items.map((item) => `${JSON.stringify(item)}\n`).join(''));
-    await writeFileAtomic(options.out, (handle) => writeAll(handle, bytes, 0));
-  }
+  if (options.out !== undefined) await writeJsonLines(options.out, items);
   const judged = items.filter((item) => item.harnessCorrect !== undefined);
   const correct = items.filter((item) => item.correct).length;
   return {

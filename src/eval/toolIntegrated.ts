@@ -3,9 +3,8 @@
 // graded.
 import { SLMError } from '../core/errors.js';
 import type { AnswerStyle } from './extract.js';
-import { type AnswerVerdict, gradeCompletion } from './gradeCompletion.js';
+import { type AnswerVerdict, compareAnswers, gradeCompletion, referenceAnswer } from './gradeCompletion.js';
 import { type GradingOptions, gradingMode } from './grading.js';
-import { mathEqual } from './mathEqual.js';
 import { normalizeAnswer } from './normalize.js';
 import { type PythonRun, type PythonRunOptions, runPython } from './pythonExecutor.js';
 
@@ -89,7 +88,7 @@ export function extractProgram(text: string): string {
  * last ```python block, append "```output\n{result or error}\n```" and continue, up to `maxRounds`
  * (then "Reach max function call limit."); the answer is read from the text ({@link gradeCompletion}).
  * PAL: generate once, run the program (or the whole text when it has no python block) and take
- * `solution()`'s value as the answer (normalised once, then {@link mathEqual}).
+ * `solution()`'s value as the answer (normalised once, then compared as in {@link gradeCompletion}).
  *
  * @throws {@link SLMError} `BAD_OPTION` for `maxRounds` < 1; `TOOL_UNAVAILABLE` without python3
  * @example
@@ -138,13 +137,11 @@ export async function solveWithTools(options: SolveWithToolsOptions): Promise<To
   const finalCode = extractProgram(completion);
   const final = runs.find((each) => each.code === finalCode) ?? (await run(finalCode));
   const extracted = normalizeAnswer(final.result, { grading });
-  const reference = gradeCompletion('', options.answer, options.style, { grading }).reference;
+  const reference = referenceAnswer(options.answer, options.style, { grading });
   return {
     prompt,
     completion,
     runs,
-    extracted,
-    reference,
-    correct: mathEqual(extracted, reference, { grading }),
+    ...compareAnswers(extracted, reference, [final.result, options.answer], { grading }),
   };
 }

@@ -4,8 +4,8 @@ import { access, mkdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { SLMError } from '../core/errors.js';
 import { writeAll, writeFileAtomic } from '../io/atomicFile.js';
+import { readJsonBounded } from '../io/boundedRead.js';
 import { DTYPE_BYTES } from '../io/dtypes.js';
-import { readJsonBounded } from './boundedRead.js';
 import { type LlamaConfig, validateLlamaConfig } from './config.js';
 import { parameterTable } from './parameterTable.js';
 import {

@@ -262,3 +262,71 @@ describe('gradeCompletion and isEquivalent', () => {
     expect(isEquivalent('50%', '0.5', strict)).toBe(true);
   });
 });
+
+describe('robustness', () => {
+  const pieces = [
+    '\\frac',
+    '\\sqrt',
+    '{',
+    '}',
+    '(',
+    ')',
+    '[',
+    ']',
+    '^',
+    '_',
+    '1',
+    '2',
+    '0',
+    '.',
+    ',',
+    'x',
+    'a',
+    '=',
+    '-',
+    '+',
+    '/',
+    '\\pi',
+    '\\boxed',
+    '$',
+    ' ',
+    '\\\\',
+    '\\text',
+    '%',
+    '\\left',
+    '!',
+    '|',
+    'The answer is ',
+    '\n',
+    'and',
+    'one',
+    '\\begin{pmatrix}',
+    '\\end{pmatrix}',
+    '&',
+    ':',
+    '\\cdot',
+    '\\log_',
+    'e',
+    'i',
+    'j',
+  ];
+  const latexish = fc.array(fc.constantFrom(...pieces), { maxLength: 25 }).map((parts) => parts.join(''));
+
+  it('never throws on LaTeX-like noise, and every normalised answer equals itself', () => {
+    fc.assert(
+      fc.property(latexish, latexish, (completion, answer) => {
+        gradeCompletion(completion, answer, 'math');
+        gradeCompletion(completion, answer, 'gsm8k', strict);
+        const normalized = normalizeAnswer(completion);
+        expect(mathEqual(normalized, normalized)).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('does not compare answers over 1000 characters symbolically (the harness times out on them)', () => {
+    const long = `${'x+'.repeat(50_000)}1`;
+    expect(symbolicEqual(long, `${long}+0`)).toBe(false);
+    expect(isEquivalent(long, long)).toBe(true);
+  });
+});

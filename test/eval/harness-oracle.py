@@ -7,6 +7,8 @@ compares rho-slm/eval's `grading: 'harness'` mode against. Regenerate with:
     git -C /tmp/harness checkout dcfa46a2e476a71dc46c957822808435d4e2c3cc
     python3 test/eval/harness-oracle.py --harness /tmp/harness \
         < test/eval/harness-cases.jsonl > test/eval/harness-verdicts.jsonl
+    python3 test/eval/harness-oracle.py --harness /tmp/harness \
+        < test/eval/harness-pairs.jsonl > test/eval/harness-pair-verdicts.jsonl
 
 Needs sympy and regex. The harness also imports word2number and latex2sympy2; where they are not
 installed this script provides stand-ins (written for this script): a word2number 1.1 work-alike,
@@ -14,7 +16,8 @@ and a latex2sympy2 that fails (the harness tries sympy's parse_latex and parse_e
 only answers both of those reject are affected). sympy's parse_latex wants antlr4 4.11; the
 4.13 runtime reads its grammar as well, so the version check is relaxed.
 
-Per case it runs what the harness's evaluate.py runs: the prediction is
+A line with `pred` and `ref` (a pair of answers) gets math_equal(strip_string(pred),
+strip_string(ref)). Per completion case it runs what the harness's evaluate.py runs: the prediction is
 strip_string(extract_answer(completion, task)); the reference is strip_string(answer) for GSM8K
 and extract_answer('\\boxed{' + answer + '}', 'math') for MATH; the verdict is math_equal(pred, gt),
 False after 3 s (evaluate.py's pool timeout).
@@ -149,11 +152,11 @@ def main():
         noise = io.StringIO()  # antlr prints a version warning on stdout
         with contextlib.redirect_stdout(noise), contextlib.redirect_stderr(noise):
             data = 'gsm8k' if case['task'] == 'gsm8k' else 'math'
-            pred = strip_string(extract_answer(case['completion'], data))
-            if data == 'gsm8k':
-                gt = strip_string(case['answer'])
+            if 'pred' in case:  # a pair of answers: each normalised once
+                pred, gt = strip_string(case['pred']), strip_string(case['ref'])
             else:
-                gt = extract_answer('\\boxed{' + case['answer'] + '}', data)
+                pred = strip_string(extract_answer(case['completion'], data))
+                gt = strip_string(case['answer']) if data == 'gsm8k' else extract_answer('\\boxed{' + case['answer'] + '}', data)
             signal.alarm(3)
             try:
                 correct = bool(math_equal(pred, gt))

@@ -79,4 +79,27 @@ describe('evaluate', () => {
     expect(lines[0].reference).toBe(problems[1]!.answer);
     model.dispose();
   }, 60_000);
+
+  it('runs the PAL format end to end: the generated text is executed and its run recorded', async () => {
+    const model = LlamaModel.create('nano', { seed: 2 });
+    const problems = syntheticArithmetic({ count: 2, seed: 4 });
+    const result = await evaluate({
+      model,
+      tokenizer: byteTokenizer(),
+      dataset: problems,
+      shots: [],
+      format: 'pal',
+      maxNewTokens: 8,
+      limit: 1,
+    });
+    const [example] = result.examples;
+    expect(example!.prompt).toBe(`Question: ${problems[0]!.question}`);
+    expect(example!.runs!.length).toBeGreaterThanOrEqual(1);
+    expect(example!.runs![0]!.report).not.toBe('');
+    expect(example!.correct).toBe(false);
+    await expect(
+      evaluate({ model, tokenizer: byteTokenizer(), dataset: problems, shots: [], format: 'bogus' as never }),
+    ).rejects.toMatchObject({ code: 'BAD_OPTION', message: /Option 'format' passed to 'evaluate'/ });
+    model.dispose();
+  }, 60_000);
 });

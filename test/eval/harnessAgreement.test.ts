@@ -2,7 +2,7 @@
 // set of real-looking completions (see harness-oracle.py for how the verdicts were made).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { type AnswerStyle, gradeCompletion } from '../../src/eval/index.js';
+import { type AnswerStyle, gradeCompletion, isEquivalent, normalizeAnswer } from '../../src/eval/index.js';
 
 interface Case {
   id: string;
@@ -87,4 +87,25 @@ describe('harness grading agrees with the Python harness', () => {
     );
     expect(differing.length).toBeLessThanOrEqual(20);
   });
+});
+
+describe('isEquivalent agrees with the harness on every pair of a pool of answer spellings', () => {
+  const pairs = lines('harness-pairs.jsonl') as { id: string; pred: string; ref: string }[];
+  const pairVerdicts = new Map(
+    (lines('harness-pair-verdicts.jsonl') as Verdict[]).map((verdict) => [verdict.id, verdict]),
+  );
+
+  it('normalises each answer to the same string and gives the same verdict on at least 99.5% of the pairs', () => {
+    expect(pairs.length).toBeGreaterThan(5000);
+    const differing = pairs.filter(({ id, pred, ref }) => {
+      const want = pairVerdicts.get(id)!;
+      expect([normalizeAnswer(pred), normalizeAnswer(ref)]).toEqual([want.pred, want.gt]);
+      return isEquivalent(pred, ref) !== want.correct;
+    });
+    const equal = pairs.filter(({ id }) => pairVerdicts.get(id)!.correct).length;
+    console.log(
+      `pairs: ${pairs.length}, equal by the harness ${equal}, same verdict ${pairs.length - differing.length}: ${differing.map(({ id }) => id).join(', ') || 'all'}`,
+    );
+    expect(differing.length / pairs.length).toBeLessThanOrEqual(0.005);
+  }, 60_000);
 });

@@ -2,10 +2,12 @@
 reference answer and the disagreement category it exercises. Run from the repository root:
 
     python3 test/eval/make-harness-cases.py > test/eval/harness-cases.jsonl
+    python3 test/eval/make-harness-cases.py --pairs > test/eval/harness-pairs.jsonl
 
 then regenerate the verdicts with harness-oracle.py (see its docstring).
 """
 import json
+import sys
 
 G = 'gsm8k'
 M = 'math'
@@ -283,10 +285,57 @@ CASES = [
     ('numeric', M, 'So $\\boxed{3.14}$.', '3.14159'),
     ('numeric', M, 'So $\\boxed{1,000,000}$.', '10^6'),
     ('numeric', M, 'So $\\boxed{0.\\overline{3}}$.', '\\frac{1}{3}'),
+    # the harness's MATH few-shot style: "Let's think step by step ... The answer is x"
+    ('math-cot', M, "Let's think step by step\nThus he hopped $\\frac{211}{243}$ in all.\nThe answer is \\frac{211}{243}}", '\\frac{211}{243}'),
+    ('math-cot', M, "Let's think step by step\nso the area is $\\pi r^2 = \\boxed{63\\pi}$.\nThe answer is 63\\pi", '63\\pi'),
+    ('math-cot', M, "Let's think step by step\nThe maximum is $\\sqrt{2}$.\nThe answer is \\sqrt{2}", '\\sqrt{2}'),
+    ('math-cot', M, "Let's think step by step\nWe expand to get the polynomial.\nThe answer is 6z^5+15z^4-22z^3-8z^2+17z-6", '6z^5+15z^4-22z^3-8z^2+17z-6'),
+    ('math-cot', M, "Let's think step by step\nSo $a+d=0$.\nThe answer is 0\n\n\nQuestion: What is", '0'),
+    ('math-cot', M, "Let's think step by step\nThe answer is $\\frac{3}{4}$", '\\frac{3}{4}'),
+    ('math-cot', M, "Let's think step by step\nThe answer is \\$42.50", '42.50'),
+    ('math-cot', M, "Let's think step by step\nThe answer is 5\\sqrt{2}\\text{ cm}", '5\\sqrt{2}'),
+    ('math-cot', M, "Let's think step by step\nThe answer is (2, -3)", '(2,-3)'),
+    ('math-cot', M, "Let's think step by step\nThe answer is x=-\\frac{1}{2}", '-\\frac{1}{2}'),
+    ('math-cot', M, "Let's think step by step\nThe answer is \\text{(B)}", 'B'),
+    ('math-cot', M, "Let's think step by step\nThe answer is 10\\%", '10'),
+    ('math-cot', M, "Let's think step by step\nThe answer is 1.5", '\\frac{3}{2}'),
+    ('math-cot', M, "Let's think step by step\nThe answer is 2\\sqrt{2}+1", '1+2\\sqrt{2}'),
+    ('math-cot', M, "Let's think step by step\nThe answer is 4.5\nThe answer is 4.5", '\\frac{9}{2}'),
+    ('math-cot', M, "Let's think step by step\nThe answer is 120^\\circ", '120'),
+]
+
+
+# Groups of answers as MATH solutions and models write them, mostly equal within a group; every
+# ordered pair of answers from the whole pool is a pair case (isEquivalent vs strip_string + math_equal).
+POOL = [
+    ['\\frac{1}{2}', '0.5', '1/2', '\\dfrac12', '2^{-1}', '50\\%', '.5'],
+    ['\\sqrt{12}', '2\\sqrt{3}', '\\sqrt{3}\\cdot 2', '3.4641', '\\sqrt3 \\times 2'],
+    ['16\\pi', '\\pi \\cdot 16', '50.27', '16 \\pi', '8\\pi+8\\pi'],
+    ['(1,2)', '(1, 2)', '[1,2]', '\\left(1,2\\right)', '(2,1)'],
+    ['x^2-1', '(x-1)(x+1)', '-1+x^2', 'x^2+1'],
+    ['y=2x+3', '2x+3', 'y = 3+2x', '2x-3'],
+    ['26000', '26,000', '1000(26)', '2.6\\times 10^4', '26\\,000'],
+    ['\\text{(C)}', 'C', '(C)', 'c', '\\text{C}'],
+    ['\\infty', 'infinity', '-\\infty'],
+    ['-256', '-2^8', '- 256', '(-2)^8', '256'],
+    ['\\frac{\\sqrt{3}}{2}', '\\frac{\\sqrt3}{2}', '0.866', '\\sqrt{3}/2', '\\frac{1}{2}\\sqrt{3}'],
+    ['\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}', '\\begin{pmatrix}1\\\\2\\end{pmatrix}'],
+    ['90^\\circ', '90', '\\frac{\\pi}{2}'],
+    ['3', '3.0', 'three', '\\text{3}', '3.00'],
+    ['\\{1,2\\}', '1,2', '\\{2,1\\}', '1, 2'],
+    ['\\frac{3}{2}', '\\\\frac{3}{2}', '1.5', '\\frac{6}{4}', '1\\frac{1}{2}'],
+    ['x=5', '5', 'k = 5', '5.0'],
 ]
 
 
 def main():
+    if '--pairs' in sys.argv:
+        answers = [answer for group in POOL for answer in group]
+        for i, pred in enumerate(answers):
+            for j, ref in enumerate(answers):
+                print(json.dumps({'id': f'pair-{i:02d}-{j:02d}', 'task': 'math', 'pred': pred, 'ref': ref},
+                                 ensure_ascii=False))
+        return
     for index, (category, task, completion, answer) in enumerate(CASES):
         case = {'id': f'{task}-{index:03d}', 'category': category, 'task': task,
                 'completion': completion, 'answer': answer}
