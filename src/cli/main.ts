@@ -1,7 +1,7 @@
 // The `rho-slm` command: parses arguments and calls src/pipeline. Long steps show progress, stop
 // cleanly on Ctrl-C (with their checkpoint or partial file intact), and print JSON with --json.
 import { readFile } from 'node:fs/promises';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, Help, InvalidArgumentError, type Option } from 'commander';
 import { version } from '../../package.json';
 import { SLMError } from '../core/errors.js';
 import { SELECTION_STRATEGIES, type SelectionStrategy } from '../core/selectionScores.js';
@@ -70,6 +70,11 @@ function interruptSignal(): AbortSignal {
   return controller.signal;
 }
 
+/** `1 document`, `2 documents`. */
+function counted(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
 function print(json: boolean, result: object, text: string): void {
   process.stdout.write(json ? `${JSON.stringify(result)}\n` : `${text}\n`);
 }
@@ -85,6 +90,12 @@ async function modelConfig(value: string): Promise<LlamaPresetName | LlamaConfig
   return value as LlamaPresetName;
 }
 
+/** Option help with `(required)` after the options a command cannot run without. */
+function requiredMarked(this: Help, option: Option): string {
+  const description = Help.prototype.optionDescription.call(this, option);
+  return option.mandatory ? `${description} (required)` : description;
+}
+
 /** The command-line program. */
 export function program(): Command {
   const cli = new Command('rho-slm')
@@ -93,6 +104,7 @@ export function program(): Command {
     )
     .version(version)
     .option('--backend <name>', 'tfjs backend: auto, tensorflow, webgpu, wasm or cpu', 'auto')
+    .configureHelp({ optionDescription: requiredMarked }) // before .command(): subcommands copy it
     .showHelpAfterError();
 
   cli
@@ -130,7 +142,7 @@ export function program(): Command {
         print(
           options.json === true,
           info,
-          `wrote ${options.out}: ${info.tokenCount} tokens in ${info.documentCount} documents`,
+          `wrote ${options.out}: ${counted(info.tokenCount, 'token')} in ${counted(info.documentCount, 'document')}`,
         );
       },
     );
@@ -382,7 +394,14 @@ export function program(): Command {
         const { writeFile } = await import('node:fs/promises');
         await writeFile(options.html, renderHtml(tokens, `Window ${options.window} of ${options.data}`));
         process.stdout.write(`wrote ${options.html}\n`);
-      } else print(options.json === true, tokens, renderTerminal(tokens));
+      } else {
+        const noColor = (process.env.NO_COLOR ?? '') !== ''; // https://no-color.org
+        print(
+          options.json === true,
+          tokens,
+          renderTerminal(tokens, { color: process.stdout.isTTY && !noColor }),
+        );
+      }
     });
   return cli;
 }

@@ -9,6 +9,6 @@ export { type EvaluateOptions, type EvaluateResult, evaluateModel } from './eval
 export { modelFingerprint } from './fingerprint.js';
 export { type InspectedToken, type InspectOptions, inspectWindow } from './inspect.js';
 export { type PrepareOptions, prepareCorpus } from './prepare.js';
-export { renderHtml, renderTerminal } from './renderTokens.js';
+export { type RenderTerminalOptions, renderHtml, renderTerminal } from './renderTokens.js';
 export { type ScoreOptions, type ShardSpec, scoreCorpus } from './score.js';
 export { type TrainOptions, type TrainResult, trainModel } from './train.js';
