@@ -9,7 +9,9 @@ const browserStandIns: Plugin = {
   setup(build) {
     build.onResolve({ filter: /^\.\.?\/.*\.js$/ }, (args) => {
       const standIn = join(args.resolveDir, args.path.replace(/\.js$/, '.browser.ts'));
-      return existsSync(standIn) && dirname(args.importer) === dirname(standIn) ? { path: standIn } : undefined;
+      return existsSync(standIn) && dirname(args.importer) === dirname(standIn)
+        ? { path: standIn }
+        : undefined;
     });
   },
 };
