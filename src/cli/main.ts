@@ -399,7 +399,7 @@ export function program(): Command {
         print(
           options.json === true,
           tokens,
-          renderTerminal(tokens, { color: process.stdout.isTTY && !noColor }),
+          renderTerminal(tokens, { color: process.stdout.isTTY === true && !noColor }),
         );
       }
     });
