@@ -9,6 +9,8 @@ import { LlamaModel } from '../src/model/llama.js';
 import { renderTokenSpans } from '../src/pipeline/renderTokens.js';
 import { windowLosses } from '../src/pipeline/tokenLosses.js';
 import { createTrainStep } from '../src/tfjs/trainStep.js';
+import { chooseBackend } from './backend.js';
+import { lossChart } from './chart.js';
 
 const CLEAN = `It was a bright cold day in April, and the clocks were striking thirteen. The hallway smelt of boiled cabbage and old rag mats. At one end of it a coloured poster, too large for indoor display, had been tacked to the wall. It depicted simply an enormous face, more than a metre wide: the face of a man of about forty-five, with a heavy black moustache and ruggedly handsome features. The sea was calm that evening, and the boats came in one by one, their sails folded, their nets heavy with the day's catch. The children ran along the harbour wall, calling to their fathers, and the old men sat by the door of the inn and watched the light go down over the water. `;
 const NOISE = Array.from(
@@ -63,39 +65,21 @@ async function heldOutLoss(model: LlamaModel, heldOut: number[][]): Promise<numb
   return total / heldOut.length;
 }
 
+/** Steps between two held-out evaluations. */
+const EVAL_EVERY = 10;
+
 function drawChart(series: Record<string, number[]>): void {
-  const values = Object.values(series).flat();
-  const [low, high] = [Math.min(...values), Math.max(...values)];
-  const length = Math.max(...Object.values(series).map((s) => s.length));
-  const colours: Record<string, string> = { CLM: '#4c78a8', SLM: '#f58518' };
-  const lines = Object.entries(series)
-    .map(([name, points]) => {
-      const path = points
-        .map(
-          (v, i) =>
-            `${(i / Math.max(1, length - 1)) * 460 + 30},${190 - ((v - low) / (high - low || 1)) * 170}`,
-        )
-        .join(' ');
-      return `<polyline fill="none" stroke="${colours[name]}" stroke-width="2" points="${path}"/><text x="440" y="${name === 'CLM' ? 14 : 30}" fill="${colours[name]}">${name}</text>`;
-    })
-    .join('');
-  $('chart').innerHTML =
-    `<svg width="500" height="200" role="img" aria-label="held-out loss"><title>held-out loss</title><line x1="30" y1="190" x2="490" y2="190" stroke="#999"/>${lines}</svg>`;
+  $('chart').innerHTML = lossChart(
+    [
+      { label: 'CLM: trains on every token', colour: '#4c78a8', values: series.CLM ?? [] },
+      { label: 'SLM: top 60% by excess loss', colour: '#f58518', values: series.SLM ?? [] },
+    ],
+    EVAL_EVERY,
+  );
 }
 
 async function main(): Promise<void> {
-  const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
-  let backend = 'cpu';
-  if (gpu !== undefined && (await gpu.requestAdapter()) !== null) {
-    try {
-      await import('@tensorflow/tfjs-backend-webgpu');
-      if (await tf.setBackend('webgpu')) backend = 'webgpu';
-    } catch {
-      backend = 'cpu';
-    }
-  }
-  if (backend === 'cpu') await tf.setBackend('cpu');
-  await tf.ready();
+  const backend = await chooseBackend();
   $('backend').textContent = backend;
   const clean = tokenizer.encode(CLEAN.repeat(3));
   const heldOut = windows(tokenizer.encode(CLEAN.slice(0, 400)));
@@ -137,7 +121,7 @@ async function main(): Promise<void> {
       await steps[name](batch);
       tf.dispose(Object.values(batch));
     }
-    if (step % 10 === 9) {
+    if (step % EVAL_EVERY === EVAL_EVERY - 1) {
       for (const name of ['CLM', 'SLM'] as const) {
         curves[name]!.push(await heldOutLoss(models[name], heldOut));
         $(`loss-${name.toLowerCase()}`).textContent = curves[name]!.at(-1)!.toFixed(3);

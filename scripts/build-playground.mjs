@@ -1,8 +1,11 @@
 // Bundles playground/main.ts for the browser into one self-contained page, docs/playground/
-// index.html (generated, not committed); typedoc then copies it into the site. Node built-ins, used only by
+// index.html (generated, not committed), with the wasm backend's binaries inlined; typedoc then copies it into the site. Node built-ins, used only by
 // file-system code the page never calls, are replaced by empty modules.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { build } from 'esbuild';
+
+const wasmDirectory = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
+const wasmBase64 = async (name) => (await readFile(`${wasmDirectory}/${name}`)).toString('base64');
 
 const result = await build({
   entryPoints: ['playground/main.ts'],
@@ -14,6 +17,21 @@ const result = await build({
   write: false,
   logLevel: 'warning',
   plugins: [
+    {
+      // The wasm backend's binaries inside the page, so it trains on wasm from any static host.
+      name: 'wasm-binaries',
+      setup(builder) {
+        builder.onResolve({ filter: /^virtual:wasm-binaries$/ }, (args) => ({
+          path: args.path,
+          namespace: 'wasm',
+        }));
+        builder.onLoad({ filter: /.*/, namespace: 'wasm' }, async () => ({
+          contents: `export const WASM_SIMD = ${JSON.stringify(await wasmBase64('tfjs-backend-wasm-simd.wasm'))};
+export const WASM_PLAIN = ${JSON.stringify(await wasmBase64('tfjs-backend-wasm.wasm'))};`,
+          loader: 'js',
+        }));
+      },
+    },
     {
       name: 'no-node-builtins',
       setup(builder) {

@@ -9,9 +9,9 @@ trap 'rm -rf "$work"' EXIT
 # npm pack runs the `prepack` script (the build), so a fresh clone packs dist too.
 tarball=$(cd "$root" && npm pack --silent --pack-destination "$work" | tail -n 1)
 cd "$work"
-tar -tzf "$tarball" > contents.txt # (grep -q on a pipe would end tar with SIGPIPE under pipefail)
-for built in dist/index.js dist/index.cjs dist/index.d.ts dist/cli.js; do
-  grep -qx "package/$built" contents.txt || { echo "check-package: $built is missing from $tarball"; exit 1; }
+contents=$(tar -tzf "$tarball")
+for built in dist/index.js dist/index.cjs dist/index.d.ts dist/cli.js dist/browser/model.js dist/browser/data.js LICENSE; do
+  grep -qx "package/$built" <<<"$contents" || { echo "check-package: $built is missing from $tarball"; exit 1; }
 done
 npm init -y >/dev/null
 npm install --silent --no-audit --no-fund "./$tarball" @tensorflow/tfjs@4.22.0
@@ -65,4 +65,4 @@ for script in esm.mjs cjs.cjs; do
 done
 npx --no-install rho-slm --version
 echo "package contents:"
-tar -tzf "$tarball" | sed 's/^/  /'
+sed 's/^/  /' <<<"$contents"

@@ -18,6 +18,8 @@ await withChromiumPage(async (page) => {
     slm: Number(document.getElementById('loss-slm')?.textContent),
     selected: document.querySelectorAll('#tokens .token.selected').length,
     lines: document.querySelectorAll('#chart polyline').length,
+    legend: document.querySelectorAll('#chart .legend-entry').length,
+    chartText: document.getElementById('chart')?.textContent ?? '',
   }));
   await page.screenshot({ path: join(directory, 'screenshot.png'), fullPage: true });
   console.log(
@@ -28,6 +30,9 @@ await withChromiumPage(async (page) => {
     failures.push('held-out loss did not fall below the uniform loss ln 259');
   if (state.selected === 0) failures.push('no selected tokens shown');
   if (state.lines !== 2) failures.push(`chart has ${state.lines} lines, expected 2`);
+  if (state.legend !== 2) failures.push(`chart legend has ${state.legend} entries, expected 2`);
+  for (const label of ['training steps', 'held-out loss', 'CLM', 'SLM'])
+    if (!state.chartText.includes(label)) failures.push(`chart lacks the label "${label}"`);
 });
 if (failures.length > 0) {
   console.error(`playground check FAILED:\n- ${failures.join('\n- ')}`);

@@ -3,7 +3,7 @@
 // print JSON with --json. Every failure is one line `rho-slm: <command>: <what> [CODE]` (see
 // failure.ts); bin.ts runs it as the executable.
 import { writeFile } from 'node:fs/promises';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, Help, InvalidArgumentError, type Option } from 'commander';
 import { version } from '../../package.json';
 import { SLMError } from '../core/errors.js';
 import { SELECTION_STRATEGIES, type SelectionStrategy } from '../core/selectionScores.js';
@@ -101,6 +101,17 @@ async function loadTokenizer(value: string): Promise<Tokenizer | undefined> {
 const TOKENIZER_FLAGS = '--tokenizer <byte|tokenizer.json>';
 const TOKENIZER_HELP = 'the byte tokenizer, or a Hugging Face tokenizer.json';
 
+/** `1 document`, `2 documents`. */
+function counted(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** Option help with `(required)` after the options a command cannot run without. */
+function requiredMarked(this: Help, option: Option): string {
+  const description = Help.prototype.optionDescription.call(this, option);
+  return option.mandatory ? `${description} (required)` : description;
+}
+
 /**
  * The command-line program (commander), writing to `output`. Errors are thrown, not printed:
  * {@link main} turns them into one line and an exit status.
@@ -115,6 +126,7 @@ export function program(output: CliOutput = processOutput): Command {
     .version(version)
     .option('--backend <name>', 'tfjs backend: auto, tensorflow, webgpu, wasm or cpu', 'auto')
     .option('--verbose', 'print the stack of an error')
+    .configureHelp({ optionDescription: requiredMarked }) // before .command(): subcommands copy it
     .exitOverride()
     .configureOutput({ writeOut: output.stdout, writeErr: output.stderr, outputError: () => undefined });
 
@@ -160,7 +172,7 @@ export function program(output: CliOutput = processOutput): Command {
         print(
           options.json === true,
           info,
-          `wrote ${options.out}: ${info.tokenCount} tokens in ${info.documentCount} documents`,
+          `wrote ${options.out}: ${counted(info.tokenCount, 'token')} in ${counted(info.documentCount, 'document')}`,
         );
       },
     );
@@ -434,7 +446,14 @@ export function program(output: CliOutput = processOutput): Command {
       if (options.html !== undefined) {
         await writeFile(options.html, renderHtml(tokens, `Window ${options.window} of ${options.data}`));
         output.stdout(`wrote ${options.html}\n`);
-      } else print(options.json === true, tokens, renderTerminal(tokens));
+      } else {
+        const noColor = (process.env.NO_COLOR ?? '') !== ''; // https://no-color.org
+        print(
+          options.json === true,
+          tokens,
+          renderTerminal(tokens, { color: process.stdout.isTTY === true && !noColor }),
+        );
+      }
     });
   return cli;
 }

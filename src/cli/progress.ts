@@ -7,9 +7,23 @@ export interface Progress {
   stop(): void;
 }
 
+/**
+ * Units per second since the first report, as text: `'–'` until a second has passed (a rate over
+ * the first milliseconds, or counted from a resumed position, says nothing).
+ */
+export function rateMeter(now: () => number = Date.now): (done: number) => string {
+  let first: { done: number; time: number } | undefined;
+  return (done) => {
+    const time = now();
+    first ??= { done, time };
+    const seconds = (time - first.time) / 1000;
+    return seconds < 1 ? '–' : ((done - first.done) / seconds).toFixed(1);
+  };
+}
+
 /** A progress reporter on stderr for `total` units named `unit`. */
 export function createProgress(label: string, total: number, unit: string): Progress {
-  const started = Date.now();
+  const rateOf = rateMeter();
   if (process.stderr.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
@@ -19,12 +33,11 @@ export function createProgress(label: string, total: number, unit: string): Prog
       },
       cliProgress.Presets.shades_classic,
     );
-    bar.start(total, 0, { rate: '0', extra: '' });
+    bar.start(total, 0, { rate: '–', extra: '' });
     return {
       update: (done, fields = {}) => {
-        const rate = (done / Math.max(1e-3, (Date.now() - started) / 1000)).toFixed(1);
         bar.update(done, {
-          rate,
+          rate: rateOf(done),
           extra: Object.entries(fields)
             .map(([k, v]) => `${k} ${v}`)
             .join(' '),
@@ -36,9 +49,9 @@ export function createProgress(label: string, total: number, unit: string): Prog
   let lastPrinted = 0;
   return {
     update: (done, fields = {}) => {
+      const rate = rateOf(done);
       if (Date.now() - lastPrinted < 5000 && done < total) return;
       lastPrinted = Date.now();
-      const rate = (done / Math.max(1e-3, (Date.now() - started) / 1000)).toFixed(1);
       const extra = Object.entries(fields)
         .map(([k, v]) => ` ${k}=${v}`)
         .join('');

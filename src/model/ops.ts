@@ -1,6 +1,7 @@
 // A wasm-safe, fast op layer for training: every matrix product in forward and backward is a plain
 // 2-D matMul (the wasm backend runs transposed and batched forms 10× slower), and the embedding's
-// gradient is a scatterND (gather's gradient needs a kernel wasm lacks).
+// gradient is a scatterND (gather's gradient needs UnsortedSegmentSum, which tfjs-backend-wasm lacks
+// and tfjs/wasmKernels.ts adds only when registered).
 import * as tf from '@tensorflow/tfjs';
 import { unstackFast, wasmHeap } from '../heap/wasmHeap.js';
 

@@ -10,6 +10,6 @@ export { modelFingerprint } from './fingerprint.js';
 export { type InspectedToken, type InspectOptions, inspectWindow } from './inspect.js';
 export { evaluateMathTask, MATH_TASKS, type MathTask, type MathTaskOptions } from './mathTask.js';
 export { type PrepareOptions, prepareCorpus } from './prepare.js';
-export { renderHtml, renderTerminal } from './renderTokens.js';
+export { type RenderTerminalOptions, renderHtml, renderTerminal } from './renderTokens.js';
 export { type ScoreOptions, type ShardSpec, scoreCorpus } from './score.js';
 export { type TrainOptions, type TrainResult, trainModel } from './train.js';

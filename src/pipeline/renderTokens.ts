@@ -18,17 +18,35 @@ function scaleOf(tokens: readonly InspectedToken[]): number {
   return tokens.reduce((max, token) => Math.max(max, Math.abs(token.excess)), 0);
 }
 
-/** ANSI-coloured text (24-bit background by excess loss, selected tokens underlined). */
-export function renderTerminal(tokens: readonly InspectedToken[]): string {
+/** Options of {@link renderTerminal}. */
+export interface RenderTerminalOptions {
+  /** ANSI colours; without them selected tokens are bracketed `[…]`. @default true */
+  color?: boolean;
+}
+
+/**
+ * The tokens as terminal text: with colour, a 24-bit background by excess loss and selected tokens
+ * underlined; without, plain text with selected tokens in brackets. Then a legend line.
+ *
+ * @param tokens - the tokens of a window, from `inspectWindow`
+ * @param options - see {@link RenderTerminalOptions}
+ */
+export function renderTerminal(
+  tokens: readonly InspectedToken[],
+  options: RenderTerminalOptions = {},
+): string {
+  const color = options.color ?? true;
   const scale = scaleOf(tokens);
   const body = tokens
     .map((token) => {
+      if (!color) return token.selected ? `[${visible(token.text)}]` : visible(token.text);
       const [r, g, b] = heat(token.excess, scale);
       return `\x1b[48;2;${r};${g};${b}m\x1b[38;2;0;0;0m${token.selected ? '\x1b[4m' : ''}${visible(token.text)}\x1b[0m`;
     })
     .join('');
   const selected = tokens.filter((token) => token.selected).length;
-  return `${body}\n${selected}/${tokens.length} tokens selected (underlined); red = high excess loss, blue = low\n`;
+  const legend = color ? 'underlined); red = high excess loss, blue = low' : 'in [brackets])';
+  return `${body}\n${selected}/${tokens.length} tokens selected (${legend}\n`;
 }
 
 function escapeHtml(text: string): string {

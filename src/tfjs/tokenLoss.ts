@@ -1,5 +1,5 @@
 // Per-token cross-entropy over tensors with a fused custom gradient: (softmax − onehot)·dy, built
-// without a [N, V] one-hot and without gather's gradient (missing on wasm).
+// without a [N, V] one-hot and without gather's gradient (tfjs-backend-wasm lacks its kernel).
 import * as tf from '@tensorflow/tfjs';
 import { SLMError } from '../core/errors.js';
 import { DEFAULT_IGNORE_INDEX } from '../core/labels.js';

@@ -77,6 +77,12 @@ const train = (out: string, extra: string[] = []) => [
 ];
 
 describe('rho-slm command', () => {
+  it('--help marks required options, and only those', async () => {
+    const help = await ok(['train', '--help']);
+    expect(help).toMatch(/--data <file> +token file \(required\)/);
+    expect(help.match(/\(required\)/g)).toHaveLength(2); // --data and --out
+  });
+
   it('runs the three steps: reference model, scores, selective training, evaluation', async () => {
     await ok(train('ref'));
     expect((await readFile(join(directory, 'ref/metrics.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(
@@ -164,7 +170,8 @@ describe('rho-slm command', () => {
     expect(html.match(/class="token selected"/g)).toHaveLength(19);
     expect(html).not.toMatch(/<script|https?:\/\//);
     const terminal = await ok(inspect());
-    expect(terminal).toMatch(/19\/32 tokens selected/);
+    expect(terminal).toMatch(/19\/32 tokens selected \(in \[brackets\]\)/);
+    expect(terminal).not.toContain('\u001b['); // stdout is a pipe: no colour codes
   }, 120_000);
 
   it('refuses scores of another window length, naming the field', async () => {

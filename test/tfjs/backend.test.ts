@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SLMError } from '../../src/index.js';
@@ -82,5 +84,20 @@ describe('useBackend', () => {
     expect((error as SLMError).message).toMatch(/npm install @tensorflow\/tfjs-node/);
     await expect(useBackend('tpu' as never, { env: {} })).rejects.toMatchObject({ code: 'BAD_OPTION' });
     await expect(useBackend('auto', { env: { RHO_SLM_BACKEND: 'gpu' } })).rejects.toThrow(/RHO_SLM_BACKEND/);
+  });
+
+  it('on wasm, an uncaught error prints its message and stack, not kilobytes of Emscripten source', () => {
+    const root = join(import.meta.dirname, '../..');
+    const script = `import { useBackend } from ${JSON.stringify(join(root, 'src/tfjs/index.ts'))};
+      await useBackend('wasm'); await Promise.reject(new Error('boom from the user'));`;
+    const child = spawnSync(
+      process.execPath,
+      ['--import', join(root, 'node_modules/tsx/dist/esm/index.mjs'), '--input-type=module', '-e', script],
+      { encoding: 'utf8' },
+    );
+    expect(child.status).not.toBe(0);
+    expect(child.stderr).toContain('boom from the user');
+    expect(child.stderr).not.toMatch(/WasmBackendModule|readyPromiseResolve/);
+    expect(child.stderr.length).toBeLessThan(2000);
   });
 });

