@@ -57,7 +57,7 @@ const allowed: Record<string, string[]> = {
   model: ['core', 'io', 'heap', 'tfjs'],
   eval: ['core', 'io', 'data', 'model'],
   pipeline: ['core', 'io', 'data', 'model', 'tfjs', 'eval'],
-  cli: ['core', 'data', 'model', 'tfjs', 'eval', 'pipeline'],
+  cli: ['core', 'io', 'data', 'model', 'tfjs', 'eval', 'pipeline'],
   entry: ['core'],
 };
 
