@@ -45,7 +45,10 @@ let scratch = new Float64Array(1024);
 
 /**
  * Marks the `keep` valid positions of `[start, end)` with score above `cut`, then equal to it in
- * index order, given that `cut` is the `keep`-th largest valid score there.
+ * index order, given that `cut` is the `keep`-th largest valid score there. Not part of the
+ * package's API (the benchmark's sort baseline shares it).
+ *
+ * @internal
  */
 export function markAboveCut(
   scores: NumericArray,

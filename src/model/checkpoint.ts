@@ -186,7 +186,7 @@ export async function readLlamaCheckpoint(directory: string): Promise<Checkpoint
 }
 
 /** `config.json` contents for a configuration, as Hugging Face transformers writes it. */
-export function huggingFaceConfig(config: LlamaConfig, dtype: 'F32' | 'BF16'): Record<string, unknown> {
+function huggingFaceConfig(config: LlamaConfig, dtype: 'F32' | 'BF16'): Record<string, unknown> {
   return {
     architectures: ['LlamaForCausalLM'],
     model_type: 'llama',

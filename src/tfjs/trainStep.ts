@@ -55,7 +55,7 @@ export interface TrainStepOptions {
   accumulate?: number;
   /**
    * `'exact'`: one forward pass over all micro-batches collects token losses, one selection over
-   * the whole batch (the paper's rule), then forward+backward per micro-batch (≈1.5× the forward
+   * the whole batch (the paper's rule), then forward+backward per micro-batch (2× the forward
    * cost). `'one-pass'`: each micro-batch selects its own top k% and the losses are averaged (one
    * forward per micro-batch; the selection then depends on how the batch was split). @default 'exact'
    */
