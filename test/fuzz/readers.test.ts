@@ -71,6 +71,12 @@ async function expectRobust(format: string, report: FuzzReport): Promise<void> {
   expect(report.memoryGrowth).toBeLessThan(16 << 20);
 }
 
+/** Writes a case's bytes to `path` and returns it. */
+const writeTo = (path: string) => async (bytes: Buffer) => {
+  await writeFile(path, bytes);
+  return path;
+};
+
 /** Generic byte mutations; `header` is the byte range where structure lives. */
 function mutateBytes(original: Buffer, random: Random, header: number): { name: string; bytes: Buffer } {
   const kind = below(random, 5);
@@ -206,7 +212,7 @@ describe('token and score files', () => {
         random() < 0.35
           ? setHeaderField(original, headerSize, random)
           : mutateBytes(original, random, headerSize),
-      write: async (bytes) => (await writeFile(path, bytes), path),
+      write: writeTo(path),
       read: async () => {
         const opened = await TokenFile.open(path);
         try {
@@ -260,7 +266,7 @@ describe('token and score files', () => {
         random() < 0.35
           ? setHeaderField(original, headerSize, random)
           : mutateBytes(original, random, headerSize),
-      write: async (bytes) => (await writeFile(path, bytes), path),
+      write: writeTo(path),
       read,
       compare: (result) => {
         if (JSON.stringify(result.info) !== JSON.stringify(expected.info)) return 'visible';
@@ -320,7 +326,7 @@ describe('text formats', () => {
         random() < 0.6
           ? { name: 'tokenizer field', bytes: Buffer.from(JSON.stringify(mutateJson(json, random))) }
           : mutateBytes(original, random, original.length),
-      write: async (bytes) => (await writeFile(path, bytes), path),
+      write: writeTo(path),
       read: async () => {
         const tokenizer = await loadHuggingFaceTokenizer(path);
         return { tokenizer, ids: tokenizer.encode(sample) };
@@ -361,7 +367,7 @@ describe('text formats', () => {
       seed: 6,
       mutate: (random) =>
         random() < 0.6 ? mutateLine(random) : mutateBytes(original, random, original.length),
-      write: async (bytes) => (await writeFile(path, bytes), path),
+      write: writeTo(path),
       read: async () => {
         const examples = await loadMathDataset(path, 'gsm8k');
         const info = await prepareCorpus({ inputs: [path], out, force: true });
