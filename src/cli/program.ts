@@ -7,6 +7,7 @@ import { Command, Help, InvalidArgumentError, type Option } from 'commander';
 import { version } from '../../package.json';
 import { SLMError } from '../core/errors.js';
 import { SELECTION_STRATEGIES, type SelectionStrategy } from '../core/selectionScores.js';
+import { DEFAULT_RATIO } from '../core/selectionSettings.js';
 import type { Tokenizer } from '../data/byteTokenizer.js';
 import type { AnswerStyle } from '../eval/extract.js';
 import type { LlamaConfig, LlamaPresetName } from '../model/config.js';
@@ -189,7 +190,7 @@ export function program(output: CliOutput = processOutput): Command {
     .option('--lr <rate>', 'peak learning rate', number, 3e-3)
     .option('--seed <n>', 'seed of weights and window order', number, 0)
     .option('--scores <file>', 'reference scores: train selectively')
-    .option('--ratio <r>', 'fraction of tokens selected', number, 0.6)
+    .option('--ratio <r>', 'fraction of tokens selected', number, DEFAULT_RATIO)
     .option('--scope <scope>', 'batch or sequence', 'batch')
     .option('--strategy <name>', `one of ${SELECTION_STRATEGIES.join(', ')}`, 'excess')
     .option('--checkpoint-every <n>', 'steps between checkpoints', integer, 50)
@@ -427,7 +428,7 @@ export function program(output: CliOutput = processOutput): Command {
       if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError('expected an integer ≥ 0');
       return parsed;
     })
-    .option('--ratio <r>', 'selection ratio', number, 0.6)
+    .option('--ratio <r>', 'selection ratio', number, DEFAULT_RATIO)
     .option(TOKENIZER_FLAGS, `${TOKENIZER_HELP} (the one --data was prepared with)`, 'byte')
     .option('--html <file>', 'write a self-contained HTML page instead')
     .option('--json', 'print the tokens as JSON')

@@ -10,9 +10,8 @@ export {
   type SelectionStrategy,
   selectionScores,
 } from './selectionScores.js';
+export { DEFAULT_RATIO, type SelectionOptions, type SelectionOutput } from './selectionSettings.js';
 export {
-  type SelectionOptions,
-  type SelectionOutput,
   type SelectiveLossOptions,
   type SelectiveLossResult,
   selectiveLoss,

@@ -1,50 +1,10 @@
 // The SLM objective: mean loss over the top-k tokens by excess loss (or a soft reweighting).
-import {
-  checkArrayLike,
-  checkFinite,
-  checkLength,
-  checkOneOf,
-  checkRatio,
-  checkTemperature,
-  type NumericArray,
-  throwMissingOption,
-} from './check.js';
-import { checkValid, combineValid, groupLength, type SelectionScope, type ValidMask } from './groups.js';
-import { DEFAULT_IGNORE_INDEX } from './labels.js';
-import {
-  SELECTION_STRATEGIES,
-  type SelectionStrategy,
-  selectionScores,
-  strategyNeedsReference,
-} from './selectionScores.js';
+import { checkArrayLike, checkFinite, checkLength, type NumericArray, throwMissingOption } from './check.js';
+import { checkValid, combineValid, groupLength, type ValidMask } from './groups.js';
+import { type SelectionStrategy, selectionScores, strategyNeedsReference } from './selectionScores.js';
+import { resolveSelection, type SelectionOptions } from './selectionSettings.js';
 import { softWeightsByGroup } from './softSelectionWeights.js';
 import { selectTopK } from './topKMask.js';
-
-/** `'mask'`: hard top-k selection (Rho-1). `'weights'`: soft weights, see {@link softSelectionWeights}. */
-export type SelectionOutput = 'mask' | 'weights';
-
-const OUTPUTS: readonly SelectionOutput[] = ['mask', 'weights'];
-const DETERMINISTIC_STRATEGIES: readonly SelectionStrategy[] = ['excess', 'absolute-excess', 'model-loss'];
-
-/** How tokens are selected: shared by the core {@link selectiveLoss} and `rho-slm/tfjs`. */
-export interface SelectionOptions {
-  /** Fraction of valid tokens to train on, in `(0, 1]`; `1` is ordinary causal LM loss. @default 0.6 */
-  ratio?: number;
-  /** Label value that marks a non-token. @default -100 */
-  ignoreIndex?: number;
-  /** Selection group: the whole batch (the paper) or each sequence. @default 'batch' */
-  scope?: SelectionScope;
-  /** Positions per sequence `T`; required for `'sequence'` (tensor inputs default to their last axis). */
-  seqLen?: number;
-  /** How tokens are ranked (formulas: {@link SelectionStrategy}). @default 'excess' */
-  strategy?: SelectionStrategy;
-  /** Seed of the `'random'` and `'sample'` strategies. @default 0 */
-  seed?: number;
-  /** Temperature of `'sample'` and of `output: 'weights'`. @default 1 */
-  temperature?: number;
-  /** Hard top-k mask or soft weights. @default 'mask' */
-  output?: SelectionOutput;
-}
 
 /** Inputs of {@link selectiveLoss}. */
 export interface SelectiveLossOptions extends SelectionOptions {
@@ -114,22 +74,12 @@ function checkInputs(options: SelectiveLossOptions, strategy: SelectionStrategy,
  */
 export function selectiveLoss(options: SelectiveLossOptions): SelectiveLossResult {
   const fn = 'selectiveLoss';
-  const strategy = options?.strategy ?? 'excess';
-  checkOneOf(strategy, SELECTION_STRATEGIES, fn, 'strategy');
+  const { strategy, output, ratio, scope, ignoreIndex, temperature } = resolveSelection(options ?? {}, fn);
   checkInputs(options, strategy, fn);
-  const output = options.output ?? 'mask';
-  checkOneOf(output, OUTPUTS, fn, 'output');
-  const ratio = options.ratio ?? 0.6;
-  checkRatio(ratio, fn);
   const { modelLoss } = options;
   const count = modelLoss.length;
-  const groupSize = groupLength(count, options.scope ?? 'batch', options.seqLen, fn);
-  const valid = combineValid(
-    count,
-    options.valid,
-    options.labels,
-    options.ignoreIndex ?? DEFAULT_IGNORE_INDEX,
-  );
+  const groupSize = groupLength(count, scope, options.seqLen, fn);
+  const valid = combineValid(count, options.valid, options.labels, ignoreIndex);
   if (options.allowNonFinite !== true) {
     checkFinite(modelLoss, fn, 'modelLoss', valid);
     if (options.refLoss !== undefined) checkFinite(options.refLoss, fn, 'refLoss', valid);
@@ -137,9 +87,6 @@ export function selectiveLoss(options: SelectiveLossOptions): SelectiveLossResul
   const scores = selectionScores(strategy, options);
 
   if (output === 'mask') return hardSelection(modelLoss, scores, valid, ratio, groupSize);
-  checkOneOf(strategy, DETERMINISTIC_STRATEGIES, fn, "strategy (with output 'weights')");
-  const temperature = options.temperature ?? 1;
-  checkTemperature(temperature, fn);
   return softSelection(modelLoss, scores, valid, temperature, groupSize);
 }
 

@@ -1,6 +1,7 @@
 // What selective training sees in one window: each token's model loss, reference loss, excess
 // loss, and whether the top-k rule selects it (as in the Rho-1 paper's Figure 2).
 import { SLMError } from '../core/errors.js';
+import { DEFAULT_RATIO } from '../core/selectionSettings.js';
 import { topKMask } from '../core/topKMask.js';
 import { byteTokenizer, type Tokenizer } from '../data/byteTokenizer.js';
 import { ScoreFile } from '../data/scoreFile.js';
@@ -75,7 +76,7 @@ export async function inspectWindow(options: InspectOptions): Promise<InspectedT
     const modelLoss = await windowLosses(model, batch, seqLen);
     const refLoss = await scores.read(options.window, 1);
     const excess = modelLoss.map((loss, i) => loss - refLoss[i]!);
-    const mask = topKMask(excess, { ratio: options.ratio ?? 0.6 });
+    const mask = topKMask(excess, { ratio: options.ratio ?? DEFAULT_RATIO });
     return Array.from(batch.targets, (id, i) => ({
       id,
       text: tokenizer.decode([id]),

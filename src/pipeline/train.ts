@@ -4,7 +4,7 @@ import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { SLMError } from '../core/errors.js';
-import type { SelectionOptions } from '../core/selectiveLoss.js';
+import { DEFAULT_RATIO, type SelectionOptions } from '../core/selectionSettings.js';
 import { ScoreFile } from '../data/scoreFile.js';
 import type { TokenFile } from '../data/tokenFile.js';
 import { readWindows, windowCount, windowSampler } from '../data/windows.js';
@@ -258,7 +258,7 @@ async function train(options: TrainOptions): Promise<TrainResult> {
     const step = createTrainStep({
       model,
       optimizer,
-      ...(scores === undefined ? {} : { selective: { ratio: 0.6, ...options.selection } }),
+      ...(scores === undefined ? {} : { selective: { ratio: DEFAULT_RATIO, ...options.selection } }),
       clipNorm: 1,
     });
     const windowAt = windowSampler(windows, options.seed ?? 0);

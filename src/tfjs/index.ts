@@ -19,7 +19,6 @@ export { excessLoss } from './excessLoss.js';
 export { useHostKernels } from './hostKernels.js';
 export { readSelectionStats, readSelectionStatsSync, type SelectionStats } from './selectionStats.js';
 export {
-  type SelectionSettings,
   selectiveLoss,
   type TensorSelectiveLossOptions,
   type TensorSelectiveLossResult,

@@ -1,11 +1,14 @@
 // The SLM objective over tensors: select on the device, average the model loss over the selection,
 // differentiate through the token losses only.
 import * as tf from '@tensorflow/tfjs';
-import { checkOneOf, checkRatio, checkTemperature, throwMissingOption } from '../core/check.js';
+import { throwMissingOption } from '../core/check.js';
 import { groupLength } from '../core/groups.js';
-import { DEFAULT_IGNORE_INDEX } from '../core/labels.js';
-import { SELECTION_STRATEGIES, strategyNeedsReference } from '../core/selectionScores.js';
-import type { SelectionOptions } from '../core/selectiveLoss.js';
+import { strategyNeedsReference } from '../core/selectionScores.js';
+import {
+  type ResolvedSelection,
+  resolveSelection,
+  type SelectionOptions,
+} from '../core/selectionSettings.js';
 import { indexLabels } from './labelIndex.js';
 import { scoresOnDevice } from './scoresOnDevice.js';
 import { readSelectionStatsSync } from './selectionStats.js';
@@ -13,11 +16,8 @@ import { selectTopKOnDevice, softWeightsOnDevice } from './selectOnDevice.js';
 import { asTensor, checkLabels, checkTensor, type TensorLike } from './tensorChecks.js';
 import { tokenLossRows } from './tokenLoss.js';
 
-/** Selection settings of {@link selectiveLoss} and the training step: the core's options. */
-export type SelectionSettings = SelectionOptions;
-
 /** Options of {@link selectiveLoss}. */
-export interface TensorSelectiveLossOptions extends SelectionSettings {
+export interface TensorSelectiveLossOptions extends SelectionOptions {
   /**
    * Read the stats once (a synchronous transfer of 8 numbers) and throw on labels out of range or
    * non-finite losses. Turn off inside training loops that check with `readSelectionStats` (as
@@ -49,40 +49,18 @@ function canReadSynchronously(): boolean {
   );
 }
 
-/** Validated selection settings with defaults filled in. */
-export type ResolvedSelection = Required<Omit<SelectionSettings, 'seqLen'>> & { seqLen: number | undefined };
-
-/** Validates {@link SelectionSettings} once, at the boundary. */
-export function resolveSelection(
-  settings: SelectionSettings,
+/**
+ * {@link resolveSelection} of the core, plus the check that a strategy reading reference losses
+ * has them (`hasReference`).
+ */
+export function resolveTensorSelection(
+  settings: SelectionOptions,
   hasReference: boolean,
   fn: string,
 ): ResolvedSelection {
-  const resolved: ResolvedSelection = {
-    ratio: settings.ratio ?? 0.6,
-    scope: settings.scope ?? 'batch',
-    seqLen: settings.seqLen,
-    strategy: settings.strategy ?? 'excess',
-    seed: settings.seed ?? 0,
-    temperature: settings.temperature ?? 1,
-    output: settings.output ?? 'mask',
-    ignoreIndex: settings.ignoreIndex ?? DEFAULT_IGNORE_INDEX,
-  };
-  checkRatio(resolved.ratio, fn);
-  checkOneOf(resolved.scope, ['batch', 'sequence'], fn, 'scope');
-  checkOneOf(resolved.strategy, SELECTION_STRATEGIES, fn, 'strategy');
-  checkOneOf(resolved.output, ['mask', 'weights'], fn, 'output');
-  checkTemperature(resolved.temperature, fn);
+  const resolved = resolveSelection(settings, fn);
   if (!hasReference && strategyNeedsReference(resolved.strategy)) {
     throwMissingOption(fn, 'refLoss', `by strategy '${resolved.strategy}'`);
-  }
-  if (resolved.output === 'weights') {
-    checkOneOf(
-      resolved.strategy,
-      ['excess', 'absolute-excess', 'model-loss'],
-      fn,
-      "strategy (with output 'weights')",
-    );
   }
   return resolved;
 }
@@ -229,7 +207,7 @@ export function selectiveLoss(
 ): TensorSelectiveLossResult {
   const fn = 'selectiveLoss';
   checkTensor(logits, fn, 'logits');
-  const selection = resolveSelection(options, refLoss !== null && refLoss !== undefined, fn);
+  const selection = resolveTensorSelection(options, refLoss !== null && refLoss !== undefined, fn);
   const batchShape = logits.shape.slice(0, -1);
   const tokenCount = batchShape.reduce((a, b) => a * b, 1);
   const vocab = logits.shape[logits.rank - 1]!;

@@ -4,14 +4,14 @@ import * as tf from '@tensorflow/tfjs';
 import { checkNumberOption, checkOneOf } from '../core/check.js';
 import { SLMError } from '../core/errors.js';
 import { DEFAULT_IGNORE_INDEX } from '../core/labels.js';
+import { strategyNeedsReference } from '../core/selectionScores.js';
+import type { ResolvedSelection, SelectionOptions } from '../core/selectionSettings.js';
 import { quietWasmRethrow } from './backend.js';
 import { indexLabels } from './labelIndex.js';
 import { interpretStats, type SelectionStats } from './selectionStats.js';
 import {
   packStats,
-  type ResolvedSelection,
-  resolveSelection,
-  type SelectionSettings,
+  resolveTensorSelection,
   selectionGroupSize,
   selectTokens,
   selectWithoutGradient,
@@ -50,7 +50,7 @@ export interface TrainStepOptions {
   /** Any tfjs optimizer, e.g. `tf.train.adam(3e-4)`. */
   optimizer: tf.Optimizer;
   /** Selective training settings; omit (or `false`) for plain causal LM loss. */
-  selective?: SelectionSettings | false;
+  selective?: SelectionOptions | false;
   /** Micro-batches per step: the batch is split along its first axis. @default 1 */
   accumulate?: number;
   /**
@@ -323,7 +323,7 @@ function checkBatch(batch: TrainBatch, plan: StepPlan): void {
   if (batch.refLoss !== undefined) {
     checkTensor(batch.refLoss, fn, 'batch.refLoss');
     checkShape(batch.refLoss.shape, batch.labels.shape, fn, 'batch.refLoss', "same shape as 'batch.labels'");
-  } else if (plan.selection !== undefined && !['model-loss', 'random'].includes(plan.selection.strategy)) {
+  } else if (plan.selection !== undefined && strategyNeedsReference(plan.selection.strategy)) {
     throw new SLMError(
       'BAD_OPTION',
       `Argument 'batch.refLoss' passed to '${fn}' is missing; it is required by strategy '${plan.selection.strategy}'.`,
@@ -372,7 +372,9 @@ function planStep(options: TrainStepOptions): StepPlan {
     variables,
     optimizer: options.optimizer,
     selection:
-      selective === undefined || selective === false ? undefined : resolveSelection(selective, true, FN),
+      selective === undefined || selective === false
+        ? undefined
+        : resolveTensorSelection(selective, true, FN),
     ignoreIndex: options.ignoreIndex ?? DEFAULT_IGNORE_INDEX,
     accumulate,
     exact: mode === 'exact' && accumulate > 1,
