@@ -41,7 +41,8 @@ declare const promptIds: tf.Tensor2D; declare const nextId: tf.Tensor2D;`,
     specifier: 'rho-slm/eval',
     barrel: 'src/eval/index.ts',
     context: `import type { LlamaModel } from 'rho-slm/model'; import type { Tokenizer } from 'rho-slm/data';
-declare const model: LlamaModel; declare const tokenizer: Tokenizer; declare const dataset: MathExample[];`,
+declare const model: LlamaModel; declare const tokenizer: Tokenizer; declare const dataset: MathExample[];
+declare const generate: Generate; declare const question: string;`,
   },
 };
 
