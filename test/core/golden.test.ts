@@ -1,4 +1,5 @@
-// Every case of the float64 golden fixtures through the core, within DESIGN.md's tolerances.
+// Every case of the float64 golden fixtures through the core, within docs/semantics.md's tolerances.
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { excessLoss, selectiveLoss, tokenLoss, tokenLossGrad, topKMask } from '../../src/index.js';
 import { expectAllClose, expectSameMask } from '../helpers/compare.js';
@@ -37,5 +38,15 @@ describe('golden loss cases', () => {
 
     const gradLogits = tokenLossGrad(logits, labels, result.weights, { ignoreIndex });
     expectAllClose(gradLogits, testCase.gradLogits, { abs: GOLDEN_TOLERANCE.gradAbs }, 'gradLogits');
+  });
+});
+
+describe('the golden fixture', () => {
+  // An independent float64 implementation (plain Python) recomputes every stored output.
+  const python = spawnSync('python3', ['--version']).status === 0;
+  it.runIf(python)('equals what test/fixtures/golden.py computes from its inputs', () => {
+    const check = spawnSync('python3', ['test/fixtures/golden.py', '--check'], { encoding: 'utf8' });
+    expect(check.stdout).toMatch(/40 cases, 0 differences/);
+    expect(check.status).toBe(0);
   });
 });

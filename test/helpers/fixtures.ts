@@ -1,4 +1,4 @@
-// The float64 golden cases of DESIGN.md's semantics (copied from shared/fixtures/slm-golden.json).
+// The float64 golden cases of docs/semantics.md (test/fixtures/slm-golden.json, recomputed by golden.py).
 import { readFileSync } from 'node:fs';
 
 /** A `select` case: scores, valid, ratio, scope → mask. */
@@ -53,5 +53,5 @@ export const lossCases = goldenCases.filter(
   (c): c is { name: string; testCase: LossCase } => c.testCase.kind === 'loss',
 );
 
-/** Tolerances written in DESIGN.md. */
+/** Tolerances written in docs/semantics.md. */
 export const GOLDEN_TOLERANCE = { lossRel: 1e-5, gradAbs: 1e-6 } as const;

@@ -1,5 +1,5 @@
 // Every golden fixture case through the tfjs path on every test backend: loss, mask, and the
-// gradient from tf.grad, within DESIGN.md's tolerances.
+// gradient from tf.grad, within docs/semantics.md's tolerances.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readSelectionStats, selectiveLoss, tokenLoss, topKMask } from '../../src/tfjs/index.js';
