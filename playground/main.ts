@@ -6,9 +6,10 @@ import { byteTokenizer } from '../src/data/byteTokenizer.js';
 import { selectiveLoss, topKMask } from '../src/index.js';
 import { LLAMA_PRESETS } from '../src/model/config.js';
 import { LlamaModel } from '../src/model/llama.js';
+import { corpusLosses, memorySource, TokenWindows } from '../src/pipeline/memoryWindows.js';
 import { renderTokenSpans } from '../src/pipeline/renderTokens.js';
 import { windowLosses } from '../src/pipeline/tokenLosses.js';
-import { createTrainStep } from '../src/tfjs/trainStep.js';
+import { trainingSteps } from '../src/pipeline/trainingLoop.js';
 
 const CLEAN = `It was a bright cold day in April, and the clocks were striking thirteen. The hallway smelt of boiled cabbage and old rag mats. At one end of it a coloured poster, too large for indoor display, had been tacked to the wall. It depicted simply an enormous face, more than a metre wide: the face of a man of about forty-five, with a heavy black moustache and ruggedly handsome features. The sea was calm that evening, and the boats came in one by one, their sails folded, their nets heavy with the day's catch. The children ran along the harbour wall, calling to their fathers, and the old men sat by the door of the inn and watched the light go down over the water. `;
 const NOISE = Array.from(
@@ -26,26 +27,6 @@ const status = (text: string) => {
 
 function windows(ids: number[]): number[][] {
   return Array.from({ length: Math.floor((ids.length - 1) / T) }, (_, w) => ids.slice(w * T, w * T + T + 1));
-}
-
-function batchOf(all: number[][], step: number, refLoss?: Float32Array[]) {
-  const rows = Array.from({ length: B }, (_, r) => (step * B + r) % all.length);
-  return {
-    inputs: tf.tensor2d(
-      rows.map((r) => all[r]!.slice(0, T)),
-      [B, T],
-      'int32',
-    ),
-    labels: tf.tensor2d(
-      rows.map((r) => all[r]!.slice(1)),
-      [B, T],
-      'int32',
-    ),
-    refLoss: tf.tensor2d(
-      rows.map((r) => Array.from(refLoss?.[r] ?? new Float32Array(T))),
-      [B, T],
-    ),
-  };
 }
 
 /** Next-token losses `[T]` of one window of `T + 1` tokens. */
@@ -109,22 +90,29 @@ async function main(): Promise<void> {
 
   status('1/3 training the reference model on the clean text');
   const reference = LlamaModel.create(config, { seed: 7 });
-  const referenceStep = createTrainStep({ model: reference, optimizer: tf.train.adam(0.01) });
-  for (let step = 0; step < 40; step++) {
-    const batch = batchOf(windows(clean), step);
-    await referenceStep(batch);
-    tf.dispose(Object.values(batch));
+  const loop = { seqLen: T, batchSize: B, learningRate: 0.01, seed: 1 };
+  const cleanWindows = memorySource(new TokenWindows(Int32Array.from(clean), T));
+  for await (const _ of trainingSteps({ ...loop, model: reference, source: cleanWindows, steps: 40 })) {
+    // the reference model trains; nothing to show yet
   }
   status('2/3 scoring the noisy corpus');
-  const refLoss: Float32Array[] = [];
-  for (const window of noisy) refLoss.push(await losses(reference, window));
+  const noisyWindows = new TokenWindows(Int32Array.from(noisyIds), T);
+  const refLoss = await corpusLosses(reference, noisyWindows);
   reference.dispose();
+  const shownWindow = Math.floor(noisy.length / 2);
+  const shownRefLoss = refLoss.subarray(shownWindow * T, shownWindow * T + T);
 
   status('3/3 training CLM and SLM side by side');
   const models = { CLM: LlamaModel.create(config, { seed: 1 }), SLM: LlamaModel.create(config, { seed: 1 }) };
-  const steps = {
-    CLM: createTrainStep({ model: models.CLM, optimizer: tf.train.adam(0.01) }),
-    SLM: createTrainStep({ model: models.SLM, optimizer: tf.train.adam(0.01), selective: { ratio: 0.6 } }),
+  const runs = {
+    CLM: trainingSteps({ ...loop, model: models.CLM, source: memorySource(noisyWindows), steps: 60 }),
+    SLM: trainingSteps({
+      ...loop,
+      model: models.SLM,
+      source: memorySource(noisyWindows, { refLoss }),
+      steps: 60,
+      selective: { ratio: 0.6 },
+    }),
   };
   const curves: Record<string, number[]> = {
     CLM: [await heldOutLoss(models.CLM, heldOut)],
@@ -132,32 +120,28 @@ async function main(): Promise<void> {
   };
   drawChart(curves);
   for (let step = 0; step < 60; step++) {
-    for (const name of ['CLM', 'SLM'] as const) {
-      const batch = batchOf(noisy, step, refLoss);
-      await steps[name](batch);
-      tf.dispose(Object.values(batch));
-    }
+    for (const name of ['CLM', 'SLM'] as const) await runs[name].next();
     if (step % 10 === 9) {
       for (const name of ['CLM', 'SLM'] as const) {
         curves[name]!.push(await heldOutLoss(models[name], heldOut));
         $(`loss-${name.toLowerCase()}`).textContent = curves[name]!.at(-1)!.toFixed(3);
       }
       drawChart(curves);
-      const shown = noisy[Math.floor(noisy.length / 2)]!;
+      const shown = noisy[shownWindow]!;
       const modelLoss = await losses(models.SLM, shown);
-      const excess = modelLoss.map((l, t) => l - refLoss[Math.floor(noisy.length / 2)]![t]!);
+      const excess = modelLoss.map((l, t) => l - shownRefLoss[t]!);
       const mask = topKMask(excess, { ratio: 0.6 });
       $('tokens').innerHTML = renderTokenSpans(
         shown.slice(1).map((id, t) => ({
           id,
           text: tokenizer.decode([id]),
           modelLoss: modelLoss[t]!,
-          refLoss: refLoss[Math.floor(noisy.length / 2)]![t]!,
+          refLoss: shownRefLoss[t]!,
           excess: excess[t]!,
           selected: mask[t] === 1,
         })),
       );
-      const check = selectiveLoss({ modelLoss, refLoss: refLoss[Math.floor(noisy.length / 2)]!, ratio: 0.6 });
+      const check = selectiveLoss({ modelLoss, refLoss: shownRefLoss, ratio: 0.6 });
       status(
         `3/3 step ${step + 1}/60 · SLM trains on ${check.selected} of ${check.total} tokens of each window shown`,
       );

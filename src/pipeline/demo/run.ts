@@ -5,9 +5,10 @@ import { topKMask } from '../../core/topKMask.js';
 import { byteTokenizer } from '../../data/byteTokenizer.js';
 import { LlamaModel } from '../../model/llama.js';
 import type { InspectedToken } from '../inspect.js';
+import { corpusLosses, memorySource, TokenWindows } from '../memoryWindows.js';
+import { trainingSteps } from '../trainingLoop.js';
 import { type CurvePoint, type TokenCategories, tokenCategories, tokensToReach } from './analysis.js';
 import { buildDemoCorpus, type CorpusSizes } from './corpus.js';
-import { corpusLosses, TokenWindows, trainOnWindows } from './training.js';
 
 /** Sizes and budgets of a demo run. */
 export interface DemoSettings {
@@ -91,15 +92,22 @@ export async function runDemo(
   const reference = new TokenWindows(corpus.reference, T);
   const noisy = new TokenWindows(corpus.noisy, T);
   const heldOut = new TokenWindows(corpus.heldOut, T);
-  const common = { batchSize: settings.batchSize, learningRate: settings.learningRate, seed: settings.seed };
+  const common = {
+    seqLen: T,
+    batchSize: settings.batchSize,
+    learningRate: settings.learningRate,
+    seed: settings.seed,
+  };
 
   // Step 1: the reference model, on clean prose.
   const referenceModel = LlamaModel.create(config, { seed: settings.seed + 100 });
-  await trainOnWindows(referenceModel, reference, {
+  for await (const { stats } of trainingSteps({
     ...common,
+    model: referenceModel,
+    source: memorySource(reference),
     steps: settings.referenceSteps,
-    onStep: (stats) => onProgress('1/3 reference model', stats.step, settings.referenceSteps),
-  });
+  }))
+    onProgress('1/3 reference model', stats.step, settings.referenceSteps);
   const referenceLoss = (await evaluate(referenceModel, heldOut)).loss;
 
   // Step 2: score every noisy token once.
@@ -124,39 +132,40 @@ export async function runDemo(
     let selectedAll = 0;
     let email = 0;
     let all = 0;
-    await trainOnWindows(model, noisy, {
+    for await (const { stats, windows } of trainingSteps({
       ...common,
+      model,
+      source: memorySource(noisy, kind === 'slm' ? { refLoss } : {}),
       steps: settings.trainSteps,
-      ...(kind === 'slm' ? { refLoss, ratio: settings.ratio } : {}),
-      onStep: async (stats, windows) => {
-        onProgress(`3/3 ${kind.toUpperCase()}`, stats.step, settings.trainSteps);
-        if (stats.mask !== undefined) {
-          windows.forEach((window, row) => {
-            for (let t = 0; t < T; t++) {
-              const fromEmail = corpus.noisySource[window * T + t + 1]!;
-              const chosen = stats.mask![row * T + t]!;
-              selectedEmail += chosen * fromEmail;
-              selectedAll += chosen;
-              email += fromEmail;
-              all++;
-            }
-          });
-        }
-        if (stats.step % evalEvery === 0 || stats.step === settings.trainSteps) {
-          const result = await evaluate(model, heldOut);
-          runs[kind].push({ tokens: stats.step * tokensPerStep, loss: result.loss });
-          checkpointLosses[kind].push(result.losses);
-          if (kind === 'slm') {
-            selection.push({
-              tokens: stats.step * tokensPerStep,
-              emailShareOfSelected: selectedEmail / selectedAll,
-              emailShareOfCorpus: email / all,
-            });
-            [selectedEmail, selectedAll, email, all] = [0, 0, 0, 0];
+      ...(kind === 'slm' ? { selective: { ratio: settings.ratio }, keepMask: true } : {}),
+    })) {
+      onProgress(`3/3 ${kind.toUpperCase()}`, stats.step, settings.trainSteps);
+      if (stats.mask !== undefined) {
+        windows.forEach((window, row) => {
+          for (let t = 0; t < T; t++) {
+            const fromEmail = corpus.noisySource[window * T + t + 1]!;
+            const chosen = stats.mask![row * T + t]!;
+            selectedEmail += chosen * fromEmail;
+            selectedAll += chosen;
+            email += fromEmail;
+            all++;
           }
+        });
+      }
+      if (stats.step % evalEvery === 0 || stats.step === settings.trainSteps) {
+        const result = await evaluate(model, heldOut);
+        runs[kind].push({ tokens: stats.step * tokensPerStep, loss: result.loss });
+        checkpointLosses[kind].push(result.losses);
+        if (kind === 'slm') {
+          selection.push({
+            tokens: stats.step * tokensPerStep,
+            emailShareOfSelected: selectedEmail / selectedAll,
+            emailShareOfCorpus: email / all,
+          });
+          [selectedEmail, selectedAll, email, all] = [0, 0, 0, 0];
         }
-      },
-    });
+      }
+    }
     finalModels[kind] = model;
   }
 
