@@ -7,7 +7,7 @@ import { SLMError } from '../core/errors.js';
 import { SELECTION_STRATEGIES, type SelectionStrategy } from '../core/selectionScores.js';
 import type { LlamaConfig, LlamaPresetName } from '../model/config.js';
 import type { BackendName } from '../tfjs/backend.js';
-import { createProgress } from './progress.js';
+import { createProgress, createStagedProgress } from './progress.js';
 
 /** The pipeline, loaded on first use so `--help` and `--version` work without tfjs installed. */
 async function pipeline() {
@@ -342,22 +342,40 @@ export function program(): Command {
       await backend(cli.opts().backend);
       const { DEMO_SETTINGS, runDemo } = await import('../pipeline/demo/run.js');
       const { terminalSummary, writeDemoReport } = await import('../pipeline/demo/report.js');
-      let progress: ReturnType<typeof createProgress> | undefined;
-      let stage = '';
+      const progress = createStagedProgress('steps');
       const result = await runDemo(
         DEMO_SETTINGS[options.quick === true ? 'quick' : 'default'],
-        (name, done, total) => {
-          if (name !== stage) {
-            progress?.stop();
-            stage = name;
-            progress = createProgress(name, total, 'steps');
-          }
-          progress!.update(done);
-        },
+        progress.report,
       );
-      progress?.stop();
+      progress.stop();
       const report = await writeDemoReport(result, options.out);
       print(options.json === true, result, `${terminalSummary(result)}\nreport: ${report}`);
+    });
+
+  cli
+    .command('study')
+    .description(
+      'the evidence: SLM against CLM, the reference model, a prose-only ceiling and selection controls, over seeds (study.json, study.html)',
+    )
+    .option('--quick', 'tiny sizes (CI: the whole code path in under a minute)')
+    .option('--seeds <n>', 'number of seeds', integer)
+    .option('--out <dir>', 'report directory', 'study-report')
+    .option('--json', 'print study.json to stdout')
+    .action(async (options: { quick?: boolean; seeds?: number; out: string; json?: boolean }) => {
+      await backend(cli.opts().backend);
+      const { runStudy } = await import('../pipeline/study/run.js');
+      const { STUDY_SETTINGS } = await import('../pipeline/study/settings.js');
+      const { studySummaryText, writeStudyReport } = await import('../pipeline/study/report.js');
+      const { getBackend } = await import('@tensorflow/tfjs');
+      const preset = STUDY_SETTINGS[options.quick === true ? 'quick' : 'default'];
+      const seeds = options.seeds ?? preset.seeds.length;
+      const settings = { ...preset, seeds: Array.from({ length: seeds }, (_, i) => i + 1) };
+      const progress = createStagedProgress('steps');
+      const result = await runStudy(settings, getBackend(), progress.report);
+      progress.stop();
+      const command = `rho-slm study${options.quick === true ? ' --quick' : ''}${options.seeds === undefined ? '' : ` --seeds ${seeds}`}`;
+      const report = await writeStudyReport(result, options.out, command);
+      print(options.json === true, result, `${studySummaryText(result)}\nreport: ${report}`);
     });
 
   cli

@@ -3,21 +3,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { escapeHtml, renderTokenSpans, TOKEN_STYLE } from '../renderTokens.js';
+import { svgChart } from '../svgChart.js';
 import type { DemoResult } from './run.js';
-
-async function chart(spec: object): Promise<string> {
-  const vega = await import('vega');
-  const { compile } = await import('vega-lite');
-  const view = new vega.View(
-    vega.parse(
-      compile({ $schema: 'https://vega.github.io/schema/vega-lite/v6.json', ...spec } as never).spec,
-    ),
-    { renderer: 'none' },
-  );
-  const svg = await view.toSVG();
-  view.finalize();
-  return svg;
-}
 
 function percent(value: number | null): string {
   return value === null ? 'never' : `${(100 * value).toFixed(0)}%`;
@@ -58,7 +45,7 @@ export async function writeDemoReport(result: DemoResult, directory: string): Pr
     ...result.curves.clm.map((p) => ({ ...p, model: 'CLM (all tokens)' })),
     ...result.curves.slm.map((p) => ({ ...p, model: `SLM (top ${result.settings.ratio * 100}%)` })),
   ];
-  const lossChart = await chart({
+  const lossChart = await svgChart({
     title: 'Held-out loss (clean prose) against training tokens',
     width: 560,
     height: 300,
@@ -79,7 +66,7 @@ export async function writeDemoReport(result: DemoResult, directory: string): Pr
       },
     ],
   });
-  const selectionChart = await chart({
+  const selectionChart = await svgChart({
     title: 'E-mail share: of the noisy corpus vs of the tokens SLM selected',
     width: 560,
     height: 220,
@@ -96,7 +83,7 @@ export async function writeDemoReport(result: DemoResult, directory: string): Pr
       color: { field: 'series', type: 'nominal' },
     },
   });
-  const categoryChart = await chart({
+  const categoryChart = await svgChart({
     title: 'Held-out token categories from the first evaluation on (slope of each token loss, ±0.2 nats)',
     width: 560,
     height: 160,
