@@ -29,6 +29,8 @@ export interface FairCorpus {
   noisy: Int32Array;
   /** Per noisy token: 0 prose, 1 e-mail. */
   noisySource: Uint8Array;
+  /** The addresses (file names) each split drew from. */
+  addresses: Record<'reference' | 'validation' | 'heldOut' | 'noisy', string[]>;
   /** What went in, for the report. */
   description: Record<string, string | number>;
 }
@@ -137,6 +139,12 @@ export async function buildFairCorpus(sizes: FairCorpusSizes, seed: number): Pro
     heldOut: tokenize(heldOut.map((a) => a.text)),
     noisy: Int32Array.from(noisy),
     noisySource: Uint8Array.from(source),
+    addresses: {
+      reference: reference.map((a) => a.name),
+      validation: validation.map((a) => a.name),
+      heldOut: heldOut.map((a) => a.name),
+      noisy: pool.map((a) => a.name),
+    },
     description: {
       reference: years(reference),
       validation: years(validation),
