@@ -335,7 +335,7 @@ export function program(): Command {
   cli
     .command('demo')
     .description('the main job: reference model, scores, then CLM vs SLM on real text, with a report')
-    .option('--quick', 'small sizes (about a minute), same code path')
+    .option('--quick', 'small sizes, same code path (wall times: README)')
     .option('--out <dir>', 'report directory', 'demo-report')
     .option('--json', 'print the results as JSON')
     .action(async (options: { quick?: boolean; out: string; json?: boolean }) => {
@@ -371,9 +371,11 @@ export function program(): Command {
       const seeds = options.seeds ?? preset.seeds.length;
       const settings = { ...preset, seeds: Array.from({ length: seeds }, (_, i) => i + 1) };
       const progress = createStagedProgress('steps');
-      const result = await runStudy(settings, getBackend(), progress.report);
-      progress.stop();
       const command = `rho-slm study${options.quick === true ? ' --quick' : ''}${options.seeds === undefined ? '' : ` --seeds ${seeds}`}`;
+      const result = await runStudy(settings, getBackend(), progress.report, async (partial) => {
+        await writeStudyReport(partial, options.out, `${command} (partial: the seeds done so far)`);
+      });
+      progress.stop();
       const report = await writeStudyReport(result, options.out, command);
       print(options.json === true, result, `${studySummaryText(result)}\nreport: ${report}`);
     });

@@ -343,11 +343,13 @@ function probeCurves(runs: TrainedRun[], probeRefLoss: Float32Array, ratio: numb
  * Runs the study: builds the fair split, calibrates CLM's learning rate on the validation split,
  * trains the reference model (best validation checkpoint), scores the noisy corpus once, then for
  * every seed trains each condition of {@link studyConditions} and measures it on the held-out set.
+ * `onSeedDone` receives the result so far after each seed but the last (to write partial reports).
  */
 export async function runStudy(
   settings: StudySettings,
   backend: string,
   onProgress: StudyProgress = () => undefined,
+  onSeedDone: (partial: StudyResult) => Promise<void> | void = () => undefined,
 ): Promise<StudyResult> {
   const started = Date.now();
   const data = await studyData(settings);
@@ -383,16 +385,7 @@ export async function runStudy(
   reference.model.dispose();
 
   const runs: StudyRun[] = [referenceRun];
-  for (const seed of settings.seeds) {
-    const trained: TrainedRun[] = [];
-    for (const spec of studyConditions(settings))
-      trained.push(
-        await trainCondition(spec, seed, settings, data, refLoss, probeIds, learningRate, onProgress),
-      );
-    runs.push(...probeCurves(trained, probeRefLoss, settings.ratio));
-  }
-  const seconds = (Date.now() - started) / 1000;
-  return {
+  const resultSoFar = (): StudyResult => ({
     settings: { ...settings, backend, data: { ...data.corpus.description, ...splitTokens(data) } },
     runs,
     summary: summarizeStudy(runs, {
@@ -401,9 +394,19 @@ export async function runStudy(
       learningRate,
       referenceCurve: reference.curve,
       referenceBestStep: reference.bestStep,
-      seconds,
+      seconds: (Date.now() - started) / 1000,
     }),
-  };
+  });
+  for (const seed of settings.seeds) {
+    const trained: TrainedRun[] = [];
+    for (const spec of studyConditions(settings))
+      trained.push(
+        await trainCondition(spec, seed, settings, data, refLoss, probeIds, learningRate, onProgress),
+      );
+    runs.push(...probeCurves(trained, probeRefLoss, settings.ratio));
+    if (seed !== settings.seeds[settings.seeds.length - 1]) await onSeedDone(resultSoFar());
+  }
+  return resultSoFar();
 }
 
 function splitTokens(data: StudyData): Record<string, number> {
