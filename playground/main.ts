@@ -1,6 +1,8 @@
-// The browser playground: trains the nano model in the page on a small text with a noisy part —
-// a reference model on the clean part, then CLM and SLM side by side — and shows the held-out loss
-// and the tokens SLM selects, live. Built into docs/site/playground by scripts/build-playground.mjs.
+// The browser playground: the study's fair design at toy size, in the page. One short text is the
+// target domain; its sentences are dealt into a reference set, a held-out set and the prose of a
+// noisy corpus (half noise). A reference model learns the reference set, scores the noisy corpus,
+// then CLM, SLM and random selection train side by side from the same start; the page shows the
+// held-out loss and the tokens SLM selects, live. Built by scripts/build-playground.mjs.
 import * as tf from '@tensorflow/tfjs';
 import { byteTokenizer } from '../src/data/byteTokenizer.js';
 import { selectiveLoss, topKMask } from '../src/index.js';
@@ -17,6 +19,18 @@ const NOISE = Array.from(
   (_, i) => '<>{}#%&=/\\|~^$@*0123456789abcdefQXZ'[(i * 7919 + (i >> 3)) % 36],
 ).join('');
 
+/** Sentences `i mod 3 = 0` train the reference model, `1` are held out, `2` are the noisy corpus's prose. */
+const SENTENCES = CLEAN.split(/(?<=\.) /).filter((sentence) => sentence.trim() !== '');
+const split = (part: number) => SENTENCES.filter((_, i) => i % 3 === part).join(' ');
+
+/** The noisy corpus: prose and noise in alternating chunks of 48 characters, half of each. */
+function noisyText(prose: string): string {
+  const chunks: string[] = [];
+  for (let i = 0; i < prose.length; i += 48) chunks.push(prose.slice(i, i + 48), NOISE.slice(i, i + 48));
+  return chunks.join('');
+}
+
+const CONDITIONS = ['CLM', 'SLM', 'random'] as const;
 const T = 32;
 const B = 4;
 const tokenizer = byteTokenizer();
@@ -48,7 +62,7 @@ function drawChart(series: Record<string, number[]>): void {
   const values = Object.values(series).flat();
   const [low, high] = [Math.min(...values), Math.max(...values)];
   const length = Math.max(...Object.values(series).map((s) => s.length));
-  const colours: Record<string, string> = { CLM: '#4c78a8', SLM: '#f58518' };
+  const colours: Record<string, string> = { CLM: '#4c78a8', SLM: '#f58518', random: '#54a24b' };
   const lines = Object.entries(series)
     .map(([name, points]) => {
       const path = points
@@ -57,7 +71,7 @@ function drawChart(series: Record<string, number[]>): void {
             `${(i / Math.max(1, length - 1)) * 460 + 30},${190 - ((v - low) / (high - low || 1)) * 170}`,
         )
         .join(' ');
-      return `<polyline fill="none" stroke="${colours[name]}" stroke-width="2" points="${path}"/><text x="440" y="${name === 'CLM' ? 14 : 30}" fill="${colours[name]}">${name}</text>`;
+      return `<polyline fill="none" stroke="${colours[name]}" stroke-width="2" points="${path}"/><text x="440" y="${14 + 16 * Object.keys(series).indexOf(name)}" fill="${colours[name]}">${name}</text>`;
     })
     .join('');
   $('chart').innerHTML =
@@ -78,13 +92,9 @@ async function main(): Promise<void> {
   if (backend === 'cpu') await tf.setBackend('cpu');
   await tf.ready();
   $('backend').textContent = backend;
-  const clean = tokenizer.encode(CLEAN.repeat(3));
-  const heldOut = windows(tokenizer.encode(CLEAN.slice(0, 400)));
-  const noisyIds = [
-    ...tokenizer.encode(CLEAN.slice(200)),
-    ...tokenizer.encode(NOISE),
-    ...tokenizer.encode(CLEAN.slice(0, 300)),
-  ];
+  const clean = tokenizer.encode(split(0));
+  const heldOut = windows(tokenizer.encode(split(1)));
+  const noisyIds = tokenizer.encode(noisyText(split(2)));
   const noisy = windows(noisyIds);
   const config = { ...LLAMA_PRESETS.nano, max_position_embeddings: T };
 
@@ -102,27 +112,28 @@ async function main(): Promise<void> {
   const shownWindow = Math.floor(noisy.length / 2);
   const shownRefLoss = refLoss.subarray(shownWindow * T, shownWindow * T + T);
 
-  status('3/3 training CLM and SLM side by side');
-  const models = { CLM: LlamaModel.create(config, { seed: 1 }), SLM: LlamaModel.create(config, { seed: 1 }) };
-  const runs = {
-    CLM: trainingSteps({ ...loop, model: models.CLM, source: memorySource(noisyWindows), steps: 60 }),
-    SLM: trainingSteps({
+  status('3/3 training CLM, SLM and random selection side by side');
+  const models = Object.fromEntries(
+    CONDITIONS.map((name) => [name, LlamaModel.create(config, { seed: 1 })]),
+  ) as Record<(typeof CONDITIONS)[number], LlamaModel>;
+  const run = (name: (typeof CONDITIONS)[number]) =>
+    trainingSteps({
       ...loop,
-      model: models.SLM,
-      source: memorySource(noisyWindows, { refLoss }),
+      model: models[name],
+      source: memorySource(noisyWindows, name === 'SLM' ? { refLoss } : {}),
       steps: 60,
-      selective: { ratio: 0.6 },
-    }),
-  };
-  const curves: Record<string, number[]> = {
-    CLM: [await heldOutLoss(models.CLM, heldOut)],
-    SLM: [await heldOutLoss(models.SLM, heldOut)],
-  };
+      ...(name === 'CLM'
+        ? {}
+        : { selective: { ratio: 0.6, strategy: name === 'SLM' ? 'excess' : 'random' } }),
+    });
+  const runs = { CLM: run('CLM'), SLM: run('SLM'), random: run('random') };
+  const curves: Record<string, number[]> = {};
+  for (const name of CONDITIONS) curves[name] = [await heldOutLoss(models[name], heldOut)];
   drawChart(curves);
   for (let step = 0; step < 60; step++) {
-    for (const name of ['CLM', 'SLM'] as const) await runs[name].next();
+    for (const name of CONDITIONS) await runs[name].next();
     if (step % 10 === 9) {
-      for (const name of ['CLM', 'SLM'] as const) {
+      for (const name of CONDITIONS) {
         curves[name]!.push(await heldOutLoss(models[name], heldOut));
         $(`loss-${name.toLowerCase()}`).textContent = curves[name]!.at(-1)!.toFixed(3);
       }
@@ -147,7 +158,12 @@ async function main(): Promise<void> {
       );
     }
   }
-  status('done');
+  const final = (name: string) => curves[name]!.at(-1)!.toFixed(3);
+  status(
+    `done: final held-out loss CLM ${final('CLM')}, SLM ${final('SLM')}, random selection ${final('random')} (nats/byte). ` +
+      'One toy run: the order changes with the seed. The study (npm run study) tests the claim over seeds.',
+  );
+  for (const model of Object.values(models)) model.dispose();
   document.body.dataset.done = 'true';
 }
 

@@ -89,6 +89,7 @@ function tokenize(documents: readonly string[]): Int32Array {
 }
 
 function years(addresses: readonly Address[]): string {
+  if (addresses.length === 0) return 'none';
   const sorted = addresses.map((a) => a.year).sort((a, b) => a - b);
   return `${addresses.length} addresses, ${sorted[0]}–${sorted[sorted.length - 1]} (median ${sorted[Math.floor(sorted.length / 2)]})`;
 }
