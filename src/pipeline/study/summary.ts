@@ -159,7 +159,9 @@ export function summarizeStudy(runs: StudyRun[], context: SummaryContext): Study
       clears,
       text: clears
         ? `The prose-only ceiling beats CLM on validation by ${margin.toFixed(3)} nats/byte, more than the seed spread (${spread.toFixed(3)}): there is room for a selector to win.`
-        : `The prose-only ceiling beats CLM on validation by only ${margin.toFixed(3)} nats/byte, within the seed spread (${spread.toFixed(3)}): no selector can show a clear win at this model size and noise level.`,
+        : margin > 0
+          ? `The prose-only ceiling beats CLM on validation by only ${margin.toFixed(3)} nats/byte, within the seed spread (${spread.toFixed(3)}): no selector can show a clear win at this model size and noise level.`
+          : `The prose-only ceiling does not beat CLM on validation (it is ${(-margin).toFixed(3)} nats/byte worse): training on the prose tokens alone loses more than the e-mail tokens cost at this budget, so a selector that drops tokens has little room to win.`,
     },
     table,
     tokensToReachClm: Object.fromEntries(
