@@ -1,14 +1,16 @@
-// The browser playground: trains the nano model in the page on a small text with a noisy part —
-// a reference model on the clean part, then CLM and SLM side by side — and shows the held-out loss
-// and the tokens SLM selects, live. Built into docs/site/playground by scripts/build-playground.mjs.
-import * as tf from '@tensorflow/tfjs';
+// The browser playground: the study's fair design at toy size, in the page. One short text is the
+// target domain; its sentences are dealt into a reference set, a held-out set and the prose of a
+// noisy corpus (half noise). A reference model learns the reference set, scores the noisy corpus,
+// then CLM, SLM and random selection train side by side from the same start; the page shows the
+// held-out loss and the tokens SLM selects, live. Built by scripts/build-playground.mjs.
 import { byteTokenizer } from '../src/data/byteTokenizer.js';
 import { selectiveLoss, topKMask } from '../src/index.js';
 import { LLAMA_PRESETS } from '../src/model/config.js';
 import { LlamaModel } from '../src/model/llama.js';
+import { corpusLosses, memorySource, TokenWindows } from '../src/pipeline/memoryWindows.js';
 import { renderTokenSpans } from '../src/pipeline/renderTokens.js';
 import { windowLosses } from '../src/pipeline/tokenLosses.js';
-import { createTrainStep } from '../src/tfjs/trainStep.js';
+import { trainingSteps } from '../src/pipeline/trainingLoop.js';
 import { chooseBackend } from './backend.js';
 import { lossChart } from './chart.js';
 
@@ -18,6 +20,18 @@ const NOISE = Array.from(
   (_, i) => '<>{}#%&=/\\|~^$@*0123456789abcdefQXZ'[(i * 7919 + (i >> 3)) % 36],
 ).join('');
 
+/** Sentences `i mod 3 = 0` train the reference model, `1` are held out, `2` are the noisy corpus's prose. */
+const SENTENCES = CLEAN.split(/(?<=\.) /).filter((sentence) => sentence.trim() !== '');
+const split = (part: number) => SENTENCES.filter((_, i) => i % 3 === part).join(' ');
+
+/** The noisy corpus: prose and noise in alternating chunks of 48 characters, half of each. */
+function noisyText(prose: string): string {
+  const chunks: string[] = [];
+  for (let i = 0; i < prose.length; i += 48) chunks.push(prose.slice(i, i + 48), NOISE.slice(i, i + 48));
+  return chunks.join('');
+}
+
+const CONDITIONS = ['CLM', 'SLM', 'random'] as const;
 const T = 32;
 const B = 4;
 const tokenizer = byteTokenizer();
@@ -28,26 +42,6 @@ const status = (text: string) => {
 
 function windows(ids: number[]): number[][] {
   return Array.from({ length: Math.floor((ids.length - 1) / T) }, (_, w) => ids.slice(w * T, w * T + T + 1));
-}
-
-function batchOf(all: number[][], step: number, refLoss?: Float32Array[]) {
-  const rows = Array.from({ length: B }, (_, r) => (step * B + r) % all.length);
-  return {
-    inputs: tf.tensor2d(
-      rows.map((r) => all[r]!.slice(0, T)),
-      [B, T],
-      'int32',
-    ),
-    labels: tf.tensor2d(
-      rows.map((r) => all[r]!.slice(1)),
-      [B, T],
-      'int32',
-    ),
-    refLoss: tf.tensor2d(
-      rows.map((r) => Array.from(refLoss?.[r] ?? new Float32Array(T))),
-      [B, T],
-    ),
-  };
 }
 
 /** Next-token losses `[T]` of one window of `T + 1` tokens. */
@@ -73,6 +67,7 @@ function drawChart(series: Record<string, number[]>): void {
     [
       { label: 'CLM: trains on every token', colour: '#4c78a8', values: series.CLM ?? [] },
       { label: 'SLM: top 60% by excess loss', colour: '#f58518', values: series.SLM ?? [] },
+      { label: 'random: 60% of tokens at random', colour: '#54a24b', values: series.random ?? [] },
     ],
     EVAL_EVERY,
   );
@@ -81,73 +76,78 @@ function drawChart(series: Record<string, number[]>): void {
 async function main(): Promise<void> {
   const backend = await chooseBackend();
   $('backend').textContent = backend;
-  const clean = tokenizer.encode(CLEAN.repeat(3));
-  const heldOut = windows(tokenizer.encode(CLEAN.slice(0, 400)));
-  const noisyIds = [
-    ...tokenizer.encode(CLEAN.slice(200)),
-    ...tokenizer.encode(NOISE),
-    ...tokenizer.encode(CLEAN.slice(0, 300)),
-  ];
+  const clean = tokenizer.encode(split(0));
+  const heldOut = windows(tokenizer.encode(split(1)));
+  const noisyIds = tokenizer.encode(noisyText(split(2)));
   const noisy = windows(noisyIds);
   const config = { ...LLAMA_PRESETS.nano, max_position_embeddings: T };
 
   status('1/3 training the reference model on the clean text');
   const reference = LlamaModel.create(config, { seed: 7 });
-  const referenceStep = createTrainStep({ model: reference, optimizer: tf.train.adam(0.01) });
-  for (let step = 0; step < 40; step++) {
-    const batch = batchOf(windows(clean), step);
-    await referenceStep(batch);
-    tf.dispose(Object.values(batch));
+  const loop = { seqLen: T, batchSize: B, learningRate: 0.01, seed: 1 };
+  const cleanWindows = memorySource(new TokenWindows(Int32Array.from(clean), T));
+  for await (const _ of trainingSteps({ ...loop, model: reference, source: cleanWindows, steps: 40 })) {
+    // the reference model trains; nothing to show yet
   }
   status('2/3 scoring the noisy corpus');
-  const refLoss: Float32Array[] = [];
-  for (const window of noisy) refLoss.push(await losses(reference, window));
+  const noisyWindows = new TokenWindows(Int32Array.from(noisyIds), T);
+  const refLoss = await corpusLosses(reference, noisyWindows);
   reference.dispose();
+  const shownWindow = Math.floor(noisy.length / 2);
+  const shownRefLoss = refLoss.subarray(shownWindow * T, shownWindow * T + T);
 
-  status('3/3 training CLM and SLM side by side');
-  const models = { CLM: LlamaModel.create(config, { seed: 1 }), SLM: LlamaModel.create(config, { seed: 1 }) };
-  const steps = {
-    CLM: createTrainStep({ model: models.CLM, optimizer: tf.train.adam(0.01) }),
-    SLM: createTrainStep({ model: models.SLM, optimizer: tf.train.adam(0.01), selective: { ratio: 0.6 } }),
-  };
-  const curves: Record<string, number[]> = {
-    CLM: [await heldOutLoss(models.CLM, heldOut)],
-    SLM: [await heldOutLoss(models.SLM, heldOut)],
-  };
+  status('3/3 training CLM, SLM and random selection side by side');
+  const models = Object.fromEntries(
+    CONDITIONS.map((name) => [name, LlamaModel.create(config, { seed: 1 })]),
+  ) as Record<(typeof CONDITIONS)[number], LlamaModel>;
+  const run = (name: (typeof CONDITIONS)[number]) =>
+    trainingSteps({
+      ...loop,
+      model: models[name],
+      source: memorySource(noisyWindows, name === 'SLM' ? { refLoss } : {}),
+      steps: 60,
+      ...(name === 'CLM'
+        ? {}
+        : { selective: { ratio: 0.6, strategy: name === 'SLM' ? 'excess' : 'random' } }),
+    });
+  const runs = { CLM: run('CLM'), SLM: run('SLM'), random: run('random') };
+  const curves: Record<string, number[]> = {};
+  for (const name of CONDITIONS) curves[name] = [await heldOutLoss(models[name], heldOut)];
   drawChart(curves);
   for (let step = 0; step < 60; step++) {
-    for (const name of ['CLM', 'SLM'] as const) {
-      const batch = batchOf(noisy, step, refLoss);
-      await steps[name](batch);
-      tf.dispose(Object.values(batch));
-    }
+    for (const name of CONDITIONS) await runs[name].next();
     if (step % EVAL_EVERY === EVAL_EVERY - 1) {
-      for (const name of ['CLM', 'SLM'] as const) {
+      for (const name of CONDITIONS) {
         curves[name]!.push(await heldOutLoss(models[name], heldOut));
         $(`loss-${name.toLowerCase()}`).textContent = curves[name]!.at(-1)!.toFixed(3);
       }
       drawChart(curves);
-      const shown = noisy[Math.floor(noisy.length / 2)]!;
+      const shown = noisy[shownWindow]!;
       const modelLoss = await losses(models.SLM, shown);
-      const excess = modelLoss.map((l, t) => l - refLoss[Math.floor(noisy.length / 2)]![t]!);
+      const excess = modelLoss.map((l, t) => l - shownRefLoss[t]!);
       const mask = topKMask(excess, { ratio: 0.6 });
       $('tokens').innerHTML = renderTokenSpans(
         shown.slice(1).map((id, t) => ({
           id,
           text: tokenizer.decode([id]),
           modelLoss: modelLoss[t]!,
-          refLoss: refLoss[Math.floor(noisy.length / 2)]![t]!,
+          refLoss: shownRefLoss[t]!,
           excess: excess[t]!,
           selected: mask[t] === 1,
         })),
       );
-      const check = selectiveLoss({ modelLoss, refLoss: refLoss[Math.floor(noisy.length / 2)]!, ratio: 0.6 });
+      const check = selectiveLoss({ modelLoss, refLoss: shownRefLoss, ratio: 0.6 });
       status(
         `3/3 step ${step + 1}/60 · SLM trains on ${check.selected} of ${check.total} tokens of each window shown`,
       );
     }
   }
-  status('done');
+  const final = (name: string) => curves[name]!.at(-1)!.toFixed(3);
+  status(
+    `done: final held-out loss CLM ${final('CLM')}, SLM ${final('SLM')}, random selection ${final('random')} (nats/byte). ` +
+      'One toy run: the order changes with the seed. The study (npm run study) tests the claim over seeds.',
+  );
+  for (const model of Object.values(models)) model.dispose();
   document.body.dataset.done = 'true';
 }
 

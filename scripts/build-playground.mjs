@@ -53,10 +53,12 @@ body { font: 15px/1.6 system-ui, sans-serif; max-width: 56rem; margin: 2rem auto
 .token { padding: 1px 0; } .selected { outline: 2px solid #222; outline-offset: -1px; }
 .legend span { display: inline-block; padding: 0 .5rem; margin-right: .5rem; }
 </style></head><body>
-<h1>SLM vs CLM, trained in this page</h1>
-<p>The <code>nano</code> Llama model (35 k parameters) on the <strong id="backend">…</strong> backend: a reference model learns a
-short clean text, scores a corpus where clean text surrounds a block of noise, then plain CLM and SLM (top 60% by excess loss)
-train side by side from the same start. Held-out loss: CLM <strong id="loss-clm">–</strong>, SLM <strong id="loss-slm">–</strong>.</p>
+<h1>SLM vs CLM and random selection, trained in this page</h1>
+<p>The <code>nano</code> Llama model (35 k parameters) on the <strong id="backend">…</strong> backend. One short text is the target
+domain: its sentences are dealt into a reference set, a held-out set and the prose of a noisy corpus (half noise). A reference model
+learns the reference set and scores the noisy corpus; then plain CLM, SLM (top 60% by excess loss) and random selection (60% of tokens)
+train side by side from the same start. Held-out loss: CLM <strong id="loss-clm">–</strong>, SLM <strong id="loss-slm">–</strong>,
+random <strong id="loss-random">–</strong>. A toy: one run, seconds of training; <code>npm run study</code> is the evidence.</p>
 <p id="status">loading…</p>
 <div id="chart"></div>
 <h2>A window of the noisy corpus, by excess loss</h2>

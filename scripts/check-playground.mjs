@@ -1,5 +1,5 @@
 // Opens the browser playground in headless Chromium and checks that it runs: training starts, the
-// held-out loss falls for CLM and SLM, and selected tokens appear. Saves a screenshot beside it.
+// held-out loss falls for CLM, SLM and random selection, and selected tokens appear. Saves a screenshot beside it.
 import { join, resolve } from 'node:path';
 import { withChromiumPage } from './chromium.mjs';
 
@@ -16,6 +16,7 @@ await withChromiumPage(async (page) => {
     backend: document.getElementById('backend')?.textContent,
     clm: Number(document.getElementById('loss-clm')?.textContent),
     slm: Number(document.getElementById('loss-slm')?.textContent),
+    random: Number(document.getElementById('loss-random')?.textContent),
     selected: document.querySelectorAll('#tokens .token.selected').length,
     lines: document.querySelectorAll('#chart polyline').length,
     legend: document.querySelectorAll('#chart .legend-entry').length,
@@ -23,15 +24,15 @@ await withChromiumPage(async (page) => {
   }));
   await page.screenshot({ path: join(directory, 'screenshot.png'), fullPage: true });
   console.log(
-    `playground (${state.backend}, ${((Date.now() - started) / 1000).toFixed(0)} s): ${state.status}; held-out loss CLM ${state.clm}, SLM ${state.slm}; ${state.selected} selected tokens shown`,
+    `playground (${state.backend}, ${((Date.now() - started) / 1000).toFixed(0)} s): ${state.status}; held-out loss CLM ${state.clm}, SLM ${state.slm}, random ${state.random}; ${state.selected} selected tokens shown`,
   );
   if (state.done !== 'true') failures.push(`finished with: ${state.status}`);
-  if (!(state.clm < Math.log(259) && state.slm < Math.log(259)))
+  if (!(state.clm < Math.log(259) && state.slm < Math.log(259) && state.random < Math.log(259)))
     failures.push('held-out loss did not fall below the uniform loss ln 259');
   if (state.selected === 0) failures.push('no selected tokens shown');
-  if (state.lines !== 2) failures.push(`chart has ${state.lines} lines, expected 2`);
-  if (state.legend !== 2) failures.push(`chart legend has ${state.legend} entries, expected 2`);
-  for (const label of ['training steps', 'held-out loss', 'CLM', 'SLM'])
+  if (state.lines !== 3) failures.push(`chart has ${state.lines} lines, expected 3`);
+  if (state.legend !== 3) failures.push(`chart legend has ${state.legend} entries, expected 3`);
+  for (const label of ['training steps', 'held-out loss', 'CLM', 'SLM', 'random'])
     if (!state.chartText.includes(label)) failures.push(`chart lacks the label "${label}"`);
 });
 if (failures.length > 0) {

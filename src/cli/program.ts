@@ -14,7 +14,7 @@ import type { LlamaConfig, LlamaPresetName } from '../model/config.js';
 import type { MathTask } from '../pipeline/mathTask.js';
 import type { BackendName } from '../tfjs/backend.js';
 import { describeFailure } from './failure.js';
-import { createProgress } from './progress.js';
+import { createProgress, createStagedProgress } from './progress.js';
 
 /** Where the program writes: results to `stdout`, messages and errors to `stderr`. */
 export interface CliOutput {
@@ -391,7 +391,7 @@ export function program(output: CliOutput = processOutput): Command {
   cli
     .command('demo')
     .description('the main job: reference model, scores, then CLM vs SLM on real text, with a report')
-    .option('--quick', 'small sizes (about a minute), same code path')
+    .option('--quick', 'small sizes, same code path (wall times: README)')
     .option('--out <dir>', 'report directory', 'demo-report')
     .option('--json', 'print the results as JSON')
     .action(async (options: { quick?: boolean; out: string; json?: boolean }) => {
@@ -399,22 +399,43 @@ export function program(output: CliOutput = processOutput): Command {
       await backend();
       const { DEMO_SETTINGS, runDemo } = await import('../pipeline/demo/run.js');
       const { terminalSummary, writeDemoReport } = await import('../pipeline/demo/report.js');
-      let progress: ReturnType<typeof createProgress> | undefined;
-      let stage = '';
+      const progress = createStagedProgress('steps');
       const result = await runDemo(
         DEMO_SETTINGS[options.quick === true ? 'quick' : 'default'],
-        (name, done, total) => {
-          if (name !== stage) {
-            progress?.stop();
-            stage = name;
-            progress = createProgress(name, total, 'steps');
-          }
-          progress!.update(done);
-        },
+        progress.report,
       );
-      progress?.stop();
+      progress.stop();
       const report = await writeDemoReport(result, options.out);
       print(options.json === true, result, `${terminalSummary(result)}\nreport: ${report}`);
+    });
+
+  cli
+    .command('study')
+    .description(
+      'the evidence: SLM against CLM, the reference model, a prose-only ceiling and selection controls, over seeds (study.json, study.html)',
+    )
+    .option('--quick', 'tiny sizes (CI: the whole code path in under a minute)')
+    .option('--seeds <n>', 'number of seeds', integer)
+    .option('--out <dir>', 'report directory', 'study-report')
+    .option('--json', 'print study.json to stdout')
+    .action(async (options: { quick?: boolean; seeds?: number; out: string; json?: boolean }) => {
+      (await import('../pipeline/demo/requirements.js')).checkDemoPackages();
+      await backend();
+      const { runStudy } = await import('../pipeline/study/run.js');
+      const { STUDY_SETTINGS } = await import('../pipeline/study/settings.js');
+      const { studySummaryText, writeStudyReport } = await import('../pipeline/study/report.js');
+      const { getBackend } = await import('@tensorflow/tfjs');
+      const preset = STUDY_SETTINGS[options.quick === true ? 'quick' : 'default'];
+      const seeds = options.seeds ?? preset.seeds.length;
+      const settings = { ...preset, seeds: Array.from({ length: seeds }, (_, i) => i + 1) };
+      const progress = createStagedProgress('steps');
+      const command = `rho-slm study${options.quick === true ? ' --quick' : ''}${options.seeds === undefined ? '' : ` --seeds ${seeds}`}`;
+      const result = await runStudy(settings, getBackend(), progress.report, async (partial) => {
+        await writeStudyReport(partial, options.out, `${command} (partial: the seeds done so far)`);
+      });
+      progress.stop();
+      const report = await writeStudyReport(result, options.out, command);
+      print(options.json === true, result, `${studySummaryText(result)}\nreport: ${report}`);
     });
 
   cli

@@ -60,3 +60,23 @@ export function createProgress(label: string, total: number, unit: string): Prog
     stop: () => undefined,
   };
 }
+
+/** Progress through named stages: a new bar whenever the stage changes. */
+export function createStagedProgress(unit: string): {
+  report: (stage: string, done: number, total: number) => void;
+  stop: () => void;
+} {
+  let progress: Progress | undefined;
+  let current = '';
+  return {
+    report: (stage, done, total) => {
+      if (stage !== current) {
+        progress?.stop();
+        current = stage;
+        progress = createProgress(stage, total, unit);
+      }
+      progress!.update(done);
+    },
+    stop: () => progress?.stop(),
+  };
+}

@@ -4,20 +4,20 @@ import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { SLMError } from '../core/errors.js';
-import { DEFAULT_RATIO, type SelectionOptions } from '../core/selectionSettings.js';
+import type { SelectionOptions } from '../core/selectionSettings.js';
 import { ScoreFile } from '../data/scoreFile.js';
 import type { TokenFile } from '../data/tokenFile.js';
-import { readWindows, windowCount, windowSampler } from '../data/windows.js';
+import { readWindows, windowCount } from '../data/windows.js';
 import { writeAll, writeFileAtomic } from '../io/atomicFile.js';
 import { readJsonBounded } from '../io/boundedRead.js';
-import { AdamW } from '../model/adamw.js';
+import type { AdamW } from '../model/adamw.js';
 import type { LlamaConfig, LlamaPresetName } from '../model/config.js';
 import { LlamaModel } from '../model/llama.js';
 import { readSafetensors, writeSafetensors } from '../model/safetensors.js';
-import { warmupCosineSchedule } from '../model/schedule.js';
-import { createTrainStep, type TrainStepStats } from '../tfjs/trainStep.js';
+import type { TrainStepStats } from '../tfjs/trainStep.js';
 import { openTokens } from './openTokens.js';
 import { firstExisting, lockOutput } from './outputGuard.js';
+import { type HostBatch, trainingSteps, type WindowSource, warmupCosineAdamW } from './trainingLoop.js';
 
 /** Options of {@link trainModel}. */
 export interface TrainOptions {
@@ -238,13 +238,7 @@ async function train(options: TrainOptions): Promise<TrainResult> {
         });
   const batchSize = options.batchSize ?? 8;
   const windows = windowCount(tokens.info.tokenCount, seqLen);
-  const optimizer = new AdamW({
-    learningRate: warmupCosineSchedule({
-      peak: options.learningRate ?? 3e-3,
-      warmupSteps: Math.max(1, Math.floor(options.steps / 10)),
-      totalSteps: Math.max(2, options.steps),
-    }),
-  });
+  const optimizer = warmupCosineAdamW(options.learningRate ?? 3e-3, options.steps);
   let checkpoint = resumed?.checkpoint;
   try {
     if (windows < batchSize)
@@ -255,35 +249,42 @@ async function train(options: TrainOptions): Promise<TrainResult> {
     if (resumed !== undefined) await restoreOptimizer(resumed.checkpoint, optimizer);
     else await rm(metricsPath, { force: true });
     if (resumed !== undefined) await trimMetrics(metricsPath, resumed.step);
-    const step = createTrainStep({
-      model,
-      optimizer,
-      ...(scores === undefined ? {} : { selective: { ratio: DEFAULT_RATIO, ...options.selection } }),
-      clipNorm: 1,
-    });
-    const windowAt = windowSampler(windows, options.seed ?? 0);
+    const source: WindowSource = {
+      count: windows,
+      async read(ids) {
+        const batch: HostBatch = await readWindows(tokens, ids, seqLen);
+        if (scores !== undefined) {
+          batch.refLoss = new Float32Array(batchSize * seqLen);
+          for (const [row, window] of ids.entries())
+            batch.refLoss.set(await scores.read(window, 1), row * seqLen);
+        }
+        return batch;
+      },
+    };
     const stopped = () => options.signal?.aborted === true;
     let done = resumed?.step ?? 0;
     let last: TrainStepStats | undefined;
-    while (done < options.steps && !stopped()) {
-      const ids = Array.from({ length: batchSize }, (_, row) => windowAt(done * batchSize + row));
-      const batch = await readWindows(tokens, ids, seqLen);
-      const refLoss = new Float32Array(batchSize * seqLen);
-      if (scores !== undefined)
-        for (const [row, window] of ids.entries()) refLoss.set(await scores.read(window, 1), row * seqLen);
-      const inputs = tf.tensor2d(batch.inputs, [batchSize, seqLen], 'int32');
-      const labels = tf.tensor2d(batch.targets, [batchSize, seqLen], 'int32');
-      const reference = tf.tensor2d(refLoss, [batchSize, seqLen]);
-      try {
-        last = await step({ inputs, labels, refLoss: reference });
-      } finally {
-        tf.dispose([inputs, labels, reference]);
-      }
-      done++;
-      await appendFile(metricsPath, `${JSON.stringify({ ...last, step: done })}\n`);
-      options.onStep?.({ ...last, step: done });
-      if (done % (options.checkpointEvery ?? 50) === 0 || done === options.steps || stopped()) {
-        checkpoint = await saveCheckpoint(options.out, done, model, optimizer, checkpoint);
+    if (!stopped()) {
+      for await (const { stats } of trainingSteps({
+        model,
+        source,
+        seqLen,
+        batchSize,
+        steps: options.steps,
+        learningRate: options.learningRate ?? 3e-3,
+        seed: options.seed ?? 0,
+        startStep: done,
+        optimizer,
+        ...(scores === undefined ? {} : { selective: options.selection ?? {} }),
+      })) {
+        last = stats;
+        done = stats.step;
+        await appendFile(metricsPath, `${JSON.stringify(last)}\n`);
+        options.onStep?.(last);
+        if (done % (options.checkpointEvery ?? 50) === 0 || done === options.steps || stopped()) {
+          checkpoint = await saveCheckpoint(options.out, done, model, optimizer, checkpoint);
+        }
+        if (stopped()) break;
       }
     }
     if (done === options.steps) await model.save(options.out);

@@ -3,34 +3,27 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { escapeHtml, renderTokenSpans, TOKEN_STYLE } from '../renderTokens.js';
-import type { DemoResult } from './run.js';
-
-async function chart(spec: object): Promise<string> {
-  const vega = await import('vega');
-  const { compile } = await import('vega-lite');
-  const view = new vega.View(
-    vega.parse(
-      compile({ $schema: 'https://vega.github.io/schema/vega-lite/v6.json', ...spec } as never).spec,
-    ),
-    { renderer: 'none' },
-  );
-  const svg = await view.toSVG();
-  view.finalize();
-  return svg;
-}
+import { svgChart } from '../svgChart.js';
+import { DEMO_CONDITIONS, type DemoCondition, type DemoResult } from './run.js';
 
 function percent(value: number | null): string {
   return value === null ? 'never' : `${(100 * value).toFixed(0)}%`;
 }
 
-/** The headline sentence: how many of CLM's tokens SLM needed to match CLM's final loss. */
+/** The headline: SLM against CLM, random selection and the reference model, in plain words. */
 export function headline(result: DemoResult): string {
-  const { clmFinalLoss, slmFinalLoss, fractionOfClmTokens } = result.headline;
+  const h = result.headline;
+  const compare = (name: string, other: number) =>
+    `${h.slmFinalLoss < other ? 'beat' : 'did not beat'} ${name} (${other.toFixed(3)})`;
   const reached =
-    fractionOfClmTokens === null
-      ? `SLM did not reach CLM's final held-out loss (${clmFinalLoss.toFixed(3)}) within the same budget`
-      : `SLM reached CLM's final held-out loss (${clmFinalLoss.toFixed(3)} nats/byte) after ${percent(fractionOfClmTokens)} of CLM's training tokens`;
-  return `${reached}; final held-out loss: CLM ${clmFinalLoss.toFixed(3)}, SLM ${slmFinalLoss.toFixed(3)}, reference model ${result.curves.reference.toFixed(3)}.`;
+    h.fractionOfClmTokens === null
+      ? "did not reach CLM's final held-out loss within the same budget"
+      : `reached CLM's final held-out loss after ${percent(h.fractionOfClmTokens)} of CLM's training tokens`;
+  return (
+    `One seed, demo scale: SLM's final held-out loss ${h.slmFinalLoss.toFixed(3)} nats/byte ${compare('CLM', h.clmFinalLoss)}, ` +
+    `${compare('random selection of as many tokens', h.randomFinalLoss)} and ${compare('the reference model', h.referenceLoss)}; SLM ${reached}. ` +
+    'A single seed at this scale is an illustration: `npm run study` tests the claim over seeds.'
+  );
 }
 
 /** A few lines for the terminal. */
@@ -41,7 +34,7 @@ export function terminalSummary(result: DemoResult): string {
     headline(result),
     last === undefined
       ? ''
-      : `e-mail share: ${percent(last.emailShareOfCorpus)} of the noisy corpus, ${percent(last.emailShareOfSelected)} of the tokens SLM selected (last interval)`,
+      : `e-mail share: ${percent(last.emailShareOfBatches)} of the batches, ${percent(last.emailShareOfSelected)} of the tokens SLM selected (last interval)`,
     `held-out token categories (CLM): ${Object.entries(result.categories.clm)
       .map(([k, v]) => `${k} ${percent(v)}`)
       .join(', ')}`,
@@ -54,11 +47,15 @@ export function terminalSummary(result: DemoResult): string {
 export async function writeDemoReport(result: DemoResult, directory: string): Promise<string> {
   await mkdir(directory, { recursive: true });
   await writeFile(join(directory, 'report.json'), `${JSON.stringify(result, null, 2)}\n`);
-  const curve = [
-    ...result.curves.clm.map((p) => ({ ...p, model: 'CLM (all tokens)' })),
-    ...result.curves.slm.map((p) => ({ ...p, model: `SLM (top ${result.settings.ratio * 100}%)` })),
-  ];
-  const lossChart = await chart({
+  const names: Record<DemoCondition, string> = {
+    clm: 'CLM (all tokens)',
+    slm: `SLM (top ${result.settings.ratio * 100}% by excess loss)`,
+    random: `random ${result.settings.ratio * 100}% of tokens`,
+  };
+  const curve = DEMO_CONDITIONS.flatMap((kind) =>
+    result.curves[kind].map((p) => ({ ...p, model: names[kind] })),
+  );
+  const lossChart = await svgChart({
     title: 'Held-out loss (clean prose) against training tokens',
     width: 560,
     height: 300,
@@ -79,13 +76,13 @@ export async function writeDemoReport(result: DemoResult, directory: string): Pr
       },
     ],
   });
-  const selectionChart = await chart({
-    title: 'E-mail share: of the noisy corpus vs of the tokens SLM selected',
+  const selectionChart = await svgChart({
+    title: "E-mail share: of each interval's batches vs of the tokens SLM selected",
     width: 560,
     height: 220,
     data: {
       values: result.selection.flatMap((s) => [
-        { tokens: s.tokens, share: s.emailShareOfCorpus, series: 'in the corpus' },
+        { tokens: s.tokens, share: s.emailShareOfBatches, series: 'in the batches' },
         { tokens: s.tokens, share: s.emailShareOfSelected, series: 'among selected tokens' },
       ]),
     },
@@ -96,12 +93,12 @@ export async function writeDemoReport(result: DemoResult, directory: string): Pr
       color: { field: 'series', type: 'nominal' },
     },
   });
-  const categoryChart = await chart({
+  const categoryChart = await svgChart({
     title: 'Held-out token categories from the first evaluation on (slope of each token loss, ±0.2 nats)',
     width: 560,
     height: 160,
     data: {
-      values: (['clm', 'slm'] as const).flatMap((model) =>
+      values: DEMO_CONDITIONS.flatMap((model) =>
         Object.entries(result.categories[model]).map(([category, share]) => ({
           model: model.toUpperCase(),
           category,
@@ -142,7 +139,7 @@ table { border-collapse: collapse; } th, td { text-align: left; padding: .2rem .
 .tokens p { font-family: ui-monospace, monospace; line-height: 1.9; }
 ${TOKEN_STYLE}
 </style></head><body>
-<h1>Selective Language Modeling vs plain causal LM</h1>
+<h1>Selective Language Modeling vs plain causal LM and random selection</h1>
 <p class="headline">${escapeHtml(headline(result))}</p>
 <h2>Held-out loss</h2>
 <figure class="chart">${lossChart}</figure>

@@ -1,17 +1,20 @@
-// The main job: SLM against plain CLM on real text. Train a reference model on clean prose, score a
-// noisy corpus (prose + raw e-mail) with it, train CLM and SLM from the same initialisation on the
-// same token budget, and measure both on held-out prose as they train.
+// The main job at demo scale: SLM against plain CLM and random selection on real text, with the
+// study's fair split (src/pipeline/study/corpus.ts). Train a reference model on a sample of the
+// target domain, score a noisy corpus (the domain's other prose + raw e-mail) with it, train CLM, SLM
+// and random selection from the same initialisation on the same token budget, and measure each on
+// held-out prose of the same domain as they train. One seed: `npm run study` is the evidence.
 import { topKMask } from '../../core/topKMask.js';
 import { byteTokenizer } from '../../data/byteTokenizer.js';
 import { LlamaModel } from '../../model/llama.js';
 import type { InspectedToken } from '../inspect.js';
+import { corpusLosses, memorySource, TokenWindows } from '../memoryWindows.js';
+import { buildFairCorpus, type FairCorpusSizes } from '../study/corpus.js';
+import { trainingSteps } from '../trainingLoop.js';
 import { type CurvePoint, type TokenCategories, tokenCategories, tokensToReach } from './analysis.js';
-import { buildDemoCorpus, type CorpusSizes } from './corpus.js';
-import { corpusLosses, TokenWindows, trainOnWindows } from './training.js';
 
 /** Sizes and budgets of a demo run. */
 export interface DemoSettings {
-  corpus: CorpusSizes;
+  corpus: FairCorpusSizes;
   referenceSteps: number;
   trainSteps: number;
   evaluations: number;
@@ -22,10 +25,19 @@ export interface DemoSettings {
   seed: number;
 }
 
-/** The default run (about 8 minutes on 2 cores) and the quick one (about a minute, same code path). */
+const DEMO_DATA_SEED = 2024;
+
+/** The default run and the quick one (same code path); their wall times are in the README. */
 export const DEMO_SETTINGS: Readonly<Record<'default' | 'quick', DemoSettings>> = {
   default: {
-    corpus: { reference: 400_000, noisyProse: 220_000, noisyEmail: 220_000, heldOut: 40_000 },
+    corpus: {
+      pieceBytes: 6_000,
+      reference: 250_000,
+      validation: 0,
+      heldOut: 60_000,
+      noisy: 250_000,
+      emailShare: 0.5,
+    },
     referenceSteps: 160,
     trainSteps: 240,
     evaluations: 8,
@@ -36,7 +48,14 @@ export const DEMO_SETTINGS: Readonly<Record<'default' | 'quick', DemoSettings>> 
     seed: 1,
   },
   quick: {
-    corpus: { reference: 60_000, noisyProse: 30_000, noisyEmail: 30_000, heldOut: 8_000 },
+    corpus: {
+      pieceBytes: 3_000,
+      reference: 40_000,
+      validation: 0,
+      heldOut: 8_000,
+      noisy: 30_000,
+      emailShare: 0.5,
+    },
     referenceSteps: 30,
     trainSteps: 36,
     evaluations: 4,
@@ -48,20 +67,30 @@ export const DEMO_SETTINGS: Readonly<Record<'default' | 'quick', DemoSettings>> 
   },
 };
 
+/** The trained conditions of the demo. */
+export const DEMO_CONDITIONS = ['clm', 'slm', 'random'] as const;
+
+/** One of {@link DEMO_CONDITIONS}. */
+export type DemoCondition = (typeof DEMO_CONDITIONS)[number];
+
 /** Everything the report shows. */
 export interface DemoResult {
   settings: DemoSettings;
   data: Record<string, string | number>;
-  curves: { clm: CurvePoint[]; slm: CurvePoint[]; reference: number };
+  /** Held-out loss over training per condition, and the reference model's. */
+  curves: Record<DemoCondition, CurvePoint[]> & { reference: number };
   headline: {
     clmFinalLoss: number;
     slmFinalLoss: number;
+    randomFinalLoss: number;
+    referenceLoss: number;
     slmTokensToMatchClm: number | null;
     fractionOfClmTokens: number | null;
   };
-  selection: { tokens: number; emailShareOfSelected: number; emailShareOfCorpus: number }[];
+  /** Per evaluation interval of SLM: e-mail share of the tokens it selected and of that interval's batches. */
+  selection: { tokens: number; emailShareOfSelected: number; emailShareOfBatches: number }[];
   windows: { window: number; emailShare: number; tokens: InspectedToken[] }[];
-  categories: { clm: TokenCategories; slm: TokenCategories };
+  categories: Record<DemoCondition, TokenCategories>;
   seconds: number;
 }
 
@@ -82,7 +111,7 @@ export async function runDemo(
   onProgress: DemoProgress = () => undefined,
 ): Promise<DemoResult> {
   const started = Date.now();
-  const corpus = await buildDemoCorpus(settings.corpus);
+  const corpus = await buildFairCorpus(settings.corpus, DEMO_DATA_SEED);
   const T = settings.seqLen;
   const config = {
     ...(await import('../../model/config.js')).LLAMA_PRESETS.demo,
@@ -91,15 +120,22 @@ export async function runDemo(
   const reference = new TokenWindows(corpus.reference, T);
   const noisy = new TokenWindows(corpus.noisy, T);
   const heldOut = new TokenWindows(corpus.heldOut, T);
-  const common = { batchSize: settings.batchSize, learningRate: settings.learningRate, seed: settings.seed };
+  const common = {
+    seqLen: T,
+    batchSize: settings.batchSize,
+    learningRate: settings.learningRate,
+    seed: settings.seed,
+  };
 
   // Step 1: the reference model, on clean prose.
   const referenceModel = LlamaModel.create(config, { seed: settings.seed + 100 });
-  await trainOnWindows(referenceModel, reference, {
+  for await (const { stats } of trainingSteps({
     ...common,
+    model: referenceModel,
+    source: memorySource(reference),
     steps: settings.referenceSteps,
-    onStep: (stats) => onProgress('1/3 reference model', stats.step, settings.referenceSteps),
-  });
+  }))
+    onProgress('1/3 reference model', stats.step, settings.referenceSteps);
   const referenceLoss = (await evaluate(referenceModel, heldOut)).loss;
 
   // Step 2: score every noisy token once.
@@ -108,14 +144,18 @@ export async function runDemo(
   onProgress('2/3 scoring', 1, 1);
   referenceModel.dispose();
 
-  // Step 3: CLM and SLM from the same initialisation, seed and token budget.
+  // Step 3: CLM, SLM and random selection from the same initialisation, seed and token budget.
   const tokensPerStep = settings.batchSize * T;
   const evalEvery = Math.max(1, Math.floor(settings.trainSteps / settings.evaluations));
-  const runs = { clm: [] as CurvePoint[], slm: [] as CurvePoint[] };
-  const checkpointLosses = { clm: [] as Float32Array[], slm: [] as Float32Array[] };
+  const runs = { clm: [] as CurvePoint[], slm: [] as CurvePoint[], random: [] as CurvePoint[] };
+  const checkpointLosses = {
+    clm: [] as Float32Array[],
+    slm: [] as Float32Array[],
+    random: [] as Float32Array[],
+  };
   const selection: DemoResult['selection'] = [];
-  const finalModels: Partial<Record<'clm' | 'slm', LlamaModel>> = {};
-  for (const kind of ['clm', 'slm'] as const) {
+  let slmModel: LlamaModel | undefined;
+  for (const kind of DEMO_CONDITIONS) {
     const model = LlamaModel.create(config, { seed: settings.seed });
     const initial = await evaluate(model, heldOut);
     runs[kind].push({ tokens: 0, loss: initial.loss });
@@ -124,40 +164,48 @@ export async function runDemo(
     let selectedAll = 0;
     let email = 0;
     let all = 0;
-    await trainOnWindows(model, noisy, {
+    const strategy = kind === 'random' ? ('random' as const) : ('excess' as const);
+    for await (const { stats, windows } of trainingSteps({
       ...common,
+      model,
+      source: memorySource(noisy, kind === 'slm' ? { refLoss } : {}),
       steps: settings.trainSteps,
-      ...(kind === 'slm' ? { refLoss, ratio: settings.ratio } : {}),
-      onStep: async (stats, windows) => {
-        onProgress(`3/3 ${kind.toUpperCase()}`, stats.step, settings.trainSteps);
-        if (stats.mask !== undefined) {
-          windows.forEach((window, row) => {
-            for (let t = 0; t < T; t++) {
-              const fromEmail = corpus.noisySource[window * T + t + 1]!;
-              const chosen = stats.mask![row * T + t]!;
-              selectedEmail += chosen * fromEmail;
-              selectedAll += chosen;
-              email += fromEmail;
-              all++;
-            }
-          });
-        }
-        if (stats.step % evalEvery === 0 || stats.step === settings.trainSteps) {
-          const result = await evaluate(model, heldOut);
-          runs[kind].push({ tokens: stats.step * tokensPerStep, loss: result.loss });
-          checkpointLosses[kind].push(result.losses);
-          if (kind === 'slm') {
-            selection.push({
-              tokens: stats.step * tokensPerStep,
-              emailShareOfSelected: selectedEmail / selectedAll,
-              emailShareOfCorpus: email / all,
-            });
-            [selectedEmail, selectedAll, email, all] = [0, 0, 0, 0];
+      ...(kind === 'clm' ? {} : { selective: { ratio: settings.ratio, strategy, seed: settings.seed } }),
+      keepMask: kind === 'slm',
+    })) {
+      onProgress(
+        `3/3 ${kind === 'random' ? 'random selection' : kind.toUpperCase()}`,
+        stats.step,
+        settings.trainSteps,
+      );
+      if (stats.mask !== undefined) {
+        windows.forEach((window, row) => {
+          for (let t = 0; t < T; t++) {
+            const fromEmail = corpus.noisySource[window * T + t + 1]!;
+            const chosen = stats.mask![row * T + t]!;
+            selectedEmail += chosen * fromEmail;
+            selectedAll += chosen;
+            email += fromEmail;
+            all++;
           }
+        });
+      }
+      if (stats.step % evalEvery === 0 || stats.step === settings.trainSteps) {
+        const result = await evaluate(model, heldOut);
+        runs[kind].push({ tokens: stats.step * tokensPerStep, loss: result.loss });
+        checkpointLosses[kind].push(result.losses);
+        if (kind === 'slm') {
+          selection.push({
+            tokens: stats.step * tokensPerStep,
+            emailShareOfSelected: selectedEmail / selectedAll,
+            emailShareOfBatches: email / all,
+          });
+          [selectedEmail, selectedAll, email, all] = [0, 0, 0, 0];
         }
-      },
-    });
-    finalModels[kind] = model;
+      }
+    }
+    if (kind === 'slm') slmModel = model;
+    else model.dispose();
   }
 
   // What SLM selects in a few windows of the noisy corpus, with the final SLM model.
@@ -173,7 +221,7 @@ export async function runDemo(
   const windows = [];
   for (const window of picks) {
     const modelLoss = await corpusLosses(
-      finalModels.slm!,
+      slmModel!,
       new TokenWindows(noisy.tokens.subarray(window * T, window * T + T + 1), T),
     );
     const excess = modelLoss.map((loss, t) => loss - refLoss[window * T + t]!);
@@ -192,11 +240,10 @@ export async function runDemo(
       })),
     });
   }
-  finalModels.clm!.dispose();
-  finalModels.slm!.dispose();
+  slmModel!.dispose();
 
-  const clmFinal = runs.clm[runs.clm.length - 1]!;
-  const slmFinal = runs.slm[runs.slm.length - 1]!;
+  const final = (kind: DemoCondition) => runs[kind][runs[kind].length - 1]!;
+  const clmFinal = final('clm');
   const reach = tokensToReach(runs.slm, clmFinal.loss);
   return {
     settings,
@@ -207,10 +254,12 @@ export async function runDemo(
       heldOutTokens: corpus.heldOut.length,
       trainingTokensPerModel: settings.trainSteps * tokensPerStep,
     },
-    curves: { clm: runs.clm, slm: runs.slm, reference: referenceLoss },
+    curves: { ...runs, reference: referenceLoss },
     headline: {
       clmFinalLoss: clmFinal.loss,
-      slmFinalLoss: slmFinal.loss,
+      slmFinalLoss: final('slm').loss,
+      randomFinalLoss: final('random').loss,
+      referenceLoss,
       slmTokensToMatchClm: reach ?? null,
       fractionOfClmTokens: reach === undefined ? null : reach / clmFinal.tokens,
     },
@@ -220,6 +269,7 @@ export async function runDemo(
     categories: {
       clm: tokenCategories(checkpointLosses.clm.slice(1)),
       slm: tokenCategories(checkpointLosses.slm.slice(1)),
+      random: tokenCategories(checkpointLosses.random.slice(1)),
     },
     seconds: (Date.now() - started) / 1000,
   };
