@@ -220,7 +220,9 @@ export class AdamW extends tf.Optimizer {
       decay: decays.every(Boolean)
         ? 'all'
         : decays.some(Boolean)
-          ? (tf.keep(tf.concat(sizes.map((size, i) => tf.fill([size], decays[i] ? 1 : 0)))) as tf.Tensor1D)
+          ? tf.tidy(
+              () => tf.concat(sizes.map((size, i) => tf.fill([size], decays[i] ? 1 : 0))) as tf.Tensor1D,
+            )
           : 'none',
       first: moment('first'),
       second: moment('second'),

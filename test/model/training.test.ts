@@ -72,7 +72,9 @@ describe('AdamW', () => {
     /** Three variables (two decaying matrices, one norm), updated 4 steps with fixed gradients. */
     async function run(groupElements: number, resumeAfter?: number) {
       const shapes = [[3, 4], [4], [2, 5]];
-      const variables = shapes.map((shape, v) => tf.variable(tf.tensor(seq(shape, v), shape), true));
+      const variables = shapes.map((shape, v) =>
+        tf.tidy(() => tf.variable(tf.tensor(seq(shape, v), shape), true)),
+      );
       const gradientsAt = (step: number) =>
         Object.fromEntries(
           variables.map((variable, v) => [
@@ -116,9 +118,11 @@ describe('AdamW', () => {
       expect(resumed.values).toEqual(perVariable.values);
     });
 
-    it('keeps tf.memory().numTensors flat from step to step', async () => {
+    it('keeps tf.memory().numTensors flat from step to step, and frees everything on dispose', async () => {
+      const before = tf.memory().numTensors;
       const { counts } = await run(16);
       expect(new Set(counts.slice(1)).size).toBe(1);
+      expect(tf.memory().numTensors).toBe(before);
     });
   });
 
