@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { SLMError } from '../core/errors.js';
 import { createRandom } from '../core/random.js';
 import type { TrainableModel } from '../tfjs/trainStep.js';
-import { attention, causalBias } from './attention.js';
+import { type AttentionWeights, attention, causalBias } from './attention.js';
 import { type LlamaConfig, type LlamaPresetName, resolveLlamaConfig } from './config.js';
 import { type GenerateOptions, generate } from './generate.js';
 import type { KVCache } from './kvCache.js';
@@ -19,6 +19,57 @@ import type { NamedWeight, SaveOptions } from './weights.js';
 export interface CreateOptions {
   /** Seed of the initial weights (normal, std 0.02; norms 1, as transformers initialises Llama). @default 0 */
   seed?: number;
+}
+
+/** One decoder layer's weights, projections in the internal `[in, out]` layout. */
+interface DecoderLayer {
+  /** RMSNorm before attention, `[D]`. */
+  inputNorm: tf.Tensor1D;
+  /** Q, K, V and output projections. */
+  attention: AttentionWeights;
+  /** RMSNorm before the MLP, `[D]`. */
+  mlpNorm: tf.Tensor1D;
+  /** SwiGLU gate and up projections `[D, I]`, down projection `[I, D]`. */
+  gate: tf.Tensor2D;
+  up: tf.Tensor2D;
+  down: tf.Tensor2D;
+}
+
+/** The model's weights by role, looked up once by Hugging Face name. */
+interface ModelWeights {
+  /** Token embedding `[V, D]`. */
+  embedding: tf.Tensor2D;
+  layers: DecoderLayer[];
+  /** Final RMSNorm `[D]`. */
+  finalNorm: tf.Tensor1D;
+  /** Output projection `[D, V]` (the embedding's transpose when tied). */
+  head: tf.Tensor2D | 'tied';
+}
+
+/** Typed views of the variables in `weights` (Hugging Face names) for `config`. */
+function byRole(config: LlamaConfig, weights: ReadonlyMap<string, tf.Variable>): ModelWeights {
+  const get = <T extends tf.Tensor>(name: string) => weights.get(name) as unknown as T;
+  return {
+    embedding: get('model.embed_tokens.weight'),
+    layers: Array.from({ length: config.num_hidden_layers }, (_, layer) => {
+      const p = `model.layers.${layer}`;
+      return {
+        inputNorm: get(`${p}.input_layernorm.weight`),
+        attention: {
+          query: get(`${p}.self_attn.q_proj.weight`),
+          key: get(`${p}.self_attn.k_proj.weight`),
+          value: get(`${p}.self_attn.v_proj.weight`),
+          output: get(`${p}.self_attn.o_proj.weight`),
+        },
+        mlpNorm: get(`${p}.post_attention_layernorm.weight`),
+        gate: get(`${p}.mlp.gate_proj.weight`),
+        up: get(`${p}.mlp.up_proj.weight`),
+        down: get(`${p}.mlp.down_proj.weight`),
+      };
+    }),
+    finalNorm: get('model.norm.weight'),
+    head: config.tie_word_embeddings ? 'tied' : get<tf.Tensor2D>('lm_head.weight'),
+  };
 }
 
 /** Projections are stored transposed from Hugging Face's `[out, in]`. */
@@ -66,11 +117,13 @@ export class LlamaModel implements TrainableModel {
   /** The configuration, Hugging Face field names. */
   readonly config: LlamaConfig;
   readonly #weights: Map<string, tf.Variable>;
+  readonly #roles: ModelWeights;
   #tables: { positions: number; cos: tf.Tensor2D; sin: tf.Tensor2D; causalBias: tf.Tensor2D } | undefined;
 
   private constructor(config: LlamaConfig, weights: Map<string, tf.Variable>) {
     this.config = config;
     this.#weights = weights;
+    this.#roles = byRole(config, weights);
   }
 
   /**
@@ -247,10 +300,6 @@ export class LlamaModel implements TrainableModel {
     return [...this.#weights.values()];
   }
 
-  #weight<R extends tf.Rank>(name: string): tf.Tensor<R> {
-    return this.#weights.get(name) as unknown as tf.Tensor<R>;
-  }
-
   /** RoPE tables and causal bias for `n` new positions after `past` cached ones. */
   #positionTables(n: number, past: number) {
     const needed = past + n;
@@ -295,7 +344,7 @@ export class LlamaModel implements TrainableModel {
     }
     const [B, T] = ids.shape as [number, number];
     const c = this.config;
-    const w = <R extends tf.Rank>(name: string) => this.#weight<R>(name);
+    const weights = this.#roles;
     return tf.tidy(() => {
       const tables = this.#positionTables(T, past);
       const context = {
@@ -306,37 +355,16 @@ export class LlamaModel implements TrainableModel {
         headSize: c.hidden_size / c.num_attention_heads,
         ...tables,
       };
-      let x = embedding(tf.reshape(tf.cast(ids, 'int32'), [B * T]), w('model.embed_tokens.weight')); // [B·T, D]
-      for (let layer = 0; layer < c.num_hidden_layers; layer++) {
-        const p = `model.layers.${layer}`;
-        const attended = attention(
-          rmsNorm(x, w(`${p}.input_layernorm.weight`), c.rms_norm_eps),
-          {
-            query: w(`${p}.self_attn.q_proj.weight`),
-            key: w(`${p}.self_attn.k_proj.weight`),
-            value: w(`${p}.self_attn.v_proj.weight`),
-            output: w(`${p}.self_attn.o_proj.weight`),
-          },
-          context,
-          cache?.layers[layer],
-        );
-        x = tf.add(x, attended);
-        const normed = rmsNorm(x, w(`${p}.post_attention_layernorm.weight`), c.rms_norm_eps);
-        x = tf.add(
-          x,
-          swiGlu(
-            normed,
-            w(`${p}.mlp.gate_proj.weight`),
-            w(`${p}.mlp.up_proj.weight`),
-            w(`${p}.mlp.down_proj.weight`),
-          ),
-        );
+      let x = embedding(tf.reshape(tf.cast(ids, 'int32'), [B * T]), weights.embedding); // [B·T, D]
+      for (const [index, layer] of weights.layers.entries()) {
+        const normed = rmsNorm(x, layer.inputNorm, c.rms_norm_eps); // [B·T, D]
+        x = tf.add(x, attention(normed, layer.attention, context, cache?.layers[index])); // [B·T, D]
+        const mlpInput = rmsNorm(x, layer.mlpNorm, c.rms_norm_eps); // [B·T, D]
+        x = tf.add(x, swiGlu(mlpInput, layer.gate, layer.up, layer.down)); // [B·T, D]
       }
-      x = rmsNorm(x, w('model.norm.weight'), c.rms_norm_eps);
-      const head = c.tie_word_embeddings
-        ? tf.transpose(w<tf.Rank.R2>('model.embed_tokens.weight'))
-        : w<tf.Rank.R2>('lm_head.weight');
-      return tf.reshape(linear(x, head as tf.Tensor2D), [B, T, c.vocab_size]) as tf.Tensor3D;
+      x = rmsNorm(x, weights.finalNorm, c.rms_norm_eps); // [B·T, D]
+      const head = weights.head === 'tied' ? (tf.transpose(weights.embedding) as tf.Tensor2D) : weights.head; // [D, V]
+      return tf.reshape(linear(x, head), [B, T, c.vocab_size]) as tf.Tensor3D; // [B·T, V] → [B, T, V]
     });
   }
 

@@ -112,8 +112,8 @@ type ForwardTokens = {
 const FN = 'createTrainStep';
 
 function forwardTokens(plan: StepPlan, micro: MicroBatch): ForwardTokens {
-  const logits = plan.forward(micro.inputs);
-  const tokenCount = micro.labels.size;
+  const logits = plan.forward(micro.inputs); // [b, T, V] (any [..., V])
+  const tokenCount = micro.labels.size; // n = b·T
   const vocab = logits.shape[logits.rank - 1]!;
   if (logits.size !== tokenCount * vocab) {
     throw new SLMError(
@@ -123,8 +123,8 @@ function forwardTokens(plan: StepPlan, micro: MicroBatch): ForwardTokens {
   }
   const index = indexLabels(tf.reshape(micro.labels, [tokenCount]) as tf.Tensor1D, vocab, plan.ignoreIndex);
   return {
-    modelLoss: tokenLossRows(tf.reshape(logits, [tokenCount, vocab]) as tf.Tensor2D, index),
-    refLoss: tf.reshape(micro.refLoss, [tokenCount]) as tf.Tensor1D,
+    modelLoss: tokenLossRows(tf.reshape(logits, [tokenCount, vocab]) as tf.Tensor2D, index), // [n]
+    refLoss: tf.reshape(micro.refLoss, [tokenCount]) as tf.Tensor1D, // [n]
     valid: index.valid,
     inRange: index.inRange,
   };
@@ -163,8 +163,8 @@ function choose(
 }
 
 function weightedLoss(modelLoss: tf.Tensor1D, chosen: Pick<TokenSelection, 'mask' | 'weights'>): tf.Scalar {
-  const finiteWhereSelected = tf.where(tf.cast(chosen.mask, 'bool'), modelLoss, tf.zerosLike(modelLoss));
-  return tf.sum(tf.mul(finiteWhereSelected, chosen.weights)) as tf.Scalar;
+  const finiteWhereSelected = tf.where(tf.cast(chosen.mask, 'bool'), modelLoss, tf.zerosLike(modelLoss)); // [n]
+  return tf.sum(tf.mul(finiteWhereSelected, chosen.weights)) as tf.Scalar; // Σ w_i·L_i, []
 }
 
 /** Adds `grads · scale` into `total` (disposing what it replaces). */
@@ -272,8 +272,8 @@ function finishStep(
       selection,
       loss,
     );
-    const squares = Object.values(result.grads).map((grad) => tf.sum(tf.square(grad)));
-    const gradNorm = tf.sqrt(squares.length === 0 ? tf.scalar(0) : tf.addN(squares));
+    const squares = Object.values(result.grads).map((grad) => tf.sum(tf.square(grad))); // [] each
+    const gradNorm = tf.sqrt(squares.length === 0 ? tf.scalar(0) : tf.addN(squares)); // ‖g‖₂, []
     let grads = result.grads;
     if (plan.clipNorm !== undefined) {
       const scale = tf.div(plan.clipNorm, tf.maximum(gradNorm, plan.clipNorm));
