@@ -99,6 +99,38 @@ async function ourFigures(config: LlamaConfig, setting: Setting) {
   };
 }
 
+/**
+ * Two SLM training steps of `config` on wasm (single-threaded: seconds per step, so no median),
+ * with the largest tensor memory seen: whether the 4 GiB wasm heap holds a model this size.
+ */
+async function twoStepsOnWasm(config: LlamaConfig, setting: Setting): Promise<string> {
+  const { batch, positions } = setting;
+  const model = LlamaModel.create(config, { seed: 1 });
+  const inputs = tf.randomUniform([batch, positions], 0, config.vocab_size, 'int32', 1);
+  const labels = tf.randomUniform([batch, positions], 0, config.vocab_size, 'int32', 2);
+  const refLoss = tf.fill([batch, positions], 4);
+  const optimizer = new AdamW({ learningRate: 1e-3 });
+  const step = createTrainStep({ model, optimizer, selective: { ratio: 0.6 }, clipNorm: 1 });
+  const start = performance.now();
+  let peak = 0;
+  try {
+    for (let i = 0; i < 2; i++) {
+      const info = await tf.profile(async () => {
+        await step({ inputs, labels, refLoss });
+      });
+      peak = Math.max(peak, info.peakBytes);
+    }
+    const seconds = (performance.now() - start) / 2000;
+    return `2 training steps without abort: ${fmt(seconds)} s/step (${fmt((batch * positions) / seconds)} tok/s), peak tensor memory ${fmt(peak / 2 ** 30)} GiB`;
+  } catch (error) {
+    return `aborted: ${(error as Error).message.split('\n')[0]}`;
+  } finally {
+    tf.dispose([inputs, labels, refLoss]);
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
 /** Prints the native-speed table and returns its figures. */
 export async function benchNative(): Promise<Record<string, number>> {
   const backends: string[] = [];
@@ -134,7 +166,11 @@ export async function benchNative(): Promise<Record<string, number>> {
       }
     }
     for (const backend of backends) {
-      if (backend === 'wasm' && setting.preset === 'small') continue; // minutes per step; see the doc
+      if (backend === 'wasm' && setting.preset === 'small') {
+        await useBackend('wasm');
+        console.log(`  rho-slm on wasm         ${await twoStepsOnWasm(config, setting)}`);
+        continue;
+      }
       await useBackend(backend as 'tensorflow' | 'wasm');
       const ours = await ourFigures(config, setting);
       const mfu =

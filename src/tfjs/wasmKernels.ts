@@ -1,5 +1,6 @@
 // Kernels that tfjs-backend-wasm 4.x lacks but the gradients of ordinary tf.layers models call,
-// computed on the wasm heap in place. Registered once, only where wasm has none of its own.
+// computed on the wasm heap in place, registered once where wasm has none of its own; and an
+// Identity that shares its input's memory instead of copying it.
 import * as tf from '@tensorflow/tfjs';
 import type { WasmHeapAccess } from '../heap/wasmHeap.js';
 
@@ -122,6 +123,18 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): tf.Tensor
   return out;
 }
 
+/**
+ * `Identity` as a second reference to the same heap data, as the cpu and tensorflow backends do it
+ * (wasm's own kernel copies). tfjs clones every tensor a gradient saves through Identity, so the
+ * copying kernel doubled the memory of everything saved for backward (activations and weights):
+ * a 56 M-parameter model at batch 4 ran out of the 4 GiB wasm heap in its second step.
+ */
+function sharedIdentity({ inputs, backend }: KernelArgs): tf.TensorInfo {
+  const x = inputs.x!;
+  (backend as { incRef(dataId: object): void }).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
 /** The kernels this module adds to wasm, by tfjs kernel name. */
 const WASM_KERNELS: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
   UnsortedSegmentSum: unsortedSegmentSum,
@@ -134,7 +147,8 @@ let registered = false;
  * Registers, for the `wasm` backend, the kernels that the gradients of common `tf.layers` models
  * need and tfjs-backend-wasm 4.x lacks (`UnsortedSegmentSum`, the gradient of `tf.gather` and so
  * of `tf.layers.embedding`; `Conv2DBackpropFilter`, the weight gradient of `tf.layers.conv1d` and
- * `conv2d`), skipping any that wasm already has. Idempotent; {@link useBackend} and
+ * `conv2d`), skipping any that wasm already has; and replaces wasm's copying `Identity` with one
+ * that shares memory (halving what a backward pass keeps alive). Idempotent; {@link useBackend} and
  * {@link createTrainStep} call it, so call it yourself only when you train on wasm without them.
  *
  * @example
@@ -151,4 +165,10 @@ export function registerWasmKernels(): void {
     if (tf.getKernel(kernelName, 'wasm') !== undefined) continue;
     tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
   }
+  if (tf.getKernel('Identity', 'wasm') !== undefined) tf.unregisterKernel('Identity', 'wasm');
+  tf.registerKernel({
+    kernelName: 'Identity',
+    backendName: 'wasm',
+    kernelFunc: sharedIdentity as tf.KernelFunc,
+  });
 }
