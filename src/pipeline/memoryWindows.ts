@@ -50,6 +50,12 @@ export interface MemorySourceOptions {
   ignore?: Uint8Array;
 }
 
+/** A {@link WindowSource} that reads synchronously from memory. */
+export interface MemoryWindowSource extends WindowSource {
+  /** The batch of `windows` (row `b` is window `windows[b]`). */
+  read(windows: readonly number[]): HostBatch;
+}
+
 /**
  * The training loop's view of in-memory windows.
  *
@@ -58,7 +64,7 @@ export interface MemorySourceOptions {
  * const source = memorySource(new TokenWindows(tokens, 128), { refLoss });
  * ```
  */
-export function memorySource(windows: TokenWindows, options: MemorySourceOptions = {}): WindowSource {
+export function memorySource(windows: TokenWindows, options: MemorySourceOptions = {}): MemoryWindowSource {
   return {
     count: windows.count,
     read(ids): HostBatch {
