@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { escapeHtml } from '../renderTokens.js';
 import { svgChart } from '../svgChart.js';
 import { TOKEN_KINDS } from './corpus.js';
-import { label, type StudyResult } from './run.js';
+import type { StudyResult } from './run.js';
+import { label } from './runRecord.js';
 
 const MAIN = ['reference', 'clm', 'ceiling', 'slm', 'random', 'model-loss', 'slm-sequence'];
 

@@ -7,54 +7,14 @@ import type { SelectionStrategy } from '../../core/selectionScores.js';
 import type { SelectionOptions } from '../../core/selectionSettings.js';
 import { topKMask } from '../../core/topKMask.js';
 import { LlamaModel } from '../../model/llama.js';
-import { type CurvePoint, type TokenCategories, tokenCategories } from '../demo/analysis.js';
+import { type CurvePoint, tokenCategories } from '../demo/analysis.js';
 import { corpusLosses, memorySource, TokenWindows } from '../memoryWindows.js';
 import { windowLosses } from '../tokenLosses.js';
 import { trainingSteps, type WindowSource } from '../trainingLoop.js';
 import { buildFairCorpus, type FairCorpus, TOKEN_KINDS, type TokenKind, tokenKind } from './corpus.js';
+import { label, type StudyCondition, type StudyRun } from './runRecord.js';
 import type { StudySettings } from './settings.js';
 import { type StudySummary, summarizeStudy } from './summary.js';
-
-/** The conditions of study.json. */
-export type StudyCondition =
-  | 'reference'
-  | 'clm'
-  | 'ceiling'
-  | 'slm'
-  | 'random'
-  | 'model-loss'
-  | 'slm-sequence';
-
-/** One training run of the study (the first eight fields are the study.json contract). */
-export interface StudyRun {
-  condition: StudyCondition;
-  /** Share of valid tokens trained on (1 for the reference, CLM and the ceiling). */
-  ratio: number;
-  /** Selection strategy; `'none'` without selection. */
-  strategy: SelectionStrategy | 'none';
-  /** Selection group. */
-  scope: SelectionScope;
-  /** Seed of the initial weights and window order (the reference model: its own seed, shared by all). */
-  seed: number;
-  /** Training tokens seen (windows × T). */
-  tokens: number;
-  /** Mean held-out loss at the end, nats per byte. */
-  finalHeldOutLoss: number;
-  /** Held-out loss over training. */
-  curve: CurvePoint[];
-  /** Mean validation loss at the end. */
-  finalValidationLoss: number;
-  /** Final held-out loss by kind of target byte. */
-  heldOutByKind: Record<TokenKind, number>;
-  /** Loss on the probe tokens SLM (ratio `settings.ratio`) selects, and on the rest, over training. */
-  probe: { tokens: number; selected: number; unselected: number }[];
-  /** E-mail share of the tokens trained on, and of the batches, per interval. */
-  emailShare: { tokens: number; selected: number; batches: number }[];
-  /** Held-out token categories from the first evaluation on. */
-  categories: TokenCategories;
-  /** Wall time of the run. */
-  seconds: number;
-}
 
 /** Everything study.json holds. */
 export interface StudyResult {
@@ -310,11 +270,6 @@ async function trainCondition(
   };
   model.dispose();
   return run;
-}
-
-/** A condition's name in the report: the sweep's SLM runs carry their ratio. */
-export function label(spec: Pick<StudyRun, 'condition' | 'ratio'>, mainRatio = 0.6): string {
-  return spec.condition === 'slm' && spec.ratio !== mainRatio ? `slm ${spec.ratio}` : spec.condition;
 }
 
 /**

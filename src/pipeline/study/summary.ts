@@ -2,7 +2,7 @@
 // e-mail shares, token categories, the ratio sweep, the ceiling check and a verdict per claim.
 import { type CurvePoint, type TokenCategories, tokensToReach } from '../demo/analysis.js';
 import { TOKEN_KINDS, type TokenKind } from './corpus.js';
-import { label, type StudyRun } from './run.js';
+import { label, type StudyRun } from './runRecord.js';
 import type { StudySettings } from './settings.js';
 
 /** Final held-out loss of one condition over seeds. */
