@@ -120,7 +120,11 @@ async function charts(result: StudyResult): Promise<string[]> {
   const runs = result.runs.filter((run) => run.condition !== 'reference');
   const points = runs
     .filter((run) => MAIN.includes(label(run, ratio)))
-    .flatMap((run) => run.curve.map((p) => ({ ...p, condition: label(run, ratio), seed: run.seed })));
+    .flatMap((run) =>
+      run.curve
+        .filter((p) => p.tokens > 0)
+        .map((p) => ({ ...p, condition: label(run, ratio), seed: run.seed })),
+    );
   const reference = result.summary.table.find((row) => row.label === 'reference')?.mean ?? Number.NaN;
   const x = { field: 'tokens', type: 'quantitative', title: 'training tokens' };
   const curves = await svgChart({
