@@ -125,9 +125,13 @@ async function twoStepsOnWasm(config: LlamaConfig, setting: Setting): Promise<st
   } catch (error) {
     return `aborted: ${(error as Error).message.split('\n')[0]}`;
   } finally {
-    tf.dispose([inputs, labels, refLoss]);
-    optimizer.dispose();
-    model.dispose();
+    try {
+      tf.dispose([inputs, labels, refLoss]);
+      optimizer.dispose();
+      model.dispose();
+    } catch {
+      // After an abort the wasm heap is gone; nothing more to free.
+    }
   }
 }
 

@@ -154,18 +154,20 @@ export class AdamW extends tf.Optimizer {
         );
         group.first.assign(first);
         group.second.assign(second);
-        const adaptive = tf.div(
-          tf.div(first, firstCorrection),
-          tf.add(tf.sqrt(tf.div(second, secondCorrection)), this.#epsilon),
+        // lr·m̂/(√v̂ + ε) = stepSize·m/(√v + ε√c₂) with stepSize = lr·√c₂/c₁ (PyTorch's form, fewer passes)
+        const stepSize = (rate * Math.sqrt(secondCorrection)) / firstCorrection;
+        const step = tf.mul(
+          tf.div(first, tf.add(tf.sqrt(second), this.#epsilon * Math.sqrt(secondCorrection))),
+          stepSize,
         );
-        const decay =
+        // decoupled decay: w·(1 − lr·λ) where the variable decays
+        const decayed =
           group.decay === 'none'
-            ? undefined
+            ? weight
             : group.decay === 'all'
-              ? tf.mul(weight, this.#weightDecay)
-              : tf.mul(tf.mul(weight, this.#weightDecay), group.decay);
-        const update = decay === undefined ? adaptive : tf.add(adaptive, decay);
-        const updated = tf.sub(weight, tf.mul(update, rate)); // [n]
+              ? tf.mul(weight, 1 - rate * this.#weightDecay)
+              : tf.mul(weight, tf.sub(1, tf.mul(group.decay, rate * this.#weightDecay)));
+        const updated = tf.sub(decayed, step); // [n]
         const pieces = members.length === 1 ? [updated] : tf.split(updated, group.sizes);
         members.forEach((variable, i) => {
           variable.assign(variable.rank === 1 ? pieces[i]! : tf.reshape(pieces[i]!, variable.shape));

@@ -6,8 +6,9 @@ import * as tf from '@tensorflow/tfjs';
 import { unstackFast, wasmHeap } from '../heap/wasmHeap.js';
 
 /**
- * `x @ weight` with a gradient built from explicit transposes and plain 2-D matMuls:
- * `dx = dy @ weightᵀ`, `dweight = xᵀ @ dy`.
+ * `x @ weight` with the gradient `dx = dy @ weightᵀ`, `dweight = xᵀ @ dy`: on wasm from explicit
+ * transposes and plain 2-D matMuls, elsewhere through matMul's transpose flags (native BLAS reads
+ * the transposed operand in place; an explicit transpose would copy it).
  * Shapes: `x` `[N, in]`, `weight` `[in, out]` (the transpose of Hugging Face's `[out, in]`), result `[N, out]`.
  */
 export function linear(x: tf.Tensor2D, weight: tf.Tensor2D): tf.Tensor2D {
@@ -18,10 +19,15 @@ export function linear(x: tf.Tensor2D, weight: tf.Tensor2D): tf.Tensor2D {
       value: tf.matMul(input, matrix),
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const [savedInput, savedMatrix] = saved as [tf.Tensor2D, tf.Tensor2D];
-        const upstream = dy as tf.Tensor2D;
+        const upstream = dy as tf.Tensor2D; // [N, out]
+        if (wasmHeap() === undefined)
+          return [
+            tf.matMul(upstream, savedMatrix, false, true),
+            tf.matMul(savedInput, upstream, true, false),
+          ];
         return [
-          tf.matMul(upstream, tf.transpose(savedMatrix)),
-          tf.matMul(tf.transpose(savedInput), upstream),
+          tf.matMul(upstream, tf.transpose(savedMatrix)), // [N, in]
+          tf.matMul(tf.transpose(savedInput), upstream), // [in, out]
         ];
       },
     };
