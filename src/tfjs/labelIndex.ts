@@ -28,3 +28,15 @@ export function indexLabels(labels: tf.Tensor1D, vocab: number, ignoreIndex: num
     label: safeLabels as tf.Tensor1D,
   };
 }
+
+/**
+ * The contract's per-row loss from the raw `logsumexp − logit[label]` rows `[N]`: the raw value on
+ * tokens in range, NaN for a label outside `[0, V)` (reported by the stats), 0 where not a token.
+ */
+export function tokenRowLoss(rawLoss: tf.Tensor1D, index: LabelIndex): tf.Tensor1D {
+  return tf.where(
+    tf.cast(index.valid, 'bool'),
+    tf.where(tf.cast(index.inRange, 'bool'), rawLoss, tf.fill(rawLoss.shape, Number.NaN)),
+    tf.zerosLike(rawLoss),
+  ) as tf.Tensor1D;
+}

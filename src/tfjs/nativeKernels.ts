@@ -2,7 +2,7 @@
 // SparseSoftmaxCrossEntropyWithLogits computes every row's loss and its gradient softmax − onehot in
 // one pass over the logits, where the tensor-ops path takes five passes and keeps more copies alive.
 import * as tf from '@tensorflow/tfjs';
-import type { LabelIndex } from './labelIndex.js';
+import { type LabelIndex, tokenRowLoss } from './labelIndex.js';
 
 /** The tfjs kernel name under which the native op is registered for the `tensorflow` backend. */
 const KERNEL = 'RhoSlmSparseSoftmaxCrossEntropy';
@@ -57,11 +57,7 @@ export function nativeTokenLossRows(logits: tf.Tensor2D, index: LabelIndex): tf.
     const [rowLoss, rowGrad] = tf
       .engine()
       .runKernel(KERNEL, { logits: logits2d, labels: index.label }, {}) as [tf.Tensor1D, tf.Tensor2D]; // [N], [N, V]
-    const loss = tf.where(
-      tf.cast(index.valid, 'bool'),
-      tf.where(tf.cast(index.inRange, 'bool'), rowLoss, tf.fill(rowLoss.shape, Number.NaN)),
-      tf.zerosLike(rowLoss),
-    );
+    const loss = tokenRowLoss(rowLoss, index);
     save([rowGrad, index.inRange]);
     return {
       value: loss,

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { SLMError } from '../core/errors.js';
 import { DEFAULT_IGNORE_INDEX } from '../core/labels.js';
 import { hostKernelsActive, hostTokenLossRows } from './hostKernels.js';
-import { indexLabels, type LabelIndex } from './labelIndex.js';
+import { indexLabels, type LabelIndex, tokenRowLoss } from './labelIndex.js';
 import { nativeKernelsActive, nativeTokenLossRows } from './nativeKernels.js';
 import { asTensor, checkLabels, checkTensor, type TensorLike } from './tensorChecks.js';
 
@@ -26,15 +26,7 @@ export function tokenLossRows(logits: tf.Tensor2D, index: LabelIndex): tf.Tensor
     const [logits2d, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
     const logSumExp = tf.logSumExp(logits2d, 1);
     const labelLogit = tf.gather(tf.reshape(logits2d, [-1]), index.flatIndex);
-    const loss = tf.where(
-      tf.cast(index.valid, 'bool'),
-      tf.where(
-        tf.cast(index.inRange, 'bool'),
-        tf.sub(logSumExp, labelLogit),
-        tf.fill(logSumExp.shape, Number.NaN),
-      ),
-      tf.zerosLike(logSumExp),
-    );
+    const loss = tokenRowLoss(tf.sub(logSumExp, labelLogit) as tf.Tensor1D, index);
     save([logits2d, logSumExp, index.inRange, index.flatIndex]);
     return {
       value: loss,
