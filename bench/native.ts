@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
+import { DEFAULT_RATIO } from '../src/index.js';
 import {
   AdamW,
   LLAMA_PRESETS,
@@ -60,23 +61,38 @@ function torchFigures(python: string, config: LlamaConfig, setting: Setting, thr
     positions: setting.positions,
     threads,
     steps: setting.runs,
-    ratio: 0.6,
+    ratio: DEFAULT_RATIO,
   };
   const run = spawnSync(python, [script, JSON.stringify(settings)], { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`pytorch_llama.py failed: ${run.stderr.trim().split('\n').at(-1)}`);
   return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as TorchFigures;
 }
 
-/** Our figures for one setting on the active backend. */
-async function ourFigures(config: LlamaConfig, setting: Setting) {
-  const { batch, positions, runs } = setting;
+/** A seeded model, one batch and an SLM training step of `config` on the active backend. */
+function slmStepSetup(config: LlamaConfig, { batch, positions }: Setting) {
   const model = LlamaModel.create(config, { seed: 1 });
   const inputs = tf.randomUniform([batch, positions], 0, config.vocab_size, 'int32', 1);
   const labels = tf.randomUniform([batch, positions], 0, config.vocab_size, 'int32', 2);
   const refLoss = tf.fill([batch, positions], 4);
   const optimizer = new AdamW({ learningRate: 1e-3 });
-  const step = createTrainStep({ model, optimizer, selective: { ratio: 0.6 }, clipNorm: 1 });
-  const train = () => step({ inputs, labels, refLoss });
+  const step = createTrainStep({ model, optimizer, selective: { ratio: DEFAULT_RATIO }, clipNorm: 1 });
+  return {
+    model,
+    inputs,
+    labels,
+    train: () => step({ inputs, labels, refLoss }),
+    dispose: () => {
+      tf.dispose([inputs, labels, refLoss]);
+      optimizer.dispose();
+      model.dispose();
+    },
+  };
+}
+
+/** Our figures for one setting on the active backend. */
+async function ourFigures(config: LlamaConfig, setting: Setting) {
+  const { batch, positions, runs } = setting;
+  const { model, inputs, labels, train, dispose } = slmStepSetup(config, setting);
   const trainMs = await medianMsAsync(train, runs);
   const kernels = (
     await tf.profile(async () => {
@@ -89,9 +105,7 @@ async function ourFigures(config: LlamaConfig, setting: Setting) {
     losses.dispose();
   };
   const scoreMs = await medianMsAsync(score, runs);
-  tf.dispose([inputs, labels, refLoss]);
-  optimizer.dispose();
-  model.dispose();
+  dispose();
   return {
     trainTokensPerSecond: (batch * positions * 1000) / trainMs,
     scoreTokensPerSecond: (batch * positions * 1000) / scoreMs,
@@ -104,31 +118,23 @@ async function ourFigures(config: LlamaConfig, setting: Setting) {
  * with the largest tensor memory seen: whether the 4 GiB wasm heap holds a model this size.
  */
 async function twoStepsOnWasm(config: LlamaConfig, setting: Setting): Promise<string> {
-  const { batch, positions } = setting;
-  const model = LlamaModel.create(config, { seed: 1 });
-  const inputs = tf.randomUniform([batch, positions], 0, config.vocab_size, 'int32', 1);
-  const labels = tf.randomUniform([batch, positions], 0, config.vocab_size, 'int32', 2);
-  const refLoss = tf.fill([batch, positions], 4);
-  const optimizer = new AdamW({ learningRate: 1e-3 });
-  const step = createTrainStep({ model, optimizer, selective: { ratio: 0.6 }, clipNorm: 1 });
+  const { train, dispose } = slmStepSetup(config, setting);
   const start = performance.now();
   let peak = 0;
   try {
     for (let i = 0; i < 2; i++) {
       const info = await tf.profile(async () => {
-        await step({ inputs, labels, refLoss });
+        await train();
       });
       peak = Math.max(peak, info.peakBytes);
     }
     const seconds = (performance.now() - start) / 2000;
-    return `2 training steps without abort: ${fmt(seconds)} s/step (${fmt((batch * positions) / seconds)} tok/s), peak tensor memory ${fmt(peak / 2 ** 30)} GiB`;
+    return `2 training steps without abort: ${fmt(seconds)} s/step (${fmt((setting.batch * setting.positions) / seconds)} tok/s), peak tensor memory ${fmt(peak / 2 ** 30)} GiB`;
   } catch (error) {
     return `aborted: ${(error as Error).message.split('\n')[0]}`;
   } finally {
     try {
-      tf.dispose([inputs, labels, refLoss]);
-      optimizer.dispose();
-      model.dispose();
+      dispose();
     } catch {
       // After an abort the wasm heap is gone; nothing more to free.
     }
