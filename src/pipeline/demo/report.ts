@@ -3,7 +3,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { escapeHtml, renderTokenSpans, TOKEN_STYLE } from '../renderTokens.js';
-import { svgChart } from '../svgChart.js';
+import { svgChart, tokenCategoryChart } from '../svgChart.js';
 import { DEMO_CONDITIONS, type DemoCondition, type DemoResult } from './run.js';
 
 function percent(value: number | null): string {
@@ -93,32 +93,10 @@ export async function writeDemoReport(result: DemoResult, directory: string): Pr
       color: { field: 'series', type: 'nominal' },
     },
   });
-  const categoryChart = await svgChart({
-    title: 'Held-out token categories from the first evaluation on (slope of each token loss, ±0.2 nats)',
-    width: 560,
-    height: 160,
-    data: {
-      values: DEMO_CONDITIONS.flatMap((model) =>
-        Object.entries(result.categories[model]).map(([category, share]) => ({
-          model: model.toUpperCase(),
-          category,
-          share,
-        })),
-      ),
-    },
-    mark: 'bar',
-    encoding: {
-      y: { field: 'model', type: 'nominal', title: null },
-      x: {
-        field: 'share',
-        type: 'quantitative',
-        stack: 'normalize',
-        axis: { format: '%' },
-        title: 'share of held-out tokens',
-      },
-      color: { field: 'category', type: 'nominal', sort: ['H→H', 'L→H', 'H→L', 'L→L'] },
-    },
-  });
+  const categoryChart = await tokenCategoryChart(
+    Object.fromEntries(DEMO_CONDITIONS.map((model) => [model.toUpperCase(), result.categories[model]])),
+    { width: 560, height: 160 },
+  );
   const windows = result.windows
     .map(
       (w) => `<h3>Window ${w.window} (${percent(w.emailShare)} e-mail)</h3>\n${renderTokenSpans(w.tokens)}`,

@@ -3,7 +3,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { escapeHtml } from '../renderTokens.js';
-import { svgChart } from '../svgChart.js';
+import { svgChart, tokenCategoryChart } from '../svgChart.js';
 import { TOKEN_KINDS } from './corpus.js';
 import type { StudyResult } from './run.js';
 import { label } from './runRecord.js';
@@ -250,28 +250,7 @@ async function charts(result: StudyResult): Promise<string[]> {
       color: { field: 'of', type: 'nominal', title: null },
     },
   });
-  const categories = await svgChart({
-    title: 'Held-out token categories from the first evaluation on (slope of each token loss, ±0.2 nats)',
-    width: 520,
-    height: 200,
-    data: {
-      values: Object.entries(result.summary.categories).flatMap(([condition, shares]) =>
-        Object.entries(shares).map(([category, value]) => ({ condition, category, share: value })),
-      ),
-    },
-    mark: 'bar',
-    encoding: {
-      y: { field: 'condition', type: 'nominal', title: null },
-      x: {
-        field: 'share',
-        type: 'quantitative',
-        stack: 'normalize',
-        axis: { format: '%' },
-        title: 'share of held-out tokens',
-      },
-      color: { field: 'category', type: 'nominal', sort: ['H→H', 'L→H', 'H→L', 'L→L'] },
-    },
-  });
+  const categories = await tokenCategoryChart(result.summary.categories, { width: 520, height: 200 });
   return [curves, sweep, probe, share, categories];
 }
 
