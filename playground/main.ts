@@ -4,7 +4,7 @@
 // then CLM, SLM and random selection train side by side from the same start; the page shows the
 // held-out loss and the tokens SLM selects, live. Built by scripts/build-playground.mjs.
 import { byteTokenizer } from '../src/data/byteTokenizer.js';
-import { selectiveLoss, topKMask } from '../src/index.js';
+import { DEFAULT_RATIO, selectiveLoss, topKMask } from '../src/index.js';
 import { LLAMA_PRESETS } from '../src/model/config.js';
 import { LlamaModel } from '../src/model/llama.js';
 import { corpusLosses, memorySource, TokenWindows } from '../src/pipeline/memoryWindows.js';
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
       steps: 60,
       ...(name === 'CLM'
         ? {}
-        : { selective: { ratio: 0.6, strategy: name === 'SLM' ? 'excess' : 'random' } }),
+        : { selective: { ratio: DEFAULT_RATIO, strategy: name === 'SLM' ? 'excess' : 'random' } }),
     });
   const runs = { CLM: run('CLM'), SLM: run('SLM'), random: run('random') };
   const curves: Record<string, number[]> = {};
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
       const shown = noisy[shownWindow]!;
       const modelLoss = await losses(models.SLM, shown);
       const excess = modelLoss.map((l, t) => l - shownRefLoss[t]!);
-      const mask = topKMask(excess, { ratio: 0.6 });
+      const mask = topKMask(excess, { ratio: DEFAULT_RATIO });
       $('tokens').innerHTML = renderTokenSpans(
         shown.slice(1).map((id, t) => ({
           id,
@@ -136,7 +136,7 @@ async function main(): Promise<void> {
           selected: mask[t] === 1,
         })),
       );
-      const check = selectiveLoss({ modelLoss, refLoss: shownRefLoss, ratio: 0.6 });
+      const check = selectiveLoss({ modelLoss, refLoss: shownRefLoss, ratio: DEFAULT_RATIO });
       status(
         `3/3 step ${step + 1}/60 · SLM trains on ${check.selected} of ${check.total} tokens of each window shown`,
       );

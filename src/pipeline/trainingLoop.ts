@@ -2,7 +2,7 @@
 // seeded window order, per-batch reference losses. `train`, the demo, the study and the browser
 // playground all drive it; each brings its own windows and its own bookkeeping.
 import * as tf from '@tensorflow/tfjs';
-import { DEFAULT_RATIO, type SelectionOptions } from '../core/selectionSettings.js';
+import type { SelectionOptions } from '../core/selectionSettings.js';
 import { windowSampler } from '../data/windows.js';
 import { AdamW } from '../model/adamw.js';
 import type { LlamaModel } from '../model/llama.js';
@@ -101,7 +101,7 @@ export async function* trainingSteps(options: TrainingLoopOptions): AsyncGenerat
     optimizer,
     clipNorm: 1,
     keepMask: options.keepMask === true,
-    ...(options.selective === undefined ? {} : { selective: { ratio: DEFAULT_RATIO, ...options.selective } }),
+    ...(options.selective === undefined ? {} : { selective: options.selective }),
   });
   const windowAt = windowSampler(source.count, options.seed);
   try {

@@ -2,6 +2,7 @@
 // summary and the report share.
 import type { SelectionScope } from '../../core/groups.js';
 import type { SelectionStrategy } from '../../core/selectionScores.js';
+import { DEFAULT_RATIO } from '../../core/selectionSettings.js';
 import type { CurvePoint, TokenCategories } from '../demo/analysis.js';
 import type { TokenKind } from './corpus.js';
 
@@ -47,6 +48,6 @@ export interface StudyRun {
 }
 
 /** A condition's name in the report: the sweep's SLM runs carry their ratio. */
-export function label(spec: Pick<StudyRun, 'condition' | 'ratio'>, mainRatio = 0.6): string {
+export function label(spec: Pick<StudyRun, 'condition' | 'ratio'>, mainRatio = DEFAULT_RATIO): string {
   return spec.condition === 'slm' && spec.ratio !== mainRatio ? `slm ${spec.ratio}` : spec.condition;
 }
