@@ -2,6 +2,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkNumberOption } from '../core/check.js';
 import { SLMError } from '../core/errors.js';
+import { NativeAdamSlot } from '../tfjs/nativeAdam.js';
+import { nativeKernelsActive } from '../tfjs/nativeKernels.js';
 
 /** A tensor with a name, as tfjs optimizers exchange their state. */
 export interface NamedTensor {
@@ -28,7 +30,8 @@ export interface AdamWOptions {
   /**
    * Variables are updated in groups of up to this many elements, each as one flat vector (a
    * variable larger than this is a group of its own): a dozen kernels per group instead of a
-   * dozen per variable, with temporaries bounded by the group size. @default 2 ** 22
+   * dozen per variable, with temporaries bounded by the group size. Unused on the `tensorflow`
+   * backend, where TensorFlow's fused Adam kernel updates each variable in place. @default 2 ** 22
    */
   groupElements?: number;
 }
@@ -47,6 +50,16 @@ interface UpdateGroup {
   second: tf.Variable;
 }
 
+/** The scalars of one step, shared by every variable. */
+interface StepScalars {
+  /** `lr·√c₂/c₁` with bias corrections `cᵢ = 1 − βᵢᵗ`. */
+  stepSize: number;
+  /** `ε·√c₂`. */
+  epsilon: number;
+  /** `lr·λ`: a decaying weight is scaled by `1 − lr·λ`. */
+  decayRate: number;
+}
+
 /** A variable's values as a flat vector `[size]` (the variable itself when already flat). */
 function flat(tensor: tf.Tensor): tf.Tensor1D {
   return (tensor.rank === 1 ? tensor : tf.reshape(tensor, [-1])) as tf.Tensor1D;
@@ -61,7 +74,9 @@ function concatenated(tensors: tf.Tensor[]): tf.Tensor1D {
  * AdamW: `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²`,
  * `w ← w − lr · (m̂ / (√v̂ + ε) + λ·w)` with bias-corrected `m̂`, `v̂`. A `tf.Optimizer`, so it works
  * with `createTrainStep` and `optimizer.minimize`. Variables are updated in flat groups (see
- * {@link AdamWOptions.groupElements}), the same arithmetic element by element as one variable at a time.
+ * {@link AdamWOptions.groupElements}), the same arithmetic element by element as one variable at a
+ * time; on the `tensorflow` backend by TensorFlow's fused `ResourceApplyAdam`, in place, one variable
+ * at a time (equal up to float32 rounding: it forms the moments as `m + (g − m)(1 − β₁)`).
  *
  * @example
  * ```ts
@@ -83,6 +98,8 @@ export class AdamW extends tf.Optimizer {
   readonly #groupElements: number;
   /** Update groups, built on the first update from the gradients' names and sizes. */
   #groups: UpdateGroup[] = [];
+  /** Per-variable state on the `tensorflow` backend, by variable name, in gradient order. */
+  readonly #slots = new Map<string, NativeAdamSlot>();
   /** Moments restored by `setWeights` before the groups exist, by variable name. */
   readonly #restored = new Map<string, { first?: tf.Tensor; second?: tf.Tensor }>();
   #step = 0;
@@ -136,11 +153,63 @@ export class AdamW extends tf.Optimizer {
         : Object.entries(variableGradients),
     );
     const variables = tf.engine().registeredVariables;
-    this.#ensureGroups([...gradients.keys()], variables);
+    for (const name of gradients.keys())
+      if (variables[name] === undefined)
+        throw new SLMError(
+          'BAD_OPTION',
+          `'AdamW.applyGradients' got a gradient for unknown variable '${name}'.`,
+        );
     this.#step++;
     const rate = this.#learningRate(this.#step);
-    const firstCorrection = 1 - this.#beta1 ** this.#step;
     const secondCorrection = 1 - this.#beta2 ** this.#step;
+    // lr·m̂/(√v̂ + ε) = stepSize·m/(√v + ε√c₂) with stepSize = lr·√c₂/c₁ (PyTorch's form, fewer passes)
+    const step = {
+      stepSize: (rate * Math.sqrt(secondCorrection)) / (1 - this.#beta1 ** this.#step),
+      epsilon: this.#epsilon * Math.sqrt(secondCorrection),
+      decayRate: rate * this.#weightDecay,
+    };
+    if (nativeKernelsActive()) this.#applyNative(gradients, variables, step);
+    else this.#applyGrouped(gradients, variables, step);
+    this.incrementIterations();
+  }
+
+  /** The update through TensorFlow's fused kernel, one variable at a time, in place. */
+  #applyNative(
+    gradients: ReadonlyMap<string, tf.Tensor>,
+    variables: Readonly<Record<string, tf.Variable>>,
+    { stepSize, epsilon, decayRate }: StepScalars,
+  ): void {
+    this.#releaseGroups();
+    for (const [name, gradient] of gradients) {
+      const variable = variables[name]!;
+      let slot = this.#slots.get(name);
+      if (slot === undefined) {
+        const restored = this.#restored.get(name);
+        slot = new NativeAdamSlot(variable, restored);
+        if (restored !== undefined)
+          tf.dispose([restored.first, restored.second].filter((t) => t !== undefined));
+        this.#restored.delete(name);
+        this.#slots.set(name, slot);
+      }
+      const decays = this.#weightDecay > 0 && this.#decays(variable);
+      slot.update(variable, gradient, {
+        stepSize,
+        beta1: this.#beta1,
+        beta2: this.#beta2,
+        epsilon,
+        decay: decays ? 1 - decayRate : undefined,
+      });
+    }
+  }
+
+  /** The update with tensor ops, in flat groups, one tidy per group. */
+  #applyGrouped(
+    gradients: ReadonlyMap<string, tf.Tensor>,
+    variables: Readonly<Record<string, tf.Variable>>,
+    { stepSize, epsilon, decayRate }: StepScalars,
+  ): void {
+    this.#releaseSlots();
+    this.#ensureGroups([...gradients.keys()], variables);
     // One tidy per group, so each group's temporaries are freed before the next is updated.
     for (const group of this.#groups) {
       tf.tidy(() => {
@@ -154,19 +223,14 @@ export class AdamW extends tf.Optimizer {
         );
         group.first.assign(first);
         group.second.assign(second);
-        // lr·m̂/(√v̂ + ε) = stepSize·m/(√v + ε√c₂) with stepSize = lr·√c₂/c₁ (PyTorch's form, fewer passes)
-        const stepSize = (rate * Math.sqrt(secondCorrection)) / firstCorrection;
-        const step = tf.mul(
-          tf.div(first, tf.add(tf.sqrt(second), this.#epsilon * Math.sqrt(secondCorrection))),
-          stepSize,
-        );
+        const step = tf.mul(tf.div(first, tf.add(tf.sqrt(second), epsilon)), stepSize);
         // decoupled decay: w·(1 − lr·λ) where the variable decays
         const decayed =
           group.decay === 'none'
             ? weight
             : group.decay === 'all'
-              ? tf.mul(weight, 1 - rate * this.#weightDecay)
-              : tf.mul(weight, tf.sub(1, tf.mul(group.decay, rate * this.#weightDecay)));
+              ? tf.mul(weight, 1 - decayRate)
+              : tf.mul(weight, tf.sub(1, tf.mul(group.decay, decayRate)));
         const updated = tf.sub(decayed, step); // [n]
         const pieces = members.length === 1 ? [updated] : tf.split(updated, group.sizes);
         members.forEach((variable, i) => {
@@ -174,7 +238,6 @@ export class AdamW extends tf.Optimizer {
         });
       });
     }
-    this.incrementIterations();
   }
 
   /** Builds the update groups for `names` (in order), keeping moments already held or restored. */
@@ -190,12 +253,7 @@ export class AdamW extends tf.Optimizer {
       pendingSize = 0;
     };
     for (const name of names) {
-      const variable = variables[name];
-      if (variable === undefined)
-        throw new SLMError(
-          'BAD_OPTION',
-          `'AdamW.applyGradients' got a gradient for unknown variable '${name}'.`,
-        );
+      const variable = variables[name]!;
       if (pendingSize > 0 && pendingSize + variable.size > this.#groupElements) close();
       pending.push(name);
       pendingSize += variable.size;
@@ -251,9 +309,26 @@ export class AdamW extends tf.Optimizer {
     this.#groups = [];
   }
 
+  /** Moves the moments held by native slots back to per-variable tensors in `#restored`, and frees the slots. */
+  #releaseSlots(): void {
+    for (const [name, slot] of this.#slots) {
+      this.#restored.set(name, this.#momentTensors(slot));
+      slot.dispose();
+    }
+    this.#slots.clear();
+  }
+
+  /** A native slot's moments as tensors on the active backend. */
+  #momentTensors(slot: NativeAdamSlot): { first: tf.Tensor; second: tf.Tensor } {
+    const { first, second } = slot.moments();
+    return { first: tf.tensor(first, slot.shape), second: tf.tensor(second, slot.shape) };
+  }
+
   /** Frees the moment estimates. */
   override dispose(): void {
     this.#releaseGroups();
+    for (const slot of this.#slots.values()) slot.dispose();
+    this.#slots.clear();
     for (const { first, second } of this.#restored.values())
       tf.dispose([first, second].filter((t) => t !== undefined));
     this.#restored.clear();
@@ -280,6 +355,10 @@ export class AdamW extends tf.Optimizer {
       });
       tf.dispose([...firsts, ...seconds]);
     }
+    for (const [name, slot] of this.#slots) {
+      const { first, second } = this.#momentTensors(slot);
+      state.push({ name: `${name}/m`, tensor: first }, { name: `${name}/v`, tensor: second });
+    }
     for (const [name, { first, second }] of this.#restored) {
       if (first !== undefined) state.push({ name: `${name}/m`, tensor: shaped(name, first) });
       if (second !== undefined) state.push({ name: `${name}/v`, tensor: shaped(name, second) });
@@ -290,6 +369,7 @@ export class AdamW extends tf.Optimizer {
   /** Restores a state saved by {@link AdamW.getWeights} (to resume training exactly); copies the tensors. */
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
     this.#releaseGroups();
+    this.#releaseSlots();
     for (const { name, tensor } of weightValues) {
       if (name === 'iter') {
         this.#step = (await tensor.data())[0]!;

@@ -1,0 +1,193 @@
+// AdamW's update on the native `tensorflow` backend (@tensorflow/tfjs-node, -gpu): each variable's
+// weight and moments sit in TensorFlow resource variables and TensorFlow's fused ResourceApplyAdam
+// kernel updates them in place, in one pass over weight, gradient and moments, where tensor ops take
+// a dozen passes and allocate a new tensor for each.
+import * as tf from '@tensorflow/tfjs';
+
+/** An op attribute as tfjs-node's binding takes it. */
+interface Attribute {
+  name: string;
+  type: number;
+  value: number | string | boolean | number[];
+}
+
+/** What this module uses of tfjs-node's native binding. */
+interface Binding {
+  TF_ATTR_TYPE: number;
+  TF_ATTR_STRING: number;
+  TF_ATTR_BOOL: number;
+  TF_ATTR_SHAPE: number;
+  TF_FLOAT: number;
+  executeOp(name: string, attributes: Attribute[], inputs: number[], outputs: number): TensorMetadata[];
+  createTensor(shape: number[], dtype: number, values: Float32Array): number;
+  tensorDataSync(id: number): Float32Array;
+  deleteTensor(id: number): void;
+}
+
+/** A native op's output as the binding describes it. */
+interface TensorMetadata {
+  id: number;
+}
+
+/** What this module uses of tfjs-node's backend object. */
+interface NativeBackend {
+  binding: Binding;
+  /** Native tensor ids of tfjs tensors held by this backend (writing pending values first). */
+  getInputTensorIds(tensors: tf.Tensor[]): number[];
+  /** The tensors this backend holds, by data id. */
+  tensorMap: { has(dataId: object): boolean };
+  /** Registers a native op's output as a tfjs tensor. */
+  createOutputTensor(metadata: TensorMetadata): tf.Tensor;
+}
+
+/** The scalars of one AdamW step, the same for every variable. */
+export interface NativeAdamStep {
+  /** `lr·√c₂/c₁` (bias corrections `cᵢ = 1 − βᵢᵗ`). */
+  stepSize: number;
+  beta1: number;
+  beta2: number;
+  /** `ε·√c₂`, so that `stepSize·m/(√v + ε√c₂) = lr·m̂/(√v̂ + ε)`. */
+  epsilon: number;
+  /** `1 − lr·λ` for a decaying variable, `undefined` for one that does not decay. */
+  decay: number | undefined;
+}
+
+/** A variable's moments read back to the host. */
+export interface NativeMoments {
+  first: Float32Array;
+  second: Float32Array;
+}
+
+/** Resource names are unique per process: TensorFlow keys resource variables by name. */
+let created = 0;
+
+/**
+ * One variable's AdamW state on the `tensorflow` backend: resource variables for the weight and the
+ * two moments. The weight's resource and the tfjs variable share one buffer between updates, so an
+ * update copies nothing (a non-decaying weight is copied once, by TensorFlow's copy-on-write).
+ */
+export class NativeAdamSlot {
+  /** The variable's shape. */
+  readonly shape: number[];
+  readonly #backend: NativeBackend;
+  /** Native ids of the resource handles: weight, first moment, second moment. */
+  readonly #handles: number[];
+
+  /**
+   * Creates the resources; the moments start from `moments` (restored state) or zeros.
+   * The `tensorflow` backend must be active.
+   */
+  constructor(variable: tf.Variable, moments?: { first?: tf.Tensor; second?: tf.Tensor }) {
+    this.#backend = tf.backend() as unknown as NativeBackend;
+    this.shape = variable.shape;
+    const binding = this.#backend.binding;
+    this.#handles = ['weight', 'first', 'second'].map((role) => {
+      const [handle] = binding.executeOp(
+        'VarHandleOp',
+        [
+          { name: 'container', type: binding.TF_ATTR_STRING, value: '' },
+          { name: 'shared_name', type: binding.TF_ATTR_STRING, value: `rho_slm_adamw_${created}_${role}` },
+          this.#dtype(),
+          { name: 'shape', type: binding.TF_ATTR_SHAPE, value: this.shape },
+        ],
+        [],
+        1,
+      );
+      return handle!.id;
+    });
+    created++;
+    tf.tidy(() => {
+      this.#assign(1, moments?.first ?? tf.zerosLike(variable));
+      this.#assign(2, moments?.second ?? tf.zerosLike(variable));
+    });
+  }
+
+  /**
+   * One AdamW update of `variable` with `gradient`, in TensorFlow's arithmetic:
+   * `m += (g − m)(1 − β₁)`, `v += (g² − v)(1 − β₂)`, `w ← decay·w − stepSize·m/(√v + ε)`.
+   */
+  update(variable: tf.Variable, gradient: tf.Tensor, step: NativeAdamStep): void {
+    const binding = this.#backend.binding;
+    const decayed = step.decay === undefined ? variable : tf.mul(variable, step.decay);
+    this.#assign(0, decayed);
+    if (decayed !== variable) decayed.dispose(); // the resource holds the only reference: updated in place
+    const local = this.#local(gradient);
+    const scalars = [0, 0, step.stepSize, step.beta1, step.beta2, step.epsilon].map((value) =>
+      binding.createTensor([], binding.TF_FLOAT, Float32Array.of(value)),
+    );
+    try {
+      // beta powers 0 make ResourceApplyAdam's own bias correction 1: the step size already holds it.
+      binding.executeOp(
+        'ResourceApplyAdam',
+        [
+          { name: 'T', type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT },
+          { name: 'use_locking', type: binding.TF_ATTR_BOOL, value: false },
+          { name: 'use_nesterov', type: binding.TF_ATTR_BOOL, value: false },
+        ],
+        [...this.#handles, ...scalars, this.#nativeId(local)],
+        0,
+      );
+    } finally {
+      for (const id of scalars) binding.deleteTensor(id);
+      if (local !== gradient) local.dispose();
+    }
+    const [read] = binding.executeOp('ReadVariableOp', [this.#dtype()], [this.#handles[0]!], 1);
+    const updated = this.#backend.createOutputTensor(read!); // shares the resource's buffer
+    variable.assign(updated);
+    updated.dispose();
+  }
+
+  /** The moments, copied to the host (readable whichever backend is active now). */
+  moments(): NativeMoments {
+    const binding = this.#backend.binding;
+    const read = (index: number) => {
+      const [value] = binding.executeOp('ReadVariableOp', [this.#dtype()], [this.#handles[index]!], 1);
+      try {
+        return Float32Array.from(binding.tensorDataSync(value!.id));
+      } finally {
+        binding.deleteTensor(value!.id);
+      }
+    };
+    return { first: read(1), second: read(2) };
+  }
+
+  /** Destroys the resources. */
+  dispose(): void {
+    const binding = this.#backend.binding;
+    for (const handle of this.#handles) {
+      binding.executeOp(
+        'DestroyResourceOp',
+        [{ name: 'ignore_lookup_error', type: binding.TF_ATTR_BOOL, value: true }],
+        [handle],
+        0,
+      );
+      binding.deleteTensor(handle);
+    }
+  }
+
+  #dtype(): Attribute {
+    return { name: 'dtype', type: this.#backend.binding.TF_ATTR_TYPE, value: this.#backend.binding.TF_FLOAT };
+  }
+
+  /** `tensor`, or a copy of it on this backend when another backend holds its data. */
+  #local(tensor: tf.Tensor): tf.Tensor {
+    return this.#backend.tensorMap.has(tensor.dataId) ? tensor : tf.clone(tensor);
+  }
+
+  #nativeId(tensor: tf.Tensor): number {
+    return this.#backend.getInputTensorIds([tensor])[0]!;
+  }
+
+  /** Points resource `index` at `value`'s buffer (shared, not copied; `value` may be disposed after). */
+  #assign(index: number, value: tf.Tensor): void {
+    const binding = this.#backend.binding;
+    const local = this.#local(value);
+    binding.executeOp(
+      'AssignVariableOp',
+      [this.#dtype(), { name: 'validate_shape', type: binding.TF_ATTR_BOOL, value: false }],
+      [this.#handles[index]!, this.#nativeId(local)],
+      0,
+    );
+    if (local !== value) local.dispose();
+  }
+}
