@@ -2,8 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkNumberOption } from '../core/check.js';
 import { SLMError } from '../core/errors.js';
-import { NativeAdamSlot } from '../tfjs/nativeAdam.js';
-import { nativeKernelsActive } from '../tfjs/nativeKernels.js';
+import { NativeAdamSlot, nativeAdamActive } from '../tfjs/nativeAdam.js';
 
 /** A tensor with a name, as tfjs optimizers exchange their state. */
 export interface NamedTensor {
@@ -168,7 +167,7 @@ export class AdamW extends tf.Optimizer {
       epsilon: this.#epsilon * Math.sqrt(secondCorrection),
       decayRate: rate * this.#weightDecay,
     };
-    if (nativeKernelsActive()) this.#applyNative(gradients, variables, step);
+    if (nativeAdamActive()) this.#applyNative(gradients, variables, step);
     else this.#applyGrouped(gradients, variables, step);
     this.incrementIterations();
   }

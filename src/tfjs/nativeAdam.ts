@@ -58,6 +58,11 @@ export interface NativeMoments {
   second: Float32Array;
 }
 
+/** Whether {@link NativeAdamSlot} can run: the active backend is `tensorflow`. */
+export function nativeAdamActive(): boolean {
+  return tf.getBackend() === 'tensorflow';
+}
+
 /** Resource names are unique per process: TensorFlow keys resource variables by name. */
 let created = 0;
 

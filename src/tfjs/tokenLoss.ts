@@ -5,7 +5,6 @@ import { SLMError } from '../core/errors.js';
 import { DEFAULT_IGNORE_INDEX } from '../core/labels.js';
 import { hostKernelsActive, hostTokenLossRows } from './hostKernels.js';
 import { indexLabels, type LabelIndex, tokenRowLoss } from './labelIndex.js';
-import { nativeKernelsActive, nativeTokenLossRows } from './nativeKernels.js';
 import { asTensor, checkLabels, checkTensor, type TensorLike } from './tensorChecks.js';
 
 /** Options of {@link tokenLoss}. */
@@ -21,7 +20,6 @@ export interface TensorTokenLossOptions {
  */
 export function tokenLossRows(logits: tf.Tensor2D, index: LabelIndex): tf.Tensor1D {
   if (hostKernelsActive()) return hostTokenLossRows(logits, index);
-  if (nativeKernelsActive()) return nativeTokenLossRows(logits, index);
   const lossWithGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [logits2d, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
     const logSumExp = tf.logSumExp(logits2d, 1);
