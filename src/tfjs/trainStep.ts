@@ -7,6 +7,7 @@ import { DEFAULT_IGNORE_INDEX } from '../core/labels.js';
 import { strategyNeedsReference } from '../core/selectionScores.js';
 import type { ResolvedSelection, SelectionOptions } from '../core/selectionSettings.js';
 import { quietWasmRethrow } from './backend.js';
+import { clipScale, globalNorm, scaleGradients } from './gradientNorm.js';
 import { indexLabels } from './labelIndex.js';
 import { interpretStats, type SelectionStats } from './selectionStats.js';
 import {
@@ -249,11 +250,8 @@ function exactAccumulationStep(plan: StepPlan, micros: MicroBatch[], seed: numbe
   return result;
 }
 
-/** Stats `[9]` (STATS_FIELDS, then the gradient norm) and the clipped gradients. */
-function finishStep(
-  plan: StepPlan,
-  result: StepResult,
-): { stats: tf.Tensor1D; grads: tf.NamedTensorMap; mask: tf.Tensor1D } {
+/** Stats `[9]` (STATS_FIELDS, then the global norm of the gradients) and the selection mask. */
+function finishStep(plan: StepPlan, result: StepResult): { stats: tf.Tensor1D; mask: tf.Tensor1D } {
   return tf.tidy(() => {
     const cat = (pick: (t: ForwardTokens) => tf.Tensor1D) =>
       tf.concat(result.tokens.map(pick)) as tf.Tensor1D;
@@ -272,20 +270,8 @@ function finishStep(
       selection,
       loss,
     );
-    const squares = Object.values(result.grads).map((grad) => tf.sum(tf.square(grad))); // [] each
-    const gradNorm = tf.sqrt(squares.length === 0 ? tf.scalar(0) : tf.addN(squares)); // ‖g‖₂, []
-    let grads = result.grads;
-    if (plan.clipNorm !== undefined) {
-      const scale = tf.div(plan.clipNorm, tf.maximum(gradNorm, plan.clipNorm));
-      grads = Object.fromEntries(Object.entries(grads).map(([name, grad]) => [name, tf.mul(grad, scale)]));
-    } else {
-      grads = Object.fromEntries(Object.entries(grads).map(([name, grad]) => [name, tf.clone(grad)]));
-    }
-    return {
-      stats: tf.concat([stats, tf.reshape(gradNorm, [1])]) as tf.Tensor1D,
-      grads,
-      mask: selection.mask,
-    };
+    const gradNorm = globalNorm(Object.values(result.grads)); // ‖g‖₂, []
+    return { stats: tf.concat([stats, tf.reshape(gradNorm, [1])]) as tf.Tensor1D, mask: selection.mask };
   });
 }
 
@@ -421,24 +407,31 @@ export function createTrainStep(options: TrainStepOptions): TrainStep {
     const micros = splitBatch(batch, plan);
     let result: StepResult | undefined;
     let finished: ReturnType<typeof finishStep> | undefined;
+    let grads: tf.NamedTensorMap | undefined;
     try {
       result = plan.exact ? exactAccumulationStep(plan, micros, seed) : perMicroBatchStep(plan, micros, seed);
       finished = finishStep(plan, result);
       const values = await finished.stats.data();
       const stats = interpretStats(values, 'trainStep');
       const mask = plan.keepMask ? Uint8Array.from(await finished.mask.data()) : undefined;
-      plan.optimizer.applyGradients(finished.grads);
+      const gradNorm = values[values.length - 1]!;
+      grads = scaleGradients(
+        result.grads,
+        plan.clipNorm === undefined ? 1 : clipScale(plan.clipNorm, gradNorm),
+      );
+      plan.optimizer.applyGradients(grads);
       step++;
       return {
         ...stats,
-        gradNorm: values[values.length - 1]!,
+        gradNorm,
         step,
         ...(mask === undefined ? {} : { mask }),
       };
     } finally {
       tf.dispose(micros.flatMap((m) => [m.inputs, m.labels, m.refLoss]));
       if (result !== undefined) disposeResult(result);
-      if (finished !== undefined) tf.dispose([finished.stats, finished.grads, finished.mask]);
+      if (finished !== undefined) tf.dispose([finished.stats, finished.mask]);
+      if (grads !== undefined && grads !== result?.grads) tf.dispose(grads);
     }
   };
 }

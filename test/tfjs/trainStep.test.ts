@@ -86,6 +86,36 @@ describe.each(testBackends)('createTrainStep on $name', (backend) => {
     tf.dispose([batch.inputs, batch.labels, batch.refLoss, ...inputs, ...labels, ...refLoss]);
   });
 
+  it('clips to clipNorm: reports the global norm, scales the update by clipNorm/norm, and leaves it bit for bit when under', async () => {
+    const batch = randomBatch(3, 8, VOCAB, 17);
+    const run = async (clipNorm?: number) => {
+      const model = bigramModel(VOCAB, 13);
+      const before = await model.table.data();
+      const step = createTrainStep({
+        model,
+        optimizer: tf.train.sgd(1),
+        selective: { ratio: 0.5 },
+        ...(clipNorm === undefined ? {} : { clipNorm }),
+      });
+      const { gradNorm } = await step(batch);
+      const after = await model.table.data();
+      model.table.dispose();
+      return { gradNorm, update: Array.from(after, (w, i) => before[i]! - w) };
+    };
+    const free = await run();
+    expectAllClose([Math.hypot(...free.update)], [free.gradNorm], { rel: 1e-5 });
+    const clipped = await run(free.gradNorm / 4);
+    expect(clipped.gradNorm).toBe(free.gradNorm);
+    expectAllClose(
+      clipped.update,
+      free.update.map((u) => u / 4),
+      { abs: 5e-7, rel: 1e-5 },
+    );
+    const under = await run(free.gradNorm * 2);
+    expect(under.update).toEqual(free.update);
+    tf.dispose([batch.inputs, batch.labels, batch.refLoss]);
+  });
+
   it('trains plain CLM when `selective` is omitted: loss is the mean valid token loss', async () => {
     const model = bigramModel(VOCAB, 11);
     const step = createTrainStep({ model, optimizer: tf.train.sgd(0.1) });

@@ -1,0 +1,49 @@
+// The global L2 norm of a set of gradients and PyTorch-style clipping to a maximum norm, with the
+// scale decided on the host so that an unclipped step multiplies nothing.
+import * as tf from '@tensorflow/tfjs';
+
+/** What this module uses of tfjs-node's backend object. */
+interface NativeBackend {
+  binding: { TF_ATTR_TYPE: number; TF_FLOAT: number };
+  executeSingleOutput(
+    name: string,
+    attributes: { name: string; type: number; value: number }[],
+    inputs: tf.Tensor[],
+  ): tf.Tensor;
+}
+
+/**
+ * `Σ x²` over every element of every tensor, as a scalar. On the `tensorflow` backend each tensor
+ * is one `L2Loss` kernel (`Σ x²/2`, no `x²` temporary), elsewhere `sum(square(x))`.
+ */
+function sumOfSquares(tensors: tf.Tensor[]): tf.Scalar {
+  if (tensors.length === 0) return tf.scalar(0);
+  if (tf.getBackend() !== 'tensorflow') return tf.addN(tensors.map((t) => tf.sum(tf.square(t)))) as tf.Scalar;
+  const backend = tf.backend() as unknown as NativeBackend;
+  const type = { name: 'T', type: backend.binding.TF_ATTR_TYPE, value: backend.binding.TF_FLOAT };
+  const halves = tensors.map((t) => backend.executeSingleOutput('L2Loss', [type], [t]));
+  return tf.mul(tf.addN(halves), 2) as tf.Scalar;
+}
+
+/** `‖g‖₂` over all gradients, a scalar `[]`. */
+export function globalNorm(gradients: tf.Tensor[]): tf.Scalar {
+  return tf.sqrt(sumOfSquares(gradients));
+}
+
+/**
+ * The factor `clipNorm / max(norm, clipNorm)` in float32, as `tf.div` computes it (float64
+ * division of float32 values rounded once to float32 is the correctly rounded float32 quotient);
+ * exactly 1 when `norm ≤ clipNorm`.
+ */
+export function clipScale(clipNorm: number, norm: number): number {
+  const limit = Math.fround(clipNorm);
+  return Math.fround(limit / Math.max(Math.fround(norm), limit));
+}
+
+/** `gradients` scaled by `scale`: new tensors, or `gradients` itself when `scale` is 1. */
+export function scaleGradients(gradients: tf.NamedTensorMap, scale: number): tf.NamedTensorMap {
+  if (scale === 1) return gradients;
+  return tf.tidy(() =>
+    Object.fromEntries(Object.entries(gradients).map(([name, gradient]) => [name, tf.mul(gradient, scale)])),
+  );
+}
