@@ -1,7 +1,7 @@
 // Causal grouped-query self-attention. Queries are grouped per key/value head, so K and V are
 // never repeated: `[B, n, KV, G, hd]` queries attend to `[B, T, KV, hd]` keys, G = H / KV.
 import * as tf from '@tensorflow/tfjs';
-import { groupedMatMul, linear } from './ops.js';
+import { batchedMatMul, linear } from './ops.js';
 import { applyRope } from './rope.js';
 
 /** The projections of one attention layer, in the internal `[in, out]` layout. */
@@ -47,6 +47,60 @@ export function causalBias(positions: number): tf.Tensor2D {
   return tf.tensor2d(bias, [positions, positions]);
 }
 
+/**
+ * `softmax(q·kᵀ/√hd + bias)·v` for each key/value head and its `G` query heads, with a hand-written
+ * gradient (softmax's backward `p ⊙ (dp − Σ dp ⊙ p)`, the scale folded into the smaller operands,
+ * transposed operands read in place): a dozen kernels instead of autograd's chain of products,
+ * transposes, scaling and softmax.
+ * Shapes: `queries` `[B·KV, G·n, hd]`, `keys` and `values` `[B·KV, T, hd]`, `bias` `[n, T]`,
+ * result `[B·KV, G·n, hd]`.
+ */
+function attend(
+  queries: tf.Tensor3D,
+  keys: tf.Tensor3D,
+  values: tf.Tensor3D,
+  bias: tf.Tensor2D,
+  groups: number,
+): tf.Tensor3D {
+  const [heads, rows, headSize] = queries.shape;
+  const positions = keys.shape[1];
+  const scale = 1 / Math.sqrt(headSize);
+  const attendWithGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [q, k, v, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
+    const scaledQueries = tf.mul(q, scale) as tf.Tensor3D; // [B·KV, G·n, hd]
+    const scores = tf.reshape(batchedMatMul(scaledQueries, k, false, true), [
+      heads,
+      groups,
+      rows / groups,
+      positions,
+    ]); // [B·KV, G, n, T]
+    const probabilities = tf.reshape(tf.softmax(tf.add(scores, bias)), [
+      heads,
+      rows,
+      positions,
+    ]) as tf.Tensor3D;
+    save([scaledQueries, k, v, probabilities]);
+    return {
+      value: batchedMatMul(probabilities, v), // [B·KV, G·n, hd]
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [savedQueries, savedKeys, savedValues, savedProbabilities] = saved as tf.Tensor3D[];
+        const upstream = dy as tf.Tensor3D; // [B·KV, G·n, hd]
+        const probabilityGrad = batchedMatMul(upstream, savedValues!, false, true); // [B·KV, G·n, T]
+        const scoreGrad = tf.mul(
+          savedProbabilities!,
+          tf.sub(probabilityGrad, tf.sum(tf.mul(probabilityGrad, savedProbabilities!), 2, true)),
+        ) as tf.Tensor3D; // [B·KV, G·n, T]
+        return [
+          tf.mul(batchedMatMul(scoreGrad, savedKeys!), scale), // [B·KV, G·n, hd]
+          batchedMatMul(scoreGrad, savedQueries!, true, false), // [B·KV, T, hd]
+          batchedMatMul(savedProbabilities!, upstream, true, false), // [B·KV, T, hd]
+        ];
+      },
+    };
+  });
+  return attendWithGrad(queries, keys, values) as tf.Tensor3D;
+}
+
 /** Appends `fresh` `[B, n, KV, hd]` to a cache slot and returns the whole sequence. */
 function extend(cached: tf.Tensor4D | null, fresh: tf.Tensor4D): tf.Tensor4D {
   return cached === null ? fresh : (tf.concat([cached, fresh], 1) as tf.Tensor4D);
@@ -84,11 +138,13 @@ export function attention(
   ]);
   const keys = tf.reshape(tf.transpose(k, [0, 2, 1, 3]), [B * KV, T, hd]);
   const values = tf.reshape(tf.transpose(v, [0, 2, 1, 3]), [B * KV, T, hd]);
-  const keysTransposed = tf.transpose(keys, [0, 2, 1]) as tf.Tensor3D; // [B·KV, hd, T]
-  const scores = tf.reshape(groupedMatMul(groupedQueries as tf.Tensor3D, keysTransposed), [B * KV, G, n, T]);
-  const scaled = tf.add(tf.mul(scores, 1 / Math.sqrt(hd)), context.causalBias);
-  const probabilities = tf.reshape(tf.softmax(scaled), [B * KV, G * n, T]);
-  const mixed = groupedMatMul(probabilities as tf.Tensor3D, values as tf.Tensor3D); // [B·KV, G·n, hd]
+  const mixed = attend(
+    groupedQueries as tf.Tensor3D,
+    keys as tf.Tensor3D,
+    values as tf.Tensor3D,
+    context.causalBias,
+    G,
+  ); // [B·KV, G·n, hd]
   const perToken = tf.transpose(tf.reshape(mixed, [B, KV, G, n, hd]), [0, 3, 1, 2, 4]); // [B, n, KV, G, hd]
   return linear(tf.reshape(perToken, [B * n, H * hd]), weights.output);
 }

@@ -53,41 +53,27 @@ export function embedding(ids: tf.Tensor1D, table: tf.Tensor2D): tf.Tensor2D {
   return lookup(table) as tf.Tensor2D;
 }
 
-/** `[multiply(a[0], b[0]), …]` stacked: per-group products as 2-D operations. */
-function groupProducts(
+/**
+ * Per-group products `op(a[g]) @ op(b[g])`, `op` transposing the last two axes where asked. Not
+ * differentiable (for use inside custom gradients). On wasm as separate plain 2-D matMuls with
+ * explicit transposes (the backend runs batched and transposed matMul at about 2 GFLOP/s and plain
+ * 2-D at about 25, measured), elsewhere one `tf.matMul` that reads transposed operands in place.
+ * Shapes: `a` `[n, p, q]` (`[n, q, p]` transposed), `b` `[n, q, r]` (`[n, r, q]` transposed), result `[n, p, r]`.
+ */
+export function batchedMatMul(
   a: tf.Tensor3D,
   b: tf.Tensor3D,
-  multiply: (left: tf.Tensor2D, right: tf.Tensor2D) => tf.Tensor2D,
+  transposeA = false,
+  transposeB = false,
 ): tf.Tensor3D {
+  if (wasmHeap() === undefined) return tf.matMul(a, b, transposeA, transposeB);
   return tf.tidy(() => {
     const lefts = unstackFast(a) as tf.Tensor2D[];
     const rights = unstackFast(b) as tf.Tensor2D[];
-    return tf.stack(lefts.map((left, g) => multiply(left, rights[g]!))) as tf.Tensor3D;
+    return tf.stack(
+      lefts.map((left, g) =>
+        tf.matMul(transposeA ? tf.transpose(left) : left, transposeB ? tf.transpose(rights[g]!) : rights[g]!),
+      ),
+    ) as tf.Tensor3D;
   });
-}
-
-/**
- * Per-group products `a[g] @ b[g]`. On wasm, as separate plain 2-D matMuls (the backend runs
- * batched matMul at about 2 GFLOP/s and 2-D at about 25, measured), with the gradient
- * `da[g] = dy[g] @ b[g]ᵀ`, `db[g] = a[g]ᵀ @ dy[g]` built the same way; elsewhere `tf.matMul`.
- * Shapes: `a` `[n, p, q]`, `b` `[n, q, r]`, result `[n, p, r]`.
- */
-export function groupedMatMul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
-  if (wasmHeap() === undefined) return tf.matMul(a, b);
-  const product = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [left, right, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
-    save([left, right]);
-    return {
-      value: groupProducts(left, right, (x, y) => tf.matMul(x, y)),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [savedLeft, savedRight] = saved as [tf.Tensor3D, tf.Tensor3D];
-        const upstream = dy as tf.Tensor3D;
-        return [
-          groupProducts(upstream, savedRight, (d, r) => tf.matMul(d, tf.transpose(r))),
-          groupProducts(savedLeft, upstream, (l, d) => tf.matMul(tf.transpose(l), d)),
-        ];
-      },
-    };
-  });
-  return product(a, b) as tf.Tensor3D;
 }

@@ -2,8 +2,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { unstackFast } from '../../src/heap/wasmHeap.js';
+import { attention, causalBias } from '../../src/model/attention.js';
 import { rmsNorm, siluProduct } from '../../src/model/layers.js';
-import { embedding, groupedMatMul, linear } from '../../src/model/ops.js';
+import { batchedMatMul, embedding, linear } from '../../src/model/ops.js';
 import { applyRope, ropeTables } from '../../src/model/rope.js';
 import { activateBackend, testBackends } from '../helpers/backends.js';
 import { expectAllClose } from '../helpers/compare.js';
@@ -16,19 +17,21 @@ describe.each(testBackends.filter((b) => b.hostKernels || (b.backend !== 'cpu' &
     const close = async (got: tf.Tensor, want: tf.Tensor, label: string) =>
       expectAllClose(await got.data(), await want.data(), { abs: 1e-5, rel: 1e-5 }, label);
 
-    it('groupedMatMul and its gradients equal tf.matMul', async () => {
-      const a = tf.randomNormal([5, 7, 3], 0, 1, 'float32', 1) as tf.Tensor3D;
-      const b = tf.randomNormal([5, 3, 4], 0, 1, 'float32', 2) as tf.Tensor3D;
-      const upstream = tf.randomNormal([5, 7, 4], 0, 1, 'float32', 3);
-      const ours = tf.grads((x: tf.Tensor, y: tf.Tensor) =>
-        tf.sum(tf.mul(groupedMatMul(x as tf.Tensor3D, y as tf.Tensor3D), upstream)),
-      );
-      const theirs = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, y), upstream)));
-      await close(groupedMatMul(a, b), tf.matMul(a, b), 'forward');
-      const [oursA, oursB] = ours([a, b]);
-      const [theirsA, theirsB] = theirs([a, b]);
-      await close(oursA!, theirsA!, 'da');
-      await close(oursB!, theirsB!, 'db');
+    it('batchedMatMul equals tf.matMul for every transpose flag', async () => {
+      for (const [transposeA, transposeB] of [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ] as const) {
+        const a = tf.randomNormal(transposeA ? [5, 3, 7] : [5, 7, 3], 0, 1, 'float32', 1) as tf.Tensor3D;
+        const b = tf.randomNormal(transposeB ? [5, 4, 3] : [5, 3, 4], 0, 1, 'float32', 2) as tf.Tensor3D;
+        await close(
+          batchedMatMul(a, b, transposeA, transposeB),
+          tf.matMul(a, b, transposeA, transposeB),
+          `transposeA ${transposeA}, transposeB ${transposeB}`,
+        );
+      }
     });
 
     it('linear and embedding gradients equal tf.matMul and a one-hot product', async () => {
@@ -99,6 +102,71 @@ describe.each(testBackends.filter((b) => b.hostKernels || (b.backend !== 'cpu' &
         tf.grad((h: tf.Tensor) => tf.sum(tf.mul(plainRope(h), headsUpstream)))(heads),
         'applyRope dx',
       );
+    });
+
+    it('attention: the hand-written gradient equals autograd of the plain formula (GQA, causal)', async () => {
+      const [B, n, H, KV, hd] = [2, 5, 4, 2, 4];
+      const D = H * hd;
+      const { cos, sin } = ropeTables(n, hd, 10000);
+      const bias = causalBias(n);
+      const context = {
+        batch: B,
+        positions: n,
+        heads: H,
+        keyValueHeads: KV,
+        headSize: hd,
+        cos,
+        sin,
+        causalBias: bias,
+      };
+      const x = tf.randomNormal([B * n, D], 0, 1, 'float32', 20) as tf.Tensor2D;
+      const shapes = [
+        [D, H * hd],
+        [D, KV * hd],
+        [D, KV * hd],
+        [H * hd, D],
+      ];
+      const weights = shapes.map(
+        (shape, i) => tf.randomNormal(shape as [number, number], 0, 0.5, 'float32', 21 + i) as tf.Tensor2D,
+      );
+      const upstream = tf.randomNormal([B * n, D], 0, 1, 'float32', 30);
+      const ours = (input: tf.Tensor, q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, o: tf.Tensor) =>
+        attention(input as tf.Tensor2D, { query: q, key: k, value: v, output: o } as never, context);
+      const plain = (input: tf.Tensor, q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, o: tf.Tensor) => {
+        const heads = (t: tf.Tensor, count: number) =>
+          tf.transpose(tf.reshape(tf.matMul(input, t), [B, n, count, hd]), [0, 2, 1, 3]); // [B, heads, n, hd]
+        const rope = (t: tf.Tensor) =>
+          tf.transpose(applyRope(tf.transpose(t, [0, 2, 1, 3]) as tf.Tensor4D, cos, sin), [0, 2, 1, 3]);
+        const repeat = (
+          t: tf.Tensor, // head h reads key/value head ⌊h / G⌋
+        ) =>
+          tf.concat(
+            Array.from({ length: H }, (_, h) =>
+              tf.slice(t, [0, Math.floor(h / (H / KV)), 0, 0], [B, 1, n, hd]),
+            ),
+            1,
+          );
+        const scores = tf.add(
+          tf.div(tf.matMul(rope(heads(q, H)), repeat(rope(heads(k, KV))), false, true), Math.sqrt(hd)),
+          bias,
+        );
+        const mixed = tf.matMul(tf.softmax(scores), repeat(heads(v, KV))); // [B, H, n, hd]
+        return tf.matMul(tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [B * n, D]), o);
+      };
+      const inputs = [x, ...weights];
+      await close(
+        ours(x, ...(weights as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor])),
+        plain(x, ...(weights as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor])),
+        'attention forward',
+      );
+      const loss =
+        (f: typeof plain) =>
+        (...args: tf.Tensor[]) =>
+          tf.sum(tf.mul(f(...(args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor])), upstream));
+      const ourGrads = tf.grads(loss(ours))(inputs);
+      const plainGrads = tf.grads(loss(plain))(inputs);
+      for (const [i, name] of ['dx', 'dquery', 'dkey', 'dvalue', 'doutput'].entries())
+        await close(ourGrads[i]!, plainGrads[i]!, `attention ${name}`);
     });
 
     it('unstackFast equals tf.unstack', async () => {
