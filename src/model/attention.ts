@@ -119,8 +119,12 @@ export function attention(
 ): tf.Tensor2D {
   const { batch: B, positions: n, heads: H, keyValueHeads: KV, headSize: hd } = context;
   const G = H / KV;
-  const q = applyRope(tf.reshape(linear(x, weights.query), [B, n, H, hd]), context.cos, context.sin);
-  let k = applyRope(tf.reshape(linear(x, weights.key), [B, n, KV, hd]), context.cos, context.sin);
+  const queries = tf.reshape(linear(x, weights.query), [B, n, H, hd]);
+  const freshKeys = tf.reshape(linear(x, weights.key), [B, n, KV, hd]);
+  // one rotation for queries and keys together: half the RoPE kernels
+  const rotated = applyRope(tf.concat([queries, freshKeys], 2) as tf.Tensor4D, context.cos, context.sin);
+  const [q, rotatedKeys] = tf.split(rotated, [H, KV], 2) as [tf.Tensor4D, tf.Tensor4D];
+  let k = rotatedKeys;
   let v = tf.reshape(linear(x, weights.value), [B, n, KV, hd]) as tf.Tensor4D;
   if (cache !== undefined) {
     k = extend(cache.keys, k);
