@@ -5,6 +5,14 @@ import * as tf from '@tensorflow/tfjs';
 import { linear } from './ops.js';
 
 /**
+ * Row means `[N, 1]` of `x` `[N, D]` as `sum · (1/D)`: tfjs-node's Mean kernel adds a Cast kernel to
+ * every call (exact for D a power of two, within an ulp of `sum / D` otherwise).
+ */
+function rowMean(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.mul(tf.sum(x, 1, true), 1 / x.shape[1]);
+}
+
+/**
  * `x / sqrt(mean(x²) + eps) · weight` over the last axis, with the gradient
  * `dweight = Σ_rows dy · x̂`, `dx = r · (g − x̂ · mean(g · x̂))` where `r = 1/sqrt(mean(x²) + eps)`,
  * `x̂ = x · r` and `g = dy · weight`.
@@ -13,7 +21,7 @@ import { linear } from './ops.js';
 export function rmsNorm(x: tf.Tensor2D, weight: tf.Tensor1D, eps: number): tf.Tensor2D {
   const norm = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [input, scale, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-    const inverseRms = tf.rsqrt(tf.add(tf.mean(tf.square(input), 1, true), eps)); // [N, 1]
+    const inverseRms = tf.rsqrt(tf.add(rowMean(tf.square(input)), eps)); // [N, 1]
     const normalized = tf.mul(input, inverseRms); // x̂ [N, D]
     save([normalized, inverseRms, scale]);
     return {
@@ -26,7 +34,7 @@ export function rmsNorm(x: tf.Tensor2D, weight: tf.Tensor1D, eps: number): tf.Te
         ];
         const upstream = dy as tf.Tensor2D;
         const scaled = tf.mul(upstream, savedScale); // g [N, D]
-        const projection = tf.mean(tf.mul(scaled, savedNormalized), 1, true); // [N, 1]
+        const projection = rowMean(tf.mul(scaled, savedNormalized)); // [N, 1]
         return [
           tf.mul(tf.sub(scaled, tf.mul(savedNormalized, projection)), savedInverseRms), // [N, D]
           tf.sum(tf.mul(upstream, savedNormalized), 0), // [D]
