@@ -18,7 +18,8 @@ interface NativeBackend {
  */
 function sumOfSquares(tensors: tf.Tensor[]): tf.Scalar {
   if (tensors.length === 0) return tf.scalar(0);
-  if (tf.getBackend() !== 'tensorflow') return tf.addN(tensors.map((t) => tf.sum(tf.square(t)))) as tf.Scalar;
+  // sum(stack) rather than addN: WebGPU's AddN binds one buffer per input and fails past 7
+  if (tf.getBackend() !== 'tensorflow') return tf.sum(tf.stack(tensors.map((t) => tf.sum(tf.square(t)))));
   const backend = tf.backend() as unknown as NativeBackend;
   const type = { name: 'T', type: backend.binding.TF_ATTR_TYPE, value: backend.binding.TF_FLOAT };
   const halves = tensors.map((t) => backend.executeSingleOutput('L2Loss', [type], [t]));
