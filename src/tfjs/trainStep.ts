@@ -249,6 +249,14 @@ function exactAccumulationStep(plan: StepPlan, micros: MicroBatch[], seed: numbe
   return result;
 }
 
+/**
+ * The sum of scalar tensors. Not `tf.addN`: on webgpu it binds one storage buffer per input, and past
+ * 7 inputs (the default limit is 8 per shader stage) its pipeline is invalid and the result garbage.
+ */
+function sumScalars(scalars: tf.Tensor[]): tf.Scalar {
+  return tf.sum(tf.stack(scalars));
+}
+
 /** Stats `[9]` (STATS_FIELDS, then the gradient norm) and the clipped gradients. */
 function finishStep(
   plan: StepPlan,
@@ -258,7 +266,7 @@ function finishStep(
     const cat = (pick: (t: ForwardTokens) => tf.Tensor1D) =>
       tf.concat(result.tokens.map(pick)) as tf.Tensor1D;
     const loss = (
-      plan.exact ? tf.addN(result.losses) : tf.div(tf.addN(result.losses), result.losses.length)
+      plan.exact ? sumScalars(result.losses) : tf.div(sumScalars(result.losses), result.losses.length)
     ) as tf.Scalar;
     const selection = {
       mask: tf.concat(result.masks) as tf.Tensor1D,
@@ -273,7 +281,7 @@ function finishStep(
       loss,
     );
     const squares = Object.values(result.grads).map((grad) => tf.sum(tf.square(grad))); // [] each
-    const gradNorm = tf.sqrt(squares.length === 0 ? tf.scalar(0) : tf.addN(squares)); // ‖g‖₂, []
+    const gradNorm = tf.sqrt(squares.length === 0 ? tf.scalar(0) : sumScalars(squares)); // ‖g‖₂, []
     let grads = result.grads;
     if (plan.clipNorm !== undefined) {
       const scale = tf.div(plan.clipNorm, tf.maximum(gradNorm, plan.clipNorm));
