@@ -1,6 +1,8 @@
 // `npm run bench`: every benchmark of the project, side by side in one run. The core runs first,
 // before tfjs is loaded, so its single-thread figures see the same heap as a core-only user.
 // `npm run bench -- native` (or core, tfjs, model, pipeline) runs only the named groups.
+// `npm run bench -- webgpu` (WebGPU speed and agreement with wasm, bench/webgpu.ts) runs only when
+// named, since it needs a GPU adapter.
 import { cpus } from 'node:os';
 import { benchCore } from './core.js';
 
@@ -32,4 +34,8 @@ if (wanted('native')) {
 if (wanted('pipeline')) {
   const { benchPipeline } = await import('./pipeline.js');
   await benchPipeline();
+}
+if (groups.includes('webgpu')) {
+  const { benchWebgpu } = await import('./webgpu.js');
+  await benchWebgpu();
 }

@@ -22,7 +22,7 @@ import { trainingFlopsPerToken } from './model.js';
 import { fmt, medianMsAsync } from './timing.js';
 
 /** One benchmark setting: a preset with its batch and window. */
-interface Setting {
+export interface Setting {
   preset: 'demo' | 'small';
   batch: number;
   positions: number;
@@ -30,20 +30,22 @@ interface Setting {
   runs: number;
 }
 
-const SETTINGS: Setting[] = [
+/** The `demo` and `small` settings every model-speed comparison uses. */
+export const SETTINGS: Setting[] = [
   { preset: 'demo', batch: 8, positions: 128, runs: 7 },
   { preset: 'small', batch: 4, positions: 256, runs: 3 },
 ];
 
 /** What PyTorch measured for one setting and thread count. */
-interface TorchFigures {
+export interface TorchFigures {
   trainTokensPerSecond: number;
   scoreTokensPerSecond: number;
   matMulFlops: number;
   torch: string;
 }
 
-function pythonWithTorch(): string | undefined {
+/** A python that can import torch: `$RHO_SLM_PYTHON`, .cache/torch/bin/python, then python3. */
+export function pythonWithTorch(): string | undefined {
   const local = fileURLToPath(new URL('../.cache/torch/bin/python', import.meta.url));
   const candidates = [process.env.RHO_SLM_PYTHON, existsSync(local) ? local : undefined, 'python3'];
   for (const python of candidates) {
@@ -53,7 +55,14 @@ function pythonWithTorch(): string | undefined {
   return undefined;
 }
 
-function torchFigures(python: string, config: LlamaConfig, setting: Setting, threads: number): TorchFigures {
+/** Runs bench/pytorch_llama.py for `setting` on `device` (`'cpu'` or `'cuda'`) with `threads` CPU threads. */
+export function torchFigures(
+  python: string,
+  config: LlamaConfig,
+  setting: Setting,
+  threads: number,
+  device = 'cpu',
+): TorchFigures {
   const script = fileURLToPath(new URL('./pytorch_llama.py', import.meta.url));
   const settings = {
     config,
@@ -62,6 +71,7 @@ function torchFigures(python: string, config: LlamaConfig, setting: Setting, thr
     threads,
     steps: setting.runs,
     ratio: DEFAULT_RATIO,
+    device,
   };
   const run = spawnSync(python, [script, JSON.stringify(settings)], { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`pytorch_llama.py failed: ${run.stderr.trim().split('\n').at(-1)}`);
@@ -69,7 +79,7 @@ function torchFigures(python: string, config: LlamaConfig, setting: Setting, thr
 }
 
 /** A seeded model, one batch and an SLM training step of `config` on the active backend. */
-function slmStepSetup(config: LlamaConfig, { batch, positions }: Setting) {
+export function slmStepSetup(config: LlamaConfig, { batch, positions }: Setting) {
   const model = LlamaModel.create(config, { seed: 1 });
   const inputs = tf.randomUniform([batch, positions], 0, config.vocab_size, 'int32', 1);
   const labels = tf.randomUniform([batch, positions], 0, config.vocab_size, 'int32', 2);
@@ -89,16 +99,22 @@ function slmStepSetup(config: LlamaConfig, { batch, positions }: Setting) {
   };
 }
 
-/** Our figures for one setting on the active backend. */
-async function ourFigures(config: LlamaConfig, setting: Setting) {
+/**
+ * Our figures for one setting on the active backend: train and scoring tokens/s (medians of
+ * `setting.runs` after one warm-up) and, unless `countKernels` is false, kernels per step (tf.profile
+ * reads every kernel's output, which webgpu in Node cannot do synchronously).
+ */
+export async function ourFigures(config: LlamaConfig, setting: Setting, countKernels = true) {
   const { batch, positions, runs } = setting;
   const { model, inputs, labels, train, dispose } = slmStepSetup(config, setting);
   const trainMs = await medianMsAsync(train, runs);
-  const kernels = (
-    await tf.profile(async () => {
-      await train();
-    })
-  ).kernels.length;
+  const kernels = countKernels
+    ? (
+        await tf.profile(async () => {
+          await train();
+        })
+      ).kernels.length
+    : Number.NaN;
   const score = async () => {
     const losses = tf.tidy(() => tokenLoss(model.forward(inputs), labels));
     await losses.data();

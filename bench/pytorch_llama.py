@@ -1,11 +1,12 @@
 """PyTorch yardstick for `npm run bench`: the same Llama (GQA, RoPE, RMSNorm, SwiGLU), AdamW and
-top-k% SLM selection, written the idiomatic nanoGPT way, timed on this CPU.
+top-k% SLM selection, written the idiomatic nanoGPT way, timed on this CPU (or a GPU).
 
 Usage: python3 bench/pytorch_llama.py '<json>' where the JSON holds
   {"config": {Hugging Face Llama fields}, "batch": B, "positions": T, "threads": n,
-   "steps": s, "ratio": 0.6}
+   "steps": s, "ratio": 0.6, "device": "cpu"}
+("device" is optional: "cpu" by default, or a torch device such as "cuda", float32 either way).
 Prints one JSON line: train and scoring tokens/s (median of `steps` timed steps after two warm-up
-steps) and the 2048² float32 matMul rate at the same thread count.
+steps) and the 2048² float32 matMul rate at the same thread count, on that device.
 """
 
 import json
@@ -82,15 +83,17 @@ class Llama(nn.Module):
         return self.head(x)  # (B, T, V)
 
 
-def median_seconds(work, steps):
-    work()
-    work()
-    times = []
-    for _ in range(steps):
+def median_seconds(work, steps, device):
+    def timed():
         start = time.perf_counter()
         work()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)  # GPU work is asynchronous: wait for it
+        return time.perf_counter() - start
+
+    timed()
+    timed()
+    return statistics.median(timed() for _ in range(steps))
 
 
 def main():
@@ -99,11 +102,12 @@ def main():
     torch.manual_seed(0)
     c = settings["config"]
     B, T, steps, ratio = settings["batch"], settings["positions"], settings["steps"], settings["ratio"]
-    model = Llama(c)
+    device = torch.device(settings.get("device", "cpu"))
+    model = Llama(c).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.95), weight_decay=0.1)
-    ids = torch.randint(0, c["vocab_size"], (B, T))
-    labels = torch.randint(0, c["vocab_size"], (B, T))
-    ref_loss = torch.full((B * T,), 4.0)
+    ids = torch.randint(0, c["vocab_size"], (B, T)).to(device)
+    labels = torch.randint(0, c["vocab_size"], (B, T)).to(device)
+    ref_loss = torch.full((B * T,), 4.0, device=device)
     k = max(1, math.floor(ratio * B * T + 0.5))
 
     def train_step():
@@ -121,16 +125,17 @@ def main():
             logits = model(ids)
             F.cross_entropy(logits.view(-1, c["vocab_size"]), labels.view(-1), reduction="none")
 
-    a = torch.randn(2048, 2048)
-    b = torch.randn(2048, 2048)
-    matmul = median_seconds(lambda: a @ b, 10)
-    train = median_seconds(train_step, steps)
-    scoring = median_seconds(score, steps)
+    a = torch.randn(2048, 2048, device=device)
+    b = torch.randn(2048, 2048, device=device)
+    matmul = median_seconds(lambda: a @ b, 10, device)
+    train = median_seconds(train_step, steps, device)
+    scoring = median_seconds(score, steps, device)
     print(
         json.dumps(
             {
                 "torch": torch.__version__,
                 "threads": settings["threads"],
+                "device": str(device),
                 "trainTokensPerSecond": B * T / train,
                 "scoreTokensPerSecond": B * T / scoring,
                 "matMulFlops": 2 * 2048**3 / matmul,

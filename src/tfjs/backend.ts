@@ -110,13 +110,22 @@ async function loadWebGpuForNode(importModule: (specifier: string) => Promise<un
 }
 
 /** What this module reads of a WebGPU adapter. */
-interface GpuAdapterInfo {
+export interface GpuAdapterInfo {
   isFallbackAdapter?: boolean;
-  info?: { description?: string; device?: string; isFallbackAdapter?: boolean };
+  info?: {
+    vendor?: string;
+    architecture?: string;
+    description?: string;
+    device?: string;
+    isFallbackAdapter?: boolean;
+  };
 }
 
-/** A description when `adapter` runs on the CPU (a fallback adapter, llvmpipe/lavapipe, SwiftShader). */
-function softwareAdapter(adapter: GpuAdapterInfo): string | undefined {
+/**
+ * A description when `adapter` runs on the CPU (a fallback adapter, llvmpipe/lavapipe, SwiftShader).
+ * Internal (the WebGPU benchmark uses it too); not part of the package's API.
+ */
+export function softwareAdapter(adapter: GpuAdapterInfo): string | undefined {
   const description = `${adapter.info?.description ?? ''} ${adapter.info?.device ?? ''}`.trim();
   if (adapter.isFallbackAdapter === true || adapter.info?.isFallbackAdapter === true)
     return description || 'fallback adapter';

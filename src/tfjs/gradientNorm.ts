@@ -13,17 +13,24 @@ interface NativeBackend {
 }
 
 /**
+ * The sum of scalar tensors. Not `tf.addN`: on webgpu it binds one storage buffer per input, and past
+ * 7 inputs (the default limit is 8 per shader stage) its pipeline is invalid and the result garbage.
+ */
+export function sumScalars(scalars: tf.Tensor[]): tf.Scalar {
+  return tf.sum(tf.stack(scalars));
+}
+
+/**
  * `Σ x²` over every element of every tensor, as a scalar. On the `tensorflow` backend each tensor
  * is one `L2Loss` kernel (`Σ x²/2`, no `x²` temporary), elsewhere `sum(square(x))`.
  */
 function sumOfSquares(tensors: tf.Tensor[]): tf.Scalar {
   if (tensors.length === 0) return tf.scalar(0);
-  // sum(stack) rather than addN: WebGPU's AddN binds one buffer per input and fails past 7
-  if (tf.getBackend() !== 'tensorflow') return tf.sum(tf.stack(tensors.map((t) => tf.sum(tf.square(t)))));
+  if (tf.getBackend() !== 'tensorflow') return sumScalars(tensors.map((t) => tf.sum(tf.square(t))));
   const backend = tf.backend() as unknown as NativeBackend;
   const type = { name: 'T', type: backend.binding.TF_ATTR_TYPE, value: backend.binding.TF_FLOAT };
   const halves = tensors.map((t) => backend.executeSingleOutput('L2Loss', [type], [t]));
-  return tf.mul(tf.addN(halves), 2) as tf.Scalar;
+  return tf.mul(sumScalars(halves), 2);
 }
 
 /** `‖g‖₂` over all gradients, a scalar `[]`. */

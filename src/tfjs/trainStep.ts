@@ -7,7 +7,7 @@ import { DEFAULT_IGNORE_INDEX } from '../core/labels.js';
 import { strategyNeedsReference } from '../core/selectionScores.js';
 import type { ResolvedSelection, SelectionOptions } from '../core/selectionSettings.js';
 import { quietWasmRethrow } from './backend.js';
-import { clipScale, globalNorm, scaleGradients } from './gradientNorm.js';
+import { clipScale, globalNorm, scaleGradients, sumScalars } from './gradientNorm.js';
 import { indexLabels } from './labelIndex.js';
 import { interpretStats, type SelectionStats } from './selectionStats.js';
 import {
@@ -256,7 +256,7 @@ function finishStep(plan: StepPlan, result: StepResult): { stats: tf.Tensor1D; m
     const cat = (pick: (t: ForwardTokens) => tf.Tensor1D) =>
       tf.concat(result.tokens.map(pick)) as tf.Tensor1D;
     const loss = (
-      plan.exact ? tf.addN(result.losses) : tf.div(tf.addN(result.losses), result.losses.length)
+      plan.exact ? sumScalars(result.losses) : tf.div(sumScalars(result.losses), result.losses.length)
     ) as tf.Scalar;
     const selection = {
       mask: tf.concat(result.masks) as tf.Tensor1D,

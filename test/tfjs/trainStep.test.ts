@@ -129,6 +129,26 @@ describe.each(testBackends)('createTrainStep on $name', (backend) => {
     tf.dispose([batch.inputs, batch.labels, batch.refLoss, model.table]);
   });
 
+  it('reports the global gradient norm over more variables than webgpu binds to one kernel', async () => {
+    // Nine variables summing to one table: each gets the table's gradient, so the norm is 3× its.
+    const whole = bigramModel(VOCAB, 13);
+    const parts = Array.from({ length: 9 }, () => tf.variable(tf.div(whole.table, 9)));
+    const split = {
+      forward: (ids: tf.Tensor) =>
+        tf.tidy(() => {
+          const table = parts.reduce((sum: tf.Tensor, part) => tf.add(sum, part), tf.zerosLike(whole.table));
+          const flat = tf.cast(tf.oneHot(tf.reshape(ids, [-1]), VOCAB), 'float32');
+          return tf.reshape(tf.matMul(flat, table), [...ids.shape, VOCAB]);
+        }),
+      trainableVariables: () => parts,
+    };
+    const batch = randomBatch(2, 7, VOCAB, 5);
+    const gradNorm = async (model: typeof split) =>
+      (await createTrainStep({ model, optimizer: tf.train.sgd(0) })(batch)).gradNorm;
+    expectAllClose([await gradNorm(split)], [3 * (await gradNorm(whole))], { rel: 1e-4 });
+    tf.dispose([batch.inputs, batch.labels, batch.refLoss, whole.table, ...parts]);
+  });
+
   it('throws LABEL_OUT_OF_RANGE before updating the weights', async () => {
     const model = bigramModel(VOCAB, 2);
     const step = createTrainStep({ model, optimizer: tf.train.sgd(1), selective: { ratio: 0.6 } });
