@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { tokenLoss as coreTokenLoss, tokenLossGrad as coreTokenLossGrad } from '../core/tokenLoss.js';
 import { hostView, tensorFromHost } from '../heap/wasmHeap.js';
+import { customGradient } from './customGradient.js';
 import type { LabelIndex } from './labelIndex.js';
 
 let hostKernelsEnabled = true;
@@ -45,7 +46,7 @@ export function hostTokenLossRows(logits: tf.Tensor2D, index: LabelIndex): tf.Te
     inRange[row] ? position - row * vocab : HOST_IGNORE,
   );
   const options = { ignoreIndex: HOST_IGNORE, vocabSize: vocab, allowNonFinite: true };
-  const lossWithGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const lossWithGrad = customGradient((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
     save([x]);
     const logSumExp = new Float64Array(rows); // lets the backward take one pass per row

@@ -2,6 +2,7 @@
 // SparseSoftmaxCrossEntropyWithLogits computes every row's loss and its gradient softmax − onehot in
 // one pass over the logits, where the tensor-ops path takes five passes and keeps more copies alive.
 import * as tf from '@tensorflow/tfjs';
+import { customGradient } from './customGradient.js';
 import { type LabelIndex, tokenRowLoss } from './labelIndex.js';
 
 /** The tfjs kernel name under which the native op is registered for the `tensorflow` backend. */
@@ -52,7 +53,7 @@ export function nativeKernelsActive(): boolean {
  */
 export function nativeTokenLossRows(logits: tf.Tensor2D, index: LabelIndex): tf.Tensor1D {
   registerNativeKernel();
-  const lossWithGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const lossWithGrad = customGradient((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [logits2d, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
     const [rowLoss, rowGrad] = tf
       .engine()

@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { SLMError } from '../core/errors.js';
 import { DEFAULT_IGNORE_INDEX } from '../core/labels.js';
+import { customGradient } from './customGradient.js';
 import { hostKernelsActive, hostTokenLossRows } from './hostKernels.js';
 import { indexLabels, type LabelIndex, tokenRowLoss } from './labelIndex.js';
 import { nativeKernelsActive, nativeTokenLossRows } from './nativeKernels.js';
@@ -22,7 +23,7 @@ export interface TensorTokenLossOptions {
 export function tokenLossRows(logits: tf.Tensor2D, index: LabelIndex): tf.Tensor1D {
   if (hostKernelsActive()) return hostTokenLossRows(logits, index);
   if (nativeKernelsActive()) return nativeTokenLossRows(logits, index);
-  const lossWithGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const lossWithGrad = customGradient((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [logits2d, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
     const logSumExp = tf.logSumExp(logits2d, 1);
     const labelLogit = tf.gather(tf.reshape(logits2d, [-1]), index.flatIndex);
