@@ -10,9 +10,9 @@ let hostKernelsEnabled = true;
 
 /**
  * Chooses how token losses are computed on the `cpu` and `wasm` backends: by the typed-array core
- * on the host (`true`, the default: one fused pass per row, about 4× faster and with a third of
- * the peak memory of tensor ops on wasm), or by tensor ops (`false`: the path GPU backends always
- * take). Both give the same results within float32 rounding; the tests run both.
+ * on the host (`true`, the default: one fused pass per row, about 4× faster than tensor ops on
+ * wasm, and beyond the logits only the gradient itself in memory, against two logits-sized tensors
+ * for tensor ops), or by tensor ops (`false`: the path GPU backends always take). Both give the same results within float32 rounding; the tests run both.
  *
  * @param enabled - whether cpu and wasm use the host kernels
  * @example

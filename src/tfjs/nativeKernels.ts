@@ -48,7 +48,8 @@ export function nativeKernelsActive(): boolean {
 /**
  * {@link tokenLossRows} through TensorFlow's fused kernel: same values (NaN for labels out of range,
  * 0 for non-tokens) and the same gradient `dy · (softmax − onehot)`, with the `[N, V]` gradient
- * computed in the forward pass and saved (peak ≈ 2× the logits, plus the gradient it returns).
+ * computed in the forward pass and saved (beyond the logits, peak 2× their size: the saved
+ * gradient and the scaled one it returns).
  * Shapes: `logits` `[N, V]` float32, result `[N]`.
  */
 export function nativeTokenLossRows(logits: tf.Tensor2D, index: LabelIndex): tf.Tensor1D {
