@@ -141,33 +141,41 @@ export class AdamW extends tf.Optimizer {
     const rate = this.#learningRate(this.#step);
     const firstCorrection = 1 - this.#beta1 ** this.#step;
     const secondCorrection = 1 - this.#beta2 ** this.#step;
-    // One tidy per group, so each group's temporaries are freed before the next is updated.
+    // One tidy per group, so each group's temporaries are freed before the next is updated; and one
+    // per expression inside it, so a group holds a few [n] temporaries at a time, not a dozen (on
+    // wasm a dozen copies of the embedding's gradient fragmented the heap past 4 GiB).
     for (const group of this.#groups) {
       tf.tidy(() => {
         const members = group.names.map((name) => variables[name]!);
         const gradient = concatenated(group.names.map((name) => gradients.get(name)!)); // [n]
-        const weight = concatenated(members); // [n]
-        const first = tf.add(tf.mul(group.first, this.#beta1), tf.mul(gradient, 1 - this.#beta1));
-        const second = tf.add(
-          tf.mul(group.second, this.#beta2),
-          tf.mul(tf.square(gradient), 1 - this.#beta2),
+        const first = tf.tidy(() =>
+          tf.add(tf.mul(group.first, this.#beta1), tf.mul(gradient, 1 - this.#beta1)),
+        );
+        const second = tf.tidy(() =>
+          tf.add(tf.mul(group.second, this.#beta2), tf.mul(tf.square(gradient), 1 - this.#beta2)),
         );
         group.first.assign(first);
         group.second.assign(second);
         // lr·m̂/(√v̂ + ε) = stepSize·m/(√v + ε√c₂) with stepSize = lr·√c₂/c₁ (PyTorch's form, fewer passes)
         const stepSize = (rate * Math.sqrt(secondCorrection)) / firstCorrection;
-        const step = tf.mul(
-          tf.div(first, tf.add(tf.sqrt(second), this.#epsilon * Math.sqrt(secondCorrection))),
-          stepSize,
+        const step = tf.tidy(() =>
+          tf.mul(
+            tf.div(first, tf.add(tf.sqrt(second), this.#epsilon * Math.sqrt(secondCorrection))),
+            stepSize,
+          ),
         );
         // decoupled decay: w·(1 − lr·λ) where the variable decays
-        const decayed =
-          group.decay === 'none'
-            ? weight
-            : group.decay === 'all'
-              ? tf.mul(weight, 1 - rate * this.#weightDecay)
-              : tf.mul(weight, tf.sub(1, tf.mul(group.decay, rate * this.#weightDecay)));
-        const updated = tf.sub(decayed, step); // [n]
+        const updated = tf.tidy(() => {
+          const weight = concatenated(members); // [n]
+          const decayed =
+            group.decay === 'none'
+              ? weight
+              : group.decay === 'all'
+                ? tf.mul(weight, 1 - rate * this.#weightDecay)
+                : tf.mul(weight, tf.sub(1, tf.mul(group.decay, rate * this.#weightDecay)));
+          return tf.sub(decayed, step); // [n]
+        });
+        step.dispose();
         const pieces = members.length === 1 ? [updated] : tf.split(updated, group.sizes);
         members.forEach((variable, i) => {
           variable.assign(variable.rank === 1 ? pieces[i]! : tf.reshape(pieces[i]!, variable.shape));
