@@ -3,7 +3,8 @@
 // the native `tensorflow` backend and on wasm, kernels per step, and model FLOP utilisation against
 // the hardware (PyTorch's 2-thread 2048² matMul in the same run). PyTorch runs bench/pytorch_llama.py
 // with the same config, batch and selection, when `$RHO_SLM_PYTHON` (default .cache/torch/bin/python,
-// then python3) can import torch; otherwise that column says how to get it.
+// then python3) can import torch; otherwise that column says how to get it. Also the token loss's
+// peak memory on each backend, and whether `small` trains two steps within wasm's 4 GiB heap.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +19,9 @@ import {
   parameterTable,
 } from '../src/model/index.js';
 import { createTrainStep, tokenLoss, useBackend } from '../src/tfjs/index.js';
+import { measurePeakBytes } from '../test/helpers/memoryMeter.js';
 import { trainingFlopsPerToken } from './model.js';
+import { tokenLossPeakRatio } from './tfjs.js';
 import { fmt, medianMsAsync } from './timing.js';
 
 /** One benchmark setting: a preset with its batch and window. */
@@ -129,25 +132,32 @@ export async function ourFigures(config: LlamaConfig, setting: Setting, countKer
   };
 }
 
+/** The wasm backend's heap: it grows and never shrinks, and cannot pass 4 GiB. */
+function wasmHeapBytes(): number {
+  return (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length;
+}
+
 /**
  * Two SLM training steps of `config` on wasm (single-threaded: seconds per step, so no median),
- * with the largest tensor memory seen: whether the 4 GiB wasm heap holds a model this size.
+ * with the peak tensor memory of each step (test/helpers/memoryMeter.ts: distinct buffers beyond
+ * those alive before the step: the weights, and from step 2 the AdamW moments) and the heap size
+ * after it: whether the 4 GiB wasm heap holds a model this size.
  */
 async function twoStepsOnWasm(config: LlamaConfig, setting: Setting): Promise<string> {
   const { train, dispose } = slmStepSetup(config, setting);
   const start = performance.now();
-  let peak = 0;
+  const steps: string[] = [];
   try {
     for (let i = 0; i < 2; i++) {
-      const info = await tf.profile(async () => {
-        await train();
-      });
-      peak = Math.max(peak, info.peakBytes);
+      const { peakBytes } = await measurePeakBytes(train);
+      steps.push(
+        `step ${i + 1} peak ${fmt(peakBytes / 2 ** 30)} GiB, heap ${fmt(wasmHeapBytes() / 2 ** 30)} GiB`,
+      );
     }
     const seconds = (performance.now() - start) / 2000;
-    return `2 training steps without abort: ${fmt(seconds)} s/step (${fmt((setting.batch * setting.positions) / seconds)} tok/s), peak tensor memory ${fmt(peak / 2 ** 30)} GiB`;
+    return `2 training steps without abort: ${fmt(seconds)} s/step (${fmt((setting.batch * setting.positions) / seconds)} tok/s); ${steps.join('; ')}`;
   } catch (error) {
-    return `aborted: ${(error as Error).message.split('\n')[0]}`;
+    return `aborted after ${steps.length} step(s): ${(error as Error).message.split('\n')[0]}`;
   } finally {
     try {
       dispose();
@@ -168,8 +178,16 @@ export async function benchNative(): Promise<Record<string, number>> {
       console.log(`model vs PyTorch: ${backend} not available (${(error as Error).message.split(';')[0]})`);
     }
   }
-  const python = pythonWithTorch();
   const figures: Record<string, number> = {};
+  for (const backend of backends) {
+    await useBackend(backend as 'tensorflow' | 'wasm');
+    const ratio = await tokenLossPeakRatio();
+    figures[`tokenLoss.${backend}.peakLogits`] = ratio;
+    console.log(
+      `tokenLoss forward+backward on ${backend}, N=2048 V=32000: peak ${fmt(ratio)}× the logits beyond them (target ≤ 3×)`,
+    );
+  }
+  const python = pythonWithTorch();
   for (const setting of SETTINGS) {
     const config = LLAMA_PRESETS[setting.preset];
     const flopsPerToken = trainingFlopsPerToken(config, setting.positions);

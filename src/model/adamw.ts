@@ -209,28 +209,34 @@ export class AdamW extends tf.Optimizer {
   ): void {
     this.#releaseSlots();
     this.#ensureGroups([...gradients.keys()], variables);
-    // One tidy per group, so each group's temporaries are freed before the next is updated.
+    // One tidy per group, so each group's temporaries are freed before the next is updated; and one
+    // per expression inside it, so a group holds a few [n] temporaries at a time, not a dozen (on
+    // wasm a dozen copies of the embedding's gradient fragmented the heap past 4 GiB).
     for (const group of this.#groups) {
       tf.tidy(() => {
         const members = group.names.map((name) => variables[name]!);
         const gradient = concatenated(group.names.map((name) => gradients.get(name)!)); // [n]
-        const weight = concatenated(members); // [n]
-        const first = tf.add(tf.mul(group.first, this.#beta1), tf.mul(gradient, 1 - this.#beta1));
-        const second = tf.add(
-          tf.mul(group.second, this.#beta2),
-          tf.mul(tf.square(gradient), 1 - this.#beta2),
+        const first = tf.tidy(() =>
+          tf.add(tf.mul(group.first, this.#beta1), tf.mul(gradient, 1 - this.#beta1)),
+        );
+        const second = tf.tidy(() =>
+          tf.add(tf.mul(group.second, this.#beta2), tf.mul(tf.square(gradient), 1 - this.#beta2)),
         );
         group.first.assign(first);
         group.second.assign(second);
-        const step = tf.mul(tf.div(first, tf.add(tf.sqrt(second), epsilon)), stepSize);
+        const step = tf.tidy(() => tf.mul(tf.div(first, tf.add(tf.sqrt(second), epsilon)), stepSize));
         // decoupled decay: w·(1 − lr·λ) where the variable decays
-        const decayed =
-          group.decay === 'none'
-            ? weight
-            : group.decay === 'all'
-              ? tf.mul(weight, 1 - decayRate)
-              : tf.mul(weight, tf.sub(1, tf.mul(group.decay, decayRate)));
-        const updated = tf.sub(decayed, step); // [n]
+        const updated = tf.tidy(() => {
+          const weight = concatenated(members); // [n]
+          const decayed =
+            group.decay === 'none'
+              ? weight
+              : group.decay === 'all'
+                ? tf.mul(weight, 1 - decayRate)
+                : tf.mul(weight, tf.sub(1, tf.mul(group.decay, decayRate)));
+          return tf.sub(decayed, step); // [n]
+        });
+        step.dispose();
         const pieces = members.length === 1 ? [updated] : tf.split(updated, group.sizes);
         members.forEach((variable, i) => {
           variable.assign(variable.rank === 1 ? pieces[i]! : tf.reshape(pieces[i]!, variable.shape));

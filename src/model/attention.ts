@@ -1,6 +1,7 @@
 // Causal grouped-query self-attention. Queries are grouped per key/value head, so K and V are
 // never repeated: `[B, n, KV, G, hd]` queries attend to `[B, T, KV, hd]` keys, G = H / KV.
 import * as tf from '@tensorflow/tfjs';
+import { customGradient } from '../tfjs/customGradient.js';
 import { batchedMatMul, linear } from './ops.js';
 import { applyRope } from './rope.js';
 
@@ -65,7 +66,7 @@ function attend(
   const [heads, rows, headSize] = queries.shape;
   const positions = keys.shape[1];
   const scale = 1 / Math.sqrt(headSize);
-  const attendWithGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const attendWithGrad = customGradient((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [q, k, v, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
     const scaledQueries = tf.mul(q, scale) as tf.Tensor3D; // [B·KV, G·n, hd]
     const scores = tf.reshape(batchedMatMul(scaledQueries, k, false, true), [

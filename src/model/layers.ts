@@ -2,6 +2,7 @@
 // elementwise kernels instead of autograd's chain (on the native backend every kernel costs tens of
 // microseconds of dispatch, which dominates a small model's step).
 import * as tf from '@tensorflow/tfjs';
+import { customGradient } from '../tfjs/customGradient.js';
 import { linear } from './ops.js';
 
 /**
@@ -19,7 +20,7 @@ function rowMean(x: tf.Tensor2D): tf.Tensor2D {
  * Shapes: `x` `[N, D]`, `weight` `[D]`, result `[N, D]`.
  */
 export function rmsNorm(x: tf.Tensor2D, weight: tf.Tensor1D, eps: number): tf.Tensor2D {
-  const norm = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const norm = customGradient((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [input, scale, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
     const inverseRms = tf.rsqrt(tf.add(rowMean(tf.square(input)), eps)); // [N, 1]
     const normalized = tf.mul(input, inverseRms); // x̂ [N, D]
@@ -50,7 +51,7 @@ export function rmsNorm(x: tf.Tensor2D, weight: tf.Tensor1D, eps: number): tf.Te
  * `dup = dy · silu(gate)`, `σ = sigmoid(gate)`. Shapes: `gate`, `up` and the result `[N, I]`.
  */
 export function siluProduct(gate: tf.Tensor2D, up: tf.Tensor2D): tf.Tensor2D {
-  const product = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const product = customGradient((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [gated, upper, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
     const sigma = tf.sigmoid(gated); // [N, I]
     const activated = tf.mul(gated, sigma); // silu [N, I]

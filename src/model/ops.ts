@@ -4,6 +4,7 @@
 // and tfjs/wasmKernels.ts adds only when registered).
 import * as tf from '@tensorflow/tfjs';
 import { unstackFast, wasmHeap } from '../heap/wasmHeap.js';
+import { customGradient } from '../tfjs/customGradient.js';
 
 /**
  * `x @ weight` with the gradient `dx = dy @ weightᵀ`, `dweight = xᵀ @ dy`: on wasm from explicit
@@ -12,7 +13,7 @@ import { unstackFast, wasmHeap } from '../heap/wasmHeap.js';
  * Shapes: `x` `[N, in]`, `weight` `[in, out]` (the transpose of Hugging Face's `[out, in]`), result `[N, out]`.
  */
 export function linear(x: tf.Tensor2D, weight: tf.Tensor2D): tf.Tensor2D {
-  const product = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const product = customGradient((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [input, matrix, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
     save([input, matrix]);
     return {
@@ -41,7 +42,7 @@ export function linear(x: tf.Tensor2D, weight: tf.Tensor2D): tf.Tensor2D {
  * Shapes: `ids` `[N]` int32, `table` `[V, D]`, result `[N, D]`.
  */
 export function embedding(ids: tf.Tensor1D, table: tf.Tensor2D): tf.Tensor2D {
-  const lookup = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const lookup = customGradient((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [matrix, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
     save([ids]);
     return {

@@ -1,6 +1,7 @@
 // Rotary position embedding, Hugging Face's rotate-half convention, with float32 tables computed
 // the way transformers computes them (inv_freq and angles rounded to float32).
 import * as tf from '@tensorflow/tfjs';
+import { customGradient } from '../tfjs/customGradient.js';
 
 /** cos and sin tables `[T, hd]` for positions `0 … T−1` (the caller owns both tensors). */
 export function ropeTables(
@@ -39,7 +40,7 @@ export function applyRope(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): t
   const [positions, headSize] = cos.shape;
   const cosGrid = tf.reshape(cos, [1, positions, 1, headSize]);
   const sinGrid = tf.reshape(sin, [1, positions, 1, headSize]);
-  const rotate = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const rotate = customGradient((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [input, save] = args as [tf.Tensor4D, tf.GradSaveFunc];
     save([cosGrid, sinGrid]); // the tables outlive the forward pass's tidy only through save
     return {

@@ -3,15 +3,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { tokenLoss as coreTokenLoss, tokenLossGrad as coreTokenLossGrad } from '../core/tokenLoss.js';
 import { hostView, tensorFromHost } from '../heap/wasmHeap.js';
+import { customGradient } from './customGradient.js';
 import type { LabelIndex } from './labelIndex.js';
 
 let hostKernelsEnabled = true;
 
 /**
  * Chooses how token losses are computed on the `cpu` and `wasm` backends: by the typed-array core
- * on the host (`true`, the default: one fused pass per row, about 4× faster and with a third of
- * the peak memory of tensor ops on wasm), or by tensor ops (`false`: the path GPU backends always
- * take). Both give the same results within float32 rounding; the tests run both.
+ * on the host (`true`, the default: one fused pass per row, about 4× faster than tensor ops on
+ * wasm, and beyond the logits only the gradient itself in memory, against two logits-sized tensors
+ * for tensor ops), or by tensor ops (`false`: the path GPU backends always take). Both give the same results within float32 rounding; the tests run both.
  *
  * @param enabled - whether cpu and wasm use the host kernels
  * @example
@@ -45,7 +46,7 @@ export function hostTokenLossRows(logits: tf.Tensor2D, index: LabelIndex): tf.Te
     inRange[row] ? position - row * vocab : HOST_IGNORE,
   );
   const options = { ignoreIndex: HOST_IGNORE, vocabSize: vocab, allowNonFinite: true };
-  const lossWithGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const lossWithGrad = customGradient((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
     save([x]);
     const logSumExp = new Float64Array(rows); // lets the backward take one pass per row

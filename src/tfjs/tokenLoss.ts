@@ -3,9 +3,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { SLMError } from '../core/errors.js';
 import { DEFAULT_IGNORE_INDEX } from '../core/labels.js';
+import { customGradient } from './customGradient.js';
 import { hostKernelsActive, hostTokenLossRows } from './hostKernels.js';
 import { indexLabels, type LabelIndex, tokenRowLoss } from './labelIndex.js';
 import { asTensor, checkLabels, checkTensor, type TensorLike } from './tensorChecks.js';
+import { registerWasmKernels } from './wasmKernels.js';
 
 /** Options of {@link tokenLoss}. */
 export interface TensorTokenLossOptions {
@@ -19,8 +21,9 @@ export interface TensorTokenLossOptions {
  * `dy · (softmax(x) − onehot(label))` on tokens in range, 0 elsewhere.
  */
 export function tokenLossRows(logits: tf.Tensor2D, index: LabelIndex): tf.Tensor1D {
+  registerWasmKernels(); // saving the logits for the gradient then shares them instead of copying
   if (hostKernelsActive()) return hostTokenLossRows(logits, index);
-  const lossWithGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const lossWithGrad = customGradient((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [logits2d, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
     const logSumExp = tf.logSumExp(logits2d, 1);
     const labelLogit = tf.gather(tf.reshape(logits2d, [-1]), index.flatIndex);
@@ -37,11 +40,16 @@ export function tokenLossRows(logits: tf.Tensor2D, index: LabelIndex): tf.Tensor
         ];
         const [rows, vocab] = savedLogits.shape;
         const rowWeight = tf.mul(dy as tf.Tensor1D, savedInRange); // [N]
-        const probabilities = tf.exp(tf.sub(savedLogits, tf.expandDims(savedLogSumExp, 1))); // [N, V]
+        // At most two [N, V] tensors at a time: each is freed as soon as the next one exists.
+        const shifted = tf.sub(savedLogits, tf.expandDims(savedLogSumExp, 1)); // [N, V]
+        const probabilities = tf.exp(shifted); // [N, V]
+        shifted.dispose();
         const scaled = tf.mul(probabilities, tf.expandDims(rowWeight, 1)); // [N, V]
-        const flat = tf.reshape(scaled, [rows * vocab]);
+        probabilities.dispose();
+        const flat = tf.reshape(scaled, [rows * vocab]); // the same buffer, [N·V]
         const atLabel = tf.sub(tf.gather(flat, savedFlatIndex), rowWeight); // [N]
-        const updated = tf.tensorScatterUpdate(flat, tf.expandDims(savedFlatIndex, 1), atLabel);
+        const updated = tf.tensorScatterUpdate(flat, tf.expandDims(savedFlatIndex, 1), atLabel); // [N·V]
+        tf.dispose([scaled, flat]);
         return tf.reshape(updated, [rows, vocab]);
       },
     };

@@ -4,6 +4,7 @@ import { AdamW, warmupCosineSchedule } from '../../src/model/index.js';
 import { activateBackend, testBackends } from '../helpers/backends.js';
 import { expectAllClose } from '../helpers/compare.js';
 import { expectSLMError } from '../helpers/errors.js';
+import { measurePeakBytes } from '../helpers/memoryMeter.js';
 
 beforeAll(() => activateBackend(testBackends[0]!));
 
@@ -127,6 +128,22 @@ describe('AdamW', () => {
       const { counts } = await run(16);
       expect(new Set(counts.slice(1)).size).toBe(1);
       expect(tf.memory().numTensors).toBe(before);
+    });
+
+    it('holds at most six buffers the size of a group while updating it', async () => {
+      const [rows, columns] = [200, 500]; // one decaying matrix, a group of its own: 400 kB a copy
+      const variable = tf.variable(tf.randomNormal([rows, columns], 0, 1, 'float32', 4), true);
+      const gradient = tf.randomNormal([rows, columns], 0, 1, 'float32', 5);
+      const optimizer = new AdamW({ learningRate: 0.01 });
+      optimizer.applyGradients({ [variable.name]: gradient }); // creates the moments
+      const { peakBytes } = await measurePeakBytes(() =>
+        optimizer.applyGradients({ [variable.name]: gradient }),
+      );
+      // new moments (2), the step, the decayed and the updated weight (+1 on tensorflow, where the
+      // meter counts a reshape's new data id); each expression's temporaries freed at once (was 11)
+      expect(peakBytes / (variable.size * 4)).toBeLessThanOrEqual(6);
+      optimizer.dispose();
+      tf.dispose([variable, gradient]);
     });
   });
 
