@@ -39,12 +39,10 @@ const HOST_IGNORE = -1;
  */
 export function hostTokenLossRows(logits: tf.Tensor2D, index: LabelIndex): tf.Tensor1D {
   const [rows, vocab] = logits.shape;
-  const flatIndex = index.flatIndex.dataSync();
+  const label = index.label.dataSync();
   const inRange = index.inRange.dataSync();
   const valid = index.valid.dataSync();
-  const labels = Int32Array.from(flatIndex, (position, row) =>
-    inRange[row] ? position - row * vocab : HOST_IGNORE,
-  );
+  const labels = Int32Array.from(label, (id, row) => (inRange[row] ? id : HOST_IGNORE));
   const options = { ignoreIndex: HOST_IGNORE, vocabSize: vocab, allowNonFinite: true };
   const lossWithGrad = customGradient((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x, save] = args as [tf.Tensor2D, tf.GradSaveFunc];

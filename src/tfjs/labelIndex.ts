@@ -8,8 +8,8 @@ export interface LabelIndex {
   valid: tf.Tensor1D;
   /** 1 where the label is a token inside `[0, V)`, `[N]` float32. */
   inRange: tf.Tensor1D;
-  /** `i·V + label` (label 0 where not in range), `[N]` int32: positions in the flat logits. */
-  flatIndex: tf.Tensor1D;
+  /** `(i, label)` (label 0 where not in range), `[N, 2]` int32: each row's label position in the logits. */
+  position: tf.Tensor2D;
   /** The label where in range, 0 elsewhere, `[N]` int32. */
   label: tf.Tensor1D;
 }
@@ -20,11 +20,10 @@ export function indexLabels(labels: tf.Tensor1D, vocab: number, ignoreIndex: num
   const valid = tf.notEqual(labels, ignoreIndex);
   const inRange = tf.logicalAnd(valid, tf.logicalAnd(tf.greaterEqual(labels, 0), tf.less(labels, vocab)));
   const safeLabels = tf.where(inRange, labels, tf.zerosLike(labels));
-  const rowStarts = tf.mul(tf.range(0, tokenCount, 1, 'int32'), tf.scalar(vocab, 'int32'));
   return {
     valid: tf.cast(valid, 'float32') as tf.Tensor1D,
     inRange: tf.cast(inRange, 'float32') as tf.Tensor1D,
-    flatIndex: tf.add(rowStarts, safeLabels) as tf.Tensor1D,
+    position: tf.stack([tf.range(0, tokenCount, 1, 'int32'), safeLabels], 1) as tf.Tensor2D,
     label: safeLabels as tf.Tensor1D,
   };
 }

@@ -26,19 +26,18 @@ export function tokenLossRows(logits: tf.Tensor2D, index: LabelIndex): tf.Tensor
   const lossWithGrad = customGradient((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [logits2d, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
     const logSumExp = tf.logSumExp(logits2d, 1);
-    const labelLogit = tf.gather(tf.reshape(logits2d, [-1]), index.flatIndex);
+    const labelLogit = tf.gatherND(logits2d, index.position) as tf.Tensor1D; // [N]
     const loss = tokenRowLoss(tf.sub(logSumExp, labelLogit) as tf.Tensor1D, index);
-    save([logits2d, logSumExp, index.inRange, index.flatIndex]);
+    save([logits2d, logSumExp, index.inRange, index.position]);
     return {
       value: loss,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [savedLogits, savedLogSumExp, savedInRange, savedFlatIndex] = saved as [
+        const [savedLogits, savedLogSumExp, savedInRange, savedPosition] = saved as [
           tf.Tensor2D,
           tf.Tensor1D,
           tf.Tensor1D,
-          tf.Tensor1D,
+          tf.Tensor2D,
         ];
-        const [rows, vocab] = savedLogits.shape;
         const rowWeight = tf.mul(dy as tf.Tensor1D, savedInRange); // [N]
         // At most two [N, V] tensors at a time: each is freed as soon as the next one exists.
         const shifted = tf.sub(savedLogits, tf.expandDims(savedLogSumExp, 1)); // [N, V]
@@ -46,11 +45,10 @@ export function tokenLossRows(logits: tf.Tensor2D, index: LabelIndex): tf.Tensor
         shifted.dispose();
         const scaled = tf.mul(probabilities, tf.expandDims(rowWeight, 1)); // [N, V]
         probabilities.dispose();
-        const flat = tf.reshape(scaled, [rows * vocab]); // the same buffer, [N·V]
-        const atLabel = tf.sub(tf.gather(flat, savedFlatIndex), rowWeight); // [N]
-        const updated = tf.tensorScatterUpdate(flat, tf.expandDims(savedFlatIndex, 1), atLabel); // [N·V]
-        tf.dispose([scaled, flat]);
-        return tf.reshape(updated, [rows, vocab]);
+        const atLabel = tf.sub(tf.gatherND(scaled, savedPosition), rowWeight); // [N]
+        const updated = tf.tensorScatterUpdate(scaled, savedPosition, atLabel); // [N, V]
+        scaled.dispose();
+        return updated;
       },
     };
   });
@@ -109,7 +107,11 @@ export function tokenLoss(
     return tf.tidy(() => {
       const tokenCount = batchShape.reduce((a, b) => a * b, 1);
       const index = indexLabels(tf.reshape(labelTensor, [tokenCount]), vocab, ignoreIndex);
-      const rows = tokenLossRows(tf.reshape(logits, [tokenCount, vocab]), index);
+      // no reshape when already [N, V]: on tensorflow a reshape is a second handle on the buffer
+      const rows = tokenLossRows(
+        (logits.rank === 2 ? logits : tf.reshape(logits, [tokenCount, vocab])) as tf.Tensor2D,
+        index,
+      );
       return tf.reshape(rows, batchShape);
     });
   } finally {
