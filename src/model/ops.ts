@@ -6,10 +6,31 @@ import * as tf from '@tensorflow/tfjs';
 import { unstackFast, wasmHeap } from '../heap/wasmHeap.js';
 import { customGradient } from '../tfjs/customGradient.js';
 
+/** Upstream gradients of at least this many elements are checked for all-zero rows. */
+const ROW_CHECK_MIN_ELEMENTS = 2 ** 22;
+
+/**
+ * The rows of `dy` `[N, out]` that hold a nonzero (or NaN), when at most 3/4 of them do: under SLM
+ * the output layer's gradient is zero on every unselected token. Only on `tensorflow`, where the
+ * host read is free (the backend is synchronous), and only for large gradients (two reductions).
+ */
+function liveRows(dy: tf.Tensor2D): Int32Array | undefined {
+  if (tf.getBackend() !== 'tensorflow' || dy.size < ROW_CHECK_MIN_ELEMENTS) return undefined;
+  const [high, low] = tf.tidy(() => [tf.max(dy, 1), tf.min(dy, 1)]);
+  const highest = high.dataSync();
+  const lowest = low.dataSync();
+  tf.dispose([high, low]);
+  const rows: number[] = [];
+  for (let row = 0; row < highest.length; row++) if (highest[row] !== 0 || lowest[row] !== 0) rows.push(row);
+  return rows.length <= 0.75 * highest.length ? Int32Array.from(rows) : undefined;
+}
+
 /**
  * `x @ weight` with the gradient `dx = dy @ weightᵀ`, `dweight = xᵀ @ dy`: on wasm from explicit
  * transposes and plain 2-D matMuls, elsewhere through matMul's transpose flags (native BLAS reads
- * the transposed operand in place; an explicit transpose would copy it).
+ * the transposed operand in place; an explicit transpose would copy it). On `tensorflow` a large
+ * `dy` with at least a quarter of its rows zero (the output layer under SLM) takes both products
+ * over its nonzero rows only.
  * Shapes: `x` `[N, in]`, `weight` `[in, out]` (the transpose of Hugging Face's `[out, in]`), result `[N, out]`.
  */
 export function linear(x: tf.Tensor2D, weight: tf.Tensor2D): tf.Tensor2D {
@@ -21,6 +42,19 @@ export function linear(x: tf.Tensor2D, weight: tf.Tensor2D): tf.Tensor2D {
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const [savedInput, savedMatrix] = saved as [tf.Tensor2D, tf.Tensor2D];
         const upstream = dy as tf.Tensor2D; // [N, out]
+        const live = liveRows(upstream);
+        if (live !== undefined) {
+          const rows = tf.tensor1d(live, 'int32'); // [S]
+          const compact = tf.gather(upstream, rows); // [S, out]
+          return [
+            tf.scatterND(
+              tf.expandDims(rows, 1),
+              tf.matMul(compact, savedMatrix, false, true),
+              savedInput.shape,
+            ),
+            tf.matMul(tf.gather(savedInput, rows), compact, true, false), // [in, out]
+          ];
+        }
         if (wasmHeap() === undefined)
           return [
             tf.matMul(upstream, savedMatrix, false, true),

@@ -34,6 +34,30 @@ describe.each(testBackends.filter((b) => b.hostKernels || (b.backend !== 'cpu' &
       }
     });
 
+    it("linear's gradient over a large upstream with zero rows (the output layer under SLM) equals the dense products", async () => {
+      const x = tf.randomNormal([1024, 64], 0, 1, 'float32', 40) as tf.Tensor2D;
+      const w = tf.randomNormal([64, 4096], 0, 0.1, 'float32', 41) as tf.Tensor2D; // dy: 2²² elements
+      const kept = tf.tensor2d(
+        Array.from({ length: 1024 }, (_, row) => (row % 5 < 2 ? 0 : 1)),
+        [1024, 1],
+      );
+      for (const upstream of [
+        tf.mul(tf.randomNormal([1024, 4096], 0, 1, 'float32', 42), kept), // 40% of the rows zero
+        tf.zeros([1024, 4096]),
+      ]) {
+        const [ourX, ourW] = tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+          tf.sum(tf.mul(linear(p as tf.Tensor2D, q as tf.Tensor2D), upstream)),
+        )([x, w]);
+        const [refX, refW] = tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+          tf.sum(tf.mul(tf.matMul(p, q), upstream)),
+        )([x, w]);
+        expectAllClose(await ourX!.data(), await refX!.data(), { abs: 1e-4, rel: 1e-4 }, 'dx');
+        expectAllClose(await ourW!.data(), await refW!.data(), { abs: 1e-4, rel: 1e-4 }, 'dweight');
+        tf.dispose([ourX!, ourW!, refX!, refW!, upstream]);
+      }
+      tf.dispose([x, w, kept]);
+    });
+
     it('linear and embedding gradients equal tf.matMul and a one-hot product', async () => {
       const x = tf.randomNormal([6, 4], 0, 1, 'float32', 4) as tf.Tensor2D;
       const w = tf.randomNormal([4, 3], 0, 1, 'float32', 5) as tf.Tensor2D;
