@@ -1,16 +1,7 @@
 // The global L2 norm of a set of gradients and PyTorch-style clipping to a maximum norm, with the
 // scale decided on the host so that an unclipped step multiplies nothing.
 import * as tf from '@tensorflow/tfjs';
-
-/** What this module uses of tfjs-node's backend object. */
-interface NativeBackend {
-  binding: { TF_ATTR_TYPE: number; TF_FLOAT: number };
-  executeSingleOutput(
-    name: string,
-    attributes: { name: string; type: number; value: number }[],
-    inputs: tf.Tensor[],
-  ): tf.Tensor;
-}
+import { activeNativeBackend } from './nativeBackend.js';
 
 /**
  * The sum of scalar tensors. Not `tf.addN`: on webgpu it binds one storage buffer per input, and past
@@ -26,8 +17,8 @@ export function sumScalars(scalars: tf.Tensor[]): tf.Scalar {
  */
 function sumOfSquares(tensors: tf.Tensor[]): tf.Scalar {
   if (tensors.length === 0) return tf.scalar(0);
-  if (tf.getBackend() !== 'tensorflow') return sumScalars(tensors.map((t) => tf.sum(tf.square(t))));
-  const backend = tf.backend() as unknown as NativeBackend;
+  const backend = activeNativeBackend();
+  if (backend === undefined) return sumScalars(tensors.map((t) => tf.sum(tf.square(t))));
   const type = { name: 'T', type: backend.binding.TF_ATTR_TYPE, value: backend.binding.TF_FLOAT };
   const halves = tensors.map((t) => backend.executeSingleOutput('L2Loss', [type], [t]));
   return tf.mul(sumScalars(halves), 2);

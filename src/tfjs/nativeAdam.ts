@@ -3,42 +3,7 @@
 // kernel updates them in place, in one pass over weight, gradient and moments, where tensor ops take
 // a dozen passes and allocate a new tensor for each.
 import * as tf from '@tensorflow/tfjs';
-
-/** An op attribute as tfjs-node's binding takes it. */
-interface Attribute {
-  name: string;
-  type: number;
-  value: number | string | boolean | number[];
-}
-
-/** What this module uses of tfjs-node's native binding. */
-interface Binding {
-  TF_ATTR_TYPE: number;
-  TF_ATTR_STRING: number;
-  TF_ATTR_BOOL: number;
-  TF_ATTR_SHAPE: number;
-  TF_FLOAT: number;
-  executeOp(name: string, attributes: Attribute[], inputs: number[], outputs: number): TensorMetadata[];
-  createTensor(shape: number[], dtype: number, values: Float32Array): number;
-  tensorDataSync(id: number): Float32Array;
-  deleteTensor(id: number): void;
-}
-
-/** A native op's output as the binding describes it. */
-interface TensorMetadata {
-  id: number;
-}
-
-/** What this module uses of tfjs-node's backend object. */
-interface NativeBackend {
-  binding: Binding;
-  /** Native tensor ids of tfjs tensors held by this backend (writing pending values first). */
-  getInputTensorIds(tensors: tf.Tensor[]): number[];
-  /** The tensors this backend holds, by data id. */
-  tensorMap: { has(dataId: object): boolean };
-  /** Registers a native op's output as a tfjs tensor. */
-  createOutputTensor(metadata: TensorMetadata): tf.Tensor;
-}
+import { activeNativeBackend, type NativeAttribute, type NativeBackend } from './nativeBackend.js';
 
 /** The scalars of one AdamW step, the same for every variable. */
 export interface NativeAdamStep {
@@ -60,7 +25,7 @@ export interface NativeMoments {
 
 /** Whether {@link NativeAdamSlot} can run: the active backend is `tensorflow`. */
 export function nativeAdamActive(): boolean {
-  return tf.getBackend() === 'tensorflow';
+  return activeNativeBackend() !== undefined;
 }
 
 /** Resource names are unique per process: TensorFlow keys resource variables by name. */
@@ -83,7 +48,7 @@ export class NativeAdamSlot {
    * The `tensorflow` backend must be active.
    */
   constructor(variable: tf.Variable, moments?: { first?: tf.Tensor; second?: tf.Tensor }) {
-    this.#backend = tf.backend() as unknown as NativeBackend;
+    this.#backend = activeNativeBackend()!;
     this.shape = variable.shape;
     const binding = this.#backend.binding;
     this.#handles = ['weight', 'first', 'second'].map((role) => {
@@ -170,7 +135,7 @@ export class NativeAdamSlot {
     }
   }
 
-  #dtype(): Attribute {
+  #dtype(): NativeAttribute {
     return { name: 'dtype', type: this.#backend.binding.TF_ATTR_TYPE, value: this.#backend.binding.TF_FLOAT };
   }
 

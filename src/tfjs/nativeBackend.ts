@@ -1,0 +1,52 @@
+// The part of tfjs-node's backend object (the native `tensorflow` backend of @tensorflow/tfjs-node
+// and -gpu) that rho-slm calls directly, to run TensorFlow ops tfjs has no kernel for.
+import * as tf from '@tensorflow/tfjs';
+
+/** An op attribute as tfjs-node's binding takes it. */
+export interface NativeAttribute {
+  name: string;
+  type: number;
+  value: number | string | boolean | number[];
+}
+
+/** A native op's output as the binding describes it. */
+export interface NativeTensorMetadata {
+  id: number;
+}
+
+/** What rho-slm uses of tfjs-node's native binding. */
+export interface NativeBinding {
+  TF_ATTR_TYPE: number;
+  TF_ATTR_STRING: number;
+  TF_ATTR_BOOL: number;
+  TF_ATTR_SHAPE: number;
+  TF_FLOAT: number;
+  /** Runs a TensorFlow op on native tensor ids; returns its outputs' metadata. */
+  executeOp(
+    name: string,
+    attributes: NativeAttribute[],
+    inputs: number[],
+    outputs: number,
+  ): NativeTensorMetadata[];
+  createTensor(shape: number[], dtype: number, values: Float32Array): number;
+  tensorDataSync(id: number): Float32Array;
+  deleteTensor(id: number): void;
+}
+
+/** What rho-slm uses of tfjs-node's backend object. */
+export interface NativeBackend {
+  binding: NativeBinding;
+  /** Native tensor ids of tfjs tensors held by this backend (writing pending values first). */
+  getInputTensorIds(tensors: tf.Tensor[]): number[];
+  /** The tensors this backend holds, by data id. */
+  tensorMap: { has(dataId: object): boolean };
+  /** Registers a native op's output as a tfjs tensor. */
+  createOutputTensor(metadata: NativeTensorMetadata): tf.Tensor;
+  /** Runs a TensorFlow op on tfjs tensors; returns its one output as a tfjs tensor. */
+  executeSingleOutput(name: string, attributes: NativeAttribute[], inputs: tf.Tensor[]): tf.Tensor;
+}
+
+/** The active backend as tfjs-node's backend object, or `undefined` when it is not `tensorflow`. */
+export function activeNativeBackend(): NativeBackend | undefined {
+  return tf.getBackend() === 'tensorflow' ? (tf.backend() as unknown as NativeBackend) : undefined;
+}
