@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkNumberOption } from '../core/check.js';
 import { SLMError } from '../core/errors.js';
-import { NativeAdamSlot, nativeAdamActive } from '../tfjs/nativeAdam.js';
+import { NativeAdamScalars, NativeAdamSlot, nativeAdamActive } from '../tfjs/nativeAdam.js';
 
 /** A tensor with a name, as tfjs optimizers exchange their state. */
 export interface NamedTensor {
@@ -179,25 +179,21 @@ export class AdamW extends tf.Optimizer {
     { stepSize, epsilon, decayRate }: StepScalars,
   ): void {
     this.#releaseGroups();
-    for (const [name, gradient] of gradients) {
-      const variable = variables[name]!;
-      let slot = this.#slots.get(name);
-      if (slot === undefined) {
-        const restored = this.#restored.get(name);
-        slot = new NativeAdamSlot(variable, restored);
-        if (restored !== undefined)
-          tf.dispose([restored.first, restored.second].filter((t) => t !== undefined));
-        this.#restored.delete(name);
-        this.#slots.set(name, slot);
+    const scalars = new NativeAdamScalars({ stepSize, beta1: this.#beta1, beta2: this.#beta2, epsilon });
+    try {
+      for (const [name, gradient] of gradients) {
+        const variable = variables[name]!;
+        let slot = this.#slots.get(name);
+        if (slot === undefined) {
+          slot = new NativeAdamSlot(variable, this.#restored.get(name));
+          this.#dropRestored(name);
+          this.#slots.set(name, slot);
+        }
+        const decays = this.#weightDecay > 0 && this.#decays(variable);
+        slot.update(variable, gradient, scalars, decays ? 1 - decayRate : undefined);
       }
-      const decays = this.#weightDecay > 0 && this.#decays(variable);
-      slot.update(variable, gradient, {
-        stepSize,
-        beta1: this.#beta1,
-        beta2: this.#beta2,
-        epsilon,
-        decay: decays ? 1 - decayRate : undefined,
-      });
+    } finally {
+      scalars.dispose();
     }
   }
 
@@ -292,13 +288,15 @@ export class AdamW extends tf.Optimizer {
       first: moment('first'),
       second: moment('second'),
     };
-    for (const name of names) {
-      const restored = this.#restored.get(name);
-      if (restored !== undefined)
-        tf.dispose([restored.first, restored.second].filter((t) => t !== undefined));
-      this.#restored.delete(name);
-    }
+    for (const name of names) this.#dropRestored(name);
     return group;
+  }
+
+  /** Frees and forgets the moments restored for `name` (once its group or slot holds a copy). */
+  #dropRestored(name: string): void {
+    const restored = this.#restored.get(name);
+    if (restored !== undefined) tf.dispose([restored.first, restored.second].filter((t) => t !== undefined));
+    this.#restored.delete(name);
   }
 
   /** Moves the moments held in groups back to per-variable tensors in `#restored`, and frees the groups. */
@@ -334,9 +332,7 @@ export class AdamW extends tf.Optimizer {
     this.#releaseGroups();
     for (const slot of this.#slots.values()) slot.dispose();
     this.#slots.clear();
-    for (const { first, second } of this.#restored.values())
-      tf.dispose([first, second].filter((t) => t !== undefined));
-    this.#restored.clear();
+    for (const name of [...this.#restored.keys()]) this.#dropRestored(name);
     super.dispose();
   }
 

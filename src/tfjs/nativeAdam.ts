@@ -5,16 +5,29 @@
 import * as tf from '@tensorflow/tfjs';
 import { activeNativeBackend, type NativeAttribute, type NativeBackend } from './nativeBackend.js';
 
-/** The scalars of one AdamW step, the same for every variable. */
-export interface NativeAdamStep {
-  /** `lr·√c₂/c₁` (bias corrections `cᵢ = 1 − βᵢᵗ`). */
-  stepSize: number;
-  beta1: number;
-  beta2: number;
-  /** `ε·√c₂`, so that `stepSize·m/(√v + ε√c₂) = lr·m̂/(√v̂ + ε)`. */
-  epsilon: number;
-  /** `1 − lr·λ` for a decaying variable, `undefined` for one that does not decay. */
-  decay: number | undefined;
+/** The scalars of one AdamW step as native tensors, made once per step and shared by every variable. */
+export class NativeAdamScalars {
+  /** Native ids, in ResourceApplyAdam's order: β₁ power, β₂ power, lr, β₁, β₂, ε. */
+  readonly ids: number[];
+  readonly #backend: NativeBackend;
+
+  /**
+   * @param step - `stepSize` = `lr·√c₂/c₁` (bias corrections `cᵢ = 1 − βᵢᵗ`) and `epsilon` = `ε·√c₂`,
+   *   so that `stepSize·m/(√v + ε√c₂) = lr·m̂/(√v̂ + ε)`; the `tensorflow` backend must be active
+   */
+  constructor(step: { stepSize: number; beta1: number; beta2: number; epsilon: number }) {
+    this.#backend = activeNativeBackend()!;
+    const binding = this.#backend.binding;
+    // beta powers 0 make ResourceApplyAdam's own bias correction 1: the step size already holds it.
+    this.ids = [0, 0, step.stepSize, step.beta1, step.beta2, step.epsilon].map((value) =>
+      binding.createTensor([], binding.TF_FLOAT, Float32Array.of(value)),
+    );
+  }
+
+  /** Frees the native tensors. */
+  dispose(): void {
+    for (const id of this.ids) this.#backend.binding.deleteTensor(id);
+  }
 }
 
 /** A variable's moments read back to the host. */
@@ -74,19 +87,21 @@ export class NativeAdamSlot {
 
   /**
    * One AdamW update of `variable` with `gradient`, in TensorFlow's arithmetic:
-   * `m += (g − m)(1 − β₁)`, `v += (g² − v)(1 − β₂)`, `w ← decay·w − stepSize·m/(√v + ε)`.
+   * `m += (g − m)(1 − β₁)`, `v += (g² − v)(1 − β₂)`, `w ← decay·w − stepSize·m/(√v + ε)`;
+   * `decay` is `1 − lr·λ`, or `undefined` for a variable that does not decay.
    */
-  update(variable: tf.Variable, gradient: tf.Tensor, step: NativeAdamStep): void {
+  update(
+    variable: tf.Variable,
+    gradient: tf.Tensor,
+    scalars: NativeAdamScalars,
+    decay: number | undefined,
+  ): void {
     const binding = this.#backend.binding;
-    const decayed = step.decay === undefined ? variable : tf.mul(variable, step.decay);
+    const decayed = decay === undefined ? variable : tf.mul(variable, decay);
     this.#assign(0, decayed);
     if (decayed !== variable) decayed.dispose(); // the resource holds the only reference: updated in place
     const local = this.#local(gradient);
-    const scalars = [0, 0, step.stepSize, step.beta1, step.beta2, step.epsilon].map((value) =>
-      binding.createTensor([], binding.TF_FLOAT, Float32Array.of(value)),
-    );
     try {
-      // beta powers 0 make ResourceApplyAdam's own bias correction 1: the step size already holds it.
       binding.executeOp(
         'ResourceApplyAdam',
         [
@@ -94,11 +109,10 @@ export class NativeAdamSlot {
           { name: 'use_locking', type: binding.TF_ATTR_BOOL, value: false },
           { name: 'use_nesterov', type: binding.TF_ATTR_BOOL, value: false },
         ],
-        [...this.#handles, ...scalars, this.#nativeId(local)],
+        [...this.#handles, ...scalars.ids, this.#nativeId(local)],
         0,
       );
     } finally {
-      for (const id of scalars) binding.deleteTensor(id);
       if (local !== gradient) local.dispose();
     }
     const [read] = binding.executeOp('ReadVariableOp', [this.#dtype()], [this.#handles[0]!], 1);
