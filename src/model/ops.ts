@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { unstackFast, wasmHeap } from '../heap/wasmHeap.js';
 import { customGradient } from '../tfjs/customGradient.js';
+import { activeNativeBackend } from '../tfjs/nativeBackend.js';
 
 /** Upstream gradients of at least this many elements are checked for all-zero rows. */
 const ROW_CHECK_MIN_ELEMENTS = 2 ** 22;
@@ -15,7 +16,7 @@ const ROW_CHECK_MIN_ELEMENTS = 2 ** 22;
  * host read is free (the backend is synchronous), and only for large gradients (two reductions).
  */
 function liveRows(dy: tf.Tensor2D): Int32Array | undefined {
-  if (tf.getBackend() !== 'tensorflow' || dy.size < ROW_CHECK_MIN_ELEMENTS) return undefined;
+  if (activeNativeBackend() === undefined || dy.size < ROW_CHECK_MIN_ELEMENTS) return undefined;
   const [high, low] = tf.tidy(() => [tf.max(dy, 1), tf.min(dy, 1)]);
   const highest = high.dataSync();
   const lowest = low.dataSync();

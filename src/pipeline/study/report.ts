@@ -127,6 +127,13 @@ async function charts(result: StudyResult): Promise<string[]> {
     );
   const reference = result.summary.table.find((row) => row.label === 'reference')?.mean ?? Number.NaN;
   const x = { field: 'tokens', type: 'quantitative', title: 'training tokens' };
+  const meanLoss = {
+    aggregate: 'mean',
+    field: 'loss',
+    type: 'quantitative',
+    title: 'nats per byte',
+    scale: { zero: false },
+  };
   const curves = await svgChart({
     title:
       'Held-out loss against training tokens (line: mean over seeds; band: ± sd; dashed: reference model)',
@@ -147,13 +154,7 @@ async function charts(result: StudyResult): Promise<string[]> {
         mark: { type: 'line', point: true },
         encoding: {
           x,
-          y: {
-            aggregate: 'mean',
-            field: 'loss',
-            type: 'quantitative',
-            title: 'nats per byte',
-            scale: { zero: false },
-          },
+          y: meanLoss,
           color: { field: 'condition', type: 'nominal' },
         },
       },
@@ -221,13 +222,7 @@ async function charts(result: StudyResult): Promise<string[]> {
     mark: { type: 'line', point: true },
     encoding: {
       x,
-      y: {
-        aggregate: 'mean',
-        field: 'loss',
-        type: 'quantitative',
-        title: 'nats per byte',
-        scale: { zero: false },
-      },
+      y: meanLoss,
       color: { field: 'condition', type: 'nominal' },
       strokeDash: { field: 'tokensOf', type: 'nominal', title: 'tokens' },
     },
