@@ -63,8 +63,13 @@ function barrelExports(barrel) {
     }
     files.add(join(barrel, '..', from.replace(/\.js$/, '.ts')));
   }
-  for (const [, from] of text.matchAll(/export \* from '([^']+)'/g))
-    files.add(join(barrel, '..', from.replace(/\.js$/, '.ts')));
+  for (const [, from] of text.matchAll(/export \* from '([^']+)'/g)) {
+    const target = join(barrel, '..', from.replace(/\.js$/, '.ts'));
+    files.add(target);
+    const inner = barrelExports(target); // a barrel re-exported whole: its names and files too
+    for (const name of inner.names) names.add(name);
+    for (const file of inner.files) files.add(file);
+  }
   return { names, files };
 }
 
