@@ -22,7 +22,7 @@ import { createTrainStep, tokenLoss, useBackend } from '../src/tfjs/index.js';
 import { measurePeakBytes } from '../test/helpers/memoryMeter.js';
 import { trainingFlopsPerToken } from './model.js';
 import { tokenLossPeakRatio } from './tfjs.js';
-import { fmt, medianMsAsync } from './timing.js';
+import { fmt, median, medianMsAsync } from './timing.js';
 
 /** One benchmark setting: a preset with its batch and window. */
 export interface Setting {
@@ -102,35 +102,88 @@ export function slmStepSetup(config: LlamaConfig, { batch, positions }: Setting)
   };
 }
 
+/** Train and scoring tokens/s on the active backend: one model's figures, or one round's. */
+export interface OurFigures {
+  trainTokensPerSecond: number;
+  scoreTokensPerSecond: number;
+}
+
 /**
- * Our figures for one setting on the active backend: train and scoring tokens/s (medians of
- * `setting.runs` after one warm-up) and, unless `countKernels` is false, kernels per step (tf.profile
- * reads every kernel's output, which webgpu in Node cannot do synchronously).
+ * Train and scoring tokens/s of a set-up model and batch: medians of `setting.runs` after one
+ * warm-up each. Called once per round on the same setup, so rounds differ only in when they ran.
  */
-export async function ourFigures(config: LlamaConfig, setting: Setting, countKernels = true) {
+async function timeSetup(setup: ReturnType<typeof slmStepSetup>, setting: Setting): Promise<OurFigures> {
+  const { model, inputs, labels, train } = setup;
   const { batch, positions, runs } = setting;
-  const { model, inputs, labels, train, dispose } = slmStepSetup(config, setting);
-  const trainMs = await medianMsAsync(train, runs);
-  const kernels = countKernels
-    ? (
-        await tf.profile(async () => {
-          await train();
-        })
-      ).kernels.length
-    : Number.NaN;
   const score = async () => {
     const losses = tf.tidy(() => tokenLoss(model.forward(inputs), labels));
     await losses.data();
     losses.dispose();
   };
+  const trainMs = await medianMsAsync(train, runs);
   const scoreMs = await medianMsAsync(score, runs);
-  dispose();
   return {
     trainTokensPerSecond: (batch * positions * 1000) / trainMs,
     scoreTokensPerSecond: (batch * positions * 1000) / scoreMs,
-    kernels,
   };
 }
+
+/** Kernels one training step of a set-up model runs (tf.profile reads every kernel's output). */
+async function kernelsPerStep(setup: ReturnType<typeof slmStepSetup>): Promise<number> {
+  return (
+    await tf.profile(async () => {
+      await setup.train();
+    })
+  ).kernels.length;
+}
+
+/**
+ * Our figures for one setting on the active backend: train and scoring tokens/s (medians of
+ * `setting.runs` after one warm-up) and, unless `countKernels` is false, kernels per step (webgpu in
+ * Node cannot read every kernel's output synchronously, as tf.profile does).
+ */
+export async function ourFigures(config: LlamaConfig, setting: Setting, countKernels = true) {
+  const setup = slmStepSetup(config, setting);
+  const figures = await timeSetup(setup, setting);
+  const kernels = countKernels ? await kernelsPerStep(setup) : Number.NaN;
+  setup.dispose();
+  return { ...figures, kernels };
+}
+
+/** One paired round: PyTorch and rho-slm timed back to back, in the order given. */
+interface Round {
+  torchFirst: boolean;
+  torch: TorchFigures;
+  ours: OurFigures;
+}
+
+/**
+ * `rounds` paired rounds of PyTorch (2 threads, a fresh process each round) against rho-slm on the
+ * active backend (one setup for all rounds), alternating which goes first. This machine's speed
+ * drifts by up to 30% within minutes; a ratio taken within one round, and its median over rounds,
+ * cancels most of that drift where two separately taken figures would not.
+ */
+async function pairedRounds(
+  python: string,
+  config: LlamaConfig,
+  setting: Setting,
+  rounds: number,
+): Promise<Round[]> {
+  const setup = slmStepSetup(config, setting);
+  const result: Round[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const torchFirst = round % 2 === 0;
+    const before = torchFirst ? torchFigures(python, config, setting, 2) : undefined;
+    const ours = await timeSetup(setup, setting);
+    const torch = before ?? torchFigures(python, config, setting, 2);
+    result.push({ torchFirst, torch, ours });
+  }
+  setup.dispose();
+  return result;
+}
+
+/** Paired rounds per setting for the native backend's ratios to PyTorch. */
+const ROUNDS = 5;
 
 /** The wasm backend's heap: it grows and never shrinks, and cannot pass 4 GiB. */
 function wasmHeapBytes(): number {
@@ -192,46 +245,59 @@ export async function benchNative(): Promise<Record<string, number>> {
     const config = LLAMA_PRESETS[setting.preset];
     const flopsPerToken = trainingFlopsPerToken(config, setting.positions);
     console.log(
-      `model vs PyTorch: ${setting.preset} preset (${fmt(parameterCount(parameterTable(config)) / 1e6)} M parameters), B=${setting.batch} T=${setting.positions}, AdamW, SLM ratio 0.6, medians of ${setting.runs}`,
+      `model vs PyTorch: ${setting.preset} preset (${fmt(parameterCount(parameterTable(config)) / 1e6)} M parameters), B=${setting.batch} T=${setting.positions}, AdamW, SLM ratio 0.6, medians of ${setting.runs} steps`,
     );
-    let torch2: TorchFigures | undefined;
     if (python === undefined) {
       console.log(
         '  PyTorch: not found (python3 -m venv .cache/torch && .cache/torch/bin/pip install torch; or set RHO_SLM_PYTHON)',
       );
     } else {
-      for (const threads of [1, 2]) {
-        const torch = torchFigures(python, config, setting, threads);
-        if (threads === 2) torch2 = torch;
-        console.log(
-          `  PyTorch ${torch.torch}, ${threads} thread${threads > 1 ? 's' : ' '}   train ${fmt(torch.trainTokensPerSecond)} tok/s   score ${fmt(torch.scoreTokensPerSecond)} tok/s   2048² matMul ${fmt(torch.matMulFlops / 1e9)} GFLOP/s`,
-        );
-        figures[`${setting.preset}.torch${threads}.train`] = torch.trainTokensPerSecond;
-      }
+      const torch = torchFigures(python, config, setting, 1);
+      console.log(
+        `  PyTorch ${torch.torch}, 1 thread   train ${fmt(torch.trainTokensPerSecond)} tok/s   score ${fmt(torch.scoreTokensPerSecond)} tok/s   2048² matMul ${fmt(torch.matMulFlops / 1e9)} GFLOP/s`,
+      );
+      figures[`${setting.preset}.torch1.train`] = torch.trainTokensPerSecond;
     }
     for (const backend of backends) {
+      await useBackend(backend as 'tensorflow' | 'wasm');
       if (backend === 'wasm' && setting.preset === 'small') {
-        await useBackend('wasm');
         console.log(`  rho-slm on wasm         ${await twoStepsOnWasm(config, setting)}`);
         continue;
       }
-      await useBackend(backend as 'tensorflow' | 'wasm');
-      const ours = await ourFigures(config, setting);
-      const mfu =
-        torch2 === undefined
-          ? ''
-          : `   MFU ${fmt((100 * flopsPerToken * ours.trainTokensPerSecond) / torch2.matMulFlops)}% of the hardware`;
-      console.log(
-        `  rho-slm on ${backend.padEnd(10)}   train ${fmt(ours.trainTokensPerSecond)} tok/s   score ${fmt(ours.scoreTokensPerSecond)} tok/s   ${ours.kernels} kernels/step${mfu}`,
-      );
-      if (torch2 !== undefined) {
+      const kernelSetup = slmStepSetup(config, setting);
+      const kernels = await kernelsPerStep(kernelSetup);
+      kernelSetup.dispose();
+      figures[`${setting.preset}.${backend}.kernels`] = kernels;
+      if (python === undefined) {
+        const ours = await ourFigures(config, setting, false);
         console.log(
-          `    ratio to PyTorch 2 threads: train ${fmt(ours.trainTokensPerSecond / torch2.trainTokensPerSecond)}×, score ${fmt(ours.scoreTokensPerSecond / torch2.scoreTokensPerSecond)}×`,
+          `  rho-slm on ${backend.padEnd(10)}   train ${fmt(ours.trainTokensPerSecond)} tok/s   score ${fmt(ours.scoreTokensPerSecond)} tok/s   ${kernels} kernels/step`,
+        );
+        figures[`${setting.preset}.${backend}.train`] = ours.trainTokensPerSecond;
+        figures[`${setting.preset}.${backend}.score`] = ours.scoreTokensPerSecond;
+        continue;
+      }
+      console.log(
+        `  rho-slm on ${backend} (${kernels} kernels/step) against PyTorch 2 threads, ${ROUNDS} paired rounds:`,
+      );
+      const rounds = await pairedRounds(python, config, setting, ROUNDS);
+      for (const [index, { torchFirst, torch, ours }] of rounds.entries()) {
+        console.log(
+          `    round ${index + 1} (${torchFirst ? 'PyTorch' : 'rho-slm'} first)   PyTorch train ${fmt(torch.trainTokensPerSecond)} score ${fmt(torch.scoreTokensPerSecond)} tok/s   rho-slm train ${fmt(ours.trainTokensPerSecond)} score ${fmt(ours.scoreTokensPerSecond)} tok/s   ratio train ${fmt(ours.trainTokensPerSecond / torch.trainTokensPerSecond)}×, score ${fmt(ours.scoreTokensPerSecond / torch.scoreTokensPerSecond)}×`,
         );
       }
-      figures[`${setting.preset}.${backend}.train`] = ours.trainTokensPerSecond;
-      figures[`${setting.preset}.${backend}.score`] = ours.scoreTokensPerSecond;
-      figures[`${setting.preset}.${backend}.kernels`] = ours.kernels;
+      const middle = (pick: (round: Round) => number) => median(rounds.map(pick));
+      const trainRatio = middle((r) => r.ours.trainTokensPerSecond / r.torch.trainTokensPerSecond);
+      const scoreRatio = middle((r) => r.ours.scoreTokensPerSecond / r.torch.scoreTokensPerSecond);
+      const mfu = middle((r) => (100 * flopsPerToken * r.ours.trainTokensPerSecond) / r.torch.matMulFlops);
+      console.log(
+        `    median over rounds: ratio train ${fmt(trainRatio)}×, score ${fmt(scoreRatio)}×; MFU ${fmt(mfu)}% of the hardware (PyTorch's 2048² matMul ${fmt(middle((r) => r.torch.matMulFlops) / 1e9)} GFLOP/s)`,
+      );
+      figures[`${setting.preset}.torch2.train`] = middle((r) => r.torch.trainTokensPerSecond);
+      figures[`${setting.preset}.${backend}.train`] = middle((r) => r.ours.trainTokensPerSecond);
+      figures[`${setting.preset}.${backend}.score`] = middle((r) => r.ours.scoreTokensPerSecond);
+      figures[`${setting.preset}.${backend}.trainRatio`] = trainRatio;
+      figures[`${setting.preset}.${backend}.scoreRatio`] = scoreRatio;
     }
   }
   return figures;
