@@ -306,6 +306,13 @@ export class AdamW extends tf.Optimizer {
       const seconds = tf.split(group.second, group.sizes);
       for (const [i, name] of group.names.entries())
         this.#restored.set(name, { first: firsts[i]!, second: seconds[i]! });
+    }
+    this.#disposeGroups();
+  }
+
+  /** Frees the groups' tensors and forgets the groups. */
+  #disposeGroups(): void {
+    for (const group of this.#groups) {
       tf.dispose([group.first, group.second]);
       if (typeof group.decay !== 'string') group.decay.dispose();
     }
@@ -329,7 +336,7 @@ export class AdamW extends tf.Optimizer {
 
   /** Frees the moment estimates. */
   override dispose(): void {
-    this.#releaseGroups();
+    this.#disposeGroups();
     for (const slot of this.#slots.values()) slot.dispose();
     this.#slots.clear();
     for (const name of [...this.#restored.keys()]) this.#dropRestored(name);
