@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark of the project, side by side in one run. The core runs first,
 // before tfjs is loaded, so its single-thread figures see the same heap as a core-only user.
-// `npm run bench -- native` (or core, tfjs, model, pipeline) runs only the named groups.
+// `npm run bench -- native` (or core, tfjs, model, kernels, pipeline) runs only the named groups.
 // `npm run bench -- webgpu` (WebGPU speed and agreement with wasm, bench/webgpu.ts) runs only when
 // named, since it needs a GPU adapter.
 import { cpus } from 'node:os';
@@ -29,6 +29,11 @@ if (wanted('model')) {
 if (wanted('native')) {
   const { benchNative } = await import('./native.js');
   await benchNative();
+  console.log();
+}
+if (wanted('kernels')) {
+  const { benchKernels } = await import('./kernels.js');
+  await benchKernels();
   console.log();
 }
 if (wanted('pipeline')) {
