@@ -1,11 +1,9 @@
 // Single kernels at the shapes a `demo` or `small` training step runs, on the native `tensorflow`
 // backend against PyTorch (bench/pytorch_kernels.py, 2 threads), in paired rounds: where the model's
 // remaining gap to PyTorch (bench/native.ts) comes from, one kernel at a time.
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../src/tfjs/index.js';
-import { pythonWithTorch } from './native.js';
+import { pythonWithTorch, runPythonBench } from './native.js';
 import { fmt, median, medianMs } from './timing.js';
 
 /** One kernel at one shape, and which part of a step runs it. */
@@ -64,11 +62,8 @@ function ourMicroseconds(): number[] {
 
 /** Median microseconds of each case in PyTorch with 2 threads. */
 function torchMicroseconds(python: string): number[] {
-  const script = fileURLToPath(new URL('./pytorch_kernels.py', import.meta.url));
   const settings = { threads: 2, cases: CASES.map(({ op, shape }) => ({ op, shape })) };
-  const run = spawnSync(python, [script, JSON.stringify(settings)], { encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`pytorch_kernels.py failed: ${run.stderr.trim().split('\n').at(-1)}`);
-  return (JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { microseconds: number[] }).microseconds;
+  return (runPythonBench(python, 'pytorch_kernels.py', settings) as { microseconds: number[] }).microseconds;
 }
 
 /** Prints each kernel's time on `tensorflow` and in PyTorch, and returns PyTorch's time over ours per case. */

@@ -58,6 +58,17 @@ export function pythonWithTorch(): string | undefined {
   return undefined;
 }
 
+/**
+ * Runs `bench/<script>` with `python` and `settings` as its one JSON argument; returns the JSON of
+ * its last output line (the PyTorch yardsticks print one).
+ */
+export function runPythonBench(python: string, script: string, settings: object): unknown {
+  const path = fileURLToPath(new URL(`./${script}`, import.meta.url));
+  const run = spawnSync(python, [path, JSON.stringify(settings)], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`${script} failed: ${run.stderr.trim().split('\n').at(-1)}`);
+  return JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+}
+
 /** Runs bench/pytorch_llama.py for `setting` on `device` (`'cpu'` or `'cuda'`) with `threads` CPU threads. */
 export function torchFigures(
   python: string,
@@ -66,7 +77,6 @@ export function torchFigures(
   threads: number,
   device = 'cpu',
 ): TorchFigures {
-  const script = fileURLToPath(new URL('./pytorch_llama.py', import.meta.url));
   const settings = {
     config,
     batch: setting.batch,
@@ -76,9 +86,7 @@ export function torchFigures(
     ratio: DEFAULT_RATIO,
     device,
   };
-  const run = spawnSync(python, [script, JSON.stringify(settings)], { encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`pytorch_llama.py failed: ${run.stderr.trim().split('\n').at(-1)}`);
-  return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as TorchFigures;
+  return runPythonBench(python, 'pytorch_llama.py', settings) as TorchFigures;
 }
 
 /** A seeded model, one batch and an SLM training step of `config` on the active backend. */
@@ -171,9 +179,9 @@ async function pairedRounds(
   python: string,
   config: LlamaConfig,
   setting: Setting,
+  setup: ReturnType<typeof slmStepSetup>,
   rounds: number,
 ): Promise<Round[]> {
-  const setup = slmStepSetup(config, setting);
   const result: Round[] = [];
   for (let round = 0; round < rounds; round++) {
     const torchFirst = round % 2 === 0;
@@ -182,7 +190,6 @@ async function pairedRounds(
     const torch = before ?? torchFigures(python, config, setting, 2);
     result.push({ torchFirst, torch, ours });
   }
-  setup.dispose();
   return result;
 }
 
@@ -224,6 +231,58 @@ async function twoStepsOnWasm(config: LlamaConfig, setting: Setting): Promise<st
   }
 }
 
+/**
+ * rho-slm on the active `backend` for one setting: kernels per step, then train and scoring tokens/s,
+ * in paired rounds against PyTorch when `python` has torch; printed and added to `figures`.
+ */
+async function compareOnBackend(
+  python: string | undefined,
+  config: LlamaConfig,
+  setting: Setting,
+  backend: string,
+  figures: Record<string, number>,
+): Promise<void> {
+  const flopsPerToken = trainingFlopsPerToken(config, setting.positions);
+  // one setup: its kernels are counted, then it is timed
+  const setup = slmStepSetup(config, setting);
+  try {
+    const kernels = await kernelsPerStep(setup);
+    figures[`${setting.preset}.${backend}.kernels`] = kernels;
+    if (python === undefined) {
+      const ours = await timeSetup(setup, setting);
+      console.log(
+        `  rho-slm on ${backend.padEnd(10)}   train ${fmt(ours.trainTokensPerSecond)} tok/s   score ${fmt(ours.scoreTokensPerSecond)} tok/s   ${kernels} kernels/step`,
+      );
+      figures[`${setting.preset}.${backend}.train`] = ours.trainTokensPerSecond;
+      figures[`${setting.preset}.${backend}.score`] = ours.scoreTokensPerSecond;
+      return;
+    }
+    console.log(
+      `  rho-slm on ${backend} (${kernels} kernels/step) against PyTorch 2 threads, ${ROUNDS} paired rounds:`,
+    );
+    const rounds = await pairedRounds(python, config, setting, setup, ROUNDS);
+    for (const [index, { torchFirst, torch, ours }] of rounds.entries()) {
+      console.log(
+        `    round ${index + 1} (${torchFirst ? 'PyTorch' : 'rho-slm'} first)   PyTorch train ${fmt(torch.trainTokensPerSecond)} score ${fmt(torch.scoreTokensPerSecond)} tok/s   rho-slm train ${fmt(ours.trainTokensPerSecond)} score ${fmt(ours.scoreTokensPerSecond)} tok/s   ratio train ${fmt(ours.trainTokensPerSecond / torch.trainTokensPerSecond)}×, score ${fmt(ours.scoreTokensPerSecond / torch.scoreTokensPerSecond)}×`,
+      );
+    }
+    const middle = (pick: (round: Round) => number) => median(rounds.map(pick));
+    const trainRatio = middle((r) => r.ours.trainTokensPerSecond / r.torch.trainTokensPerSecond);
+    const scoreRatio = middle((r) => r.ours.scoreTokensPerSecond / r.torch.scoreTokensPerSecond);
+    const mfu = middle((r) => (100 * flopsPerToken * r.ours.trainTokensPerSecond) / r.torch.matMulFlops);
+    console.log(
+      `    median over rounds: ratio train ${fmt(trainRatio)}×, score ${fmt(scoreRatio)}×; MFU ${fmt(mfu)}% of the hardware (PyTorch's 2048² matMul ${fmt(middle((r) => r.torch.matMulFlops) / 1e9)} GFLOP/s)`,
+    );
+    figures[`${setting.preset}.torch2.train`] = middle((r) => r.torch.trainTokensPerSecond);
+    figures[`${setting.preset}.${backend}.train`] = middle((r) => r.ours.trainTokensPerSecond);
+    figures[`${setting.preset}.${backend}.score`] = middle((r) => r.ours.scoreTokensPerSecond);
+    figures[`${setting.preset}.${backend}.trainRatio`] = trainRatio;
+    figures[`${setting.preset}.${backend}.scoreRatio`] = scoreRatio;
+  } finally {
+    setup.dispose();
+  }
+}
+
 /** Prints the native-speed table and returns its figures. */
 export async function benchNative(): Promise<Record<string, number>> {
   const backends: string[] = [];
@@ -247,7 +306,6 @@ export async function benchNative(): Promise<Record<string, number>> {
   const python = pythonWithTorch();
   for (const setting of SETTINGS) {
     const config = LLAMA_PRESETS[setting.preset];
-    const flopsPerToken = trainingFlopsPerToken(config, setting.positions);
     console.log(
       `model vs PyTorch: ${setting.preset} preset (${fmt(parameterCount(parameterTable(config)) / 1e6)} M parameters), B=${setting.batch} T=${setting.positions}, AdamW, SLM ratio 0.6, medians of ${setting.runs} steps`,
     );
@@ -268,40 +326,7 @@ export async function benchNative(): Promise<Record<string, number>> {
         console.log(`  rho-slm on wasm         ${await twoStepsOnWasm(config, setting)}`);
         continue;
       }
-      const kernelSetup = slmStepSetup(config, setting);
-      const kernels = await kernelsPerStep(kernelSetup);
-      kernelSetup.dispose();
-      figures[`${setting.preset}.${backend}.kernels`] = kernels;
-      if (python === undefined) {
-        const ours = await ourFigures(config, setting, false);
-        console.log(
-          `  rho-slm on ${backend.padEnd(10)}   train ${fmt(ours.trainTokensPerSecond)} tok/s   score ${fmt(ours.scoreTokensPerSecond)} tok/s   ${kernels} kernels/step`,
-        );
-        figures[`${setting.preset}.${backend}.train`] = ours.trainTokensPerSecond;
-        figures[`${setting.preset}.${backend}.score`] = ours.scoreTokensPerSecond;
-        continue;
-      }
-      console.log(
-        `  rho-slm on ${backend} (${kernels} kernels/step) against PyTorch 2 threads, ${ROUNDS} paired rounds:`,
-      );
-      const rounds = await pairedRounds(python, config, setting, ROUNDS);
-      for (const [index, { torchFirst, torch, ours }] of rounds.entries()) {
-        console.log(
-          `    round ${index + 1} (${torchFirst ? 'PyTorch' : 'rho-slm'} first)   PyTorch train ${fmt(torch.trainTokensPerSecond)} score ${fmt(torch.scoreTokensPerSecond)} tok/s   rho-slm train ${fmt(ours.trainTokensPerSecond)} score ${fmt(ours.scoreTokensPerSecond)} tok/s   ratio train ${fmt(ours.trainTokensPerSecond / torch.trainTokensPerSecond)}×, score ${fmt(ours.scoreTokensPerSecond / torch.scoreTokensPerSecond)}×`,
-        );
-      }
-      const middle = (pick: (round: Round) => number) => median(rounds.map(pick));
-      const trainRatio = middle((r) => r.ours.trainTokensPerSecond / r.torch.trainTokensPerSecond);
-      const scoreRatio = middle((r) => r.ours.scoreTokensPerSecond / r.torch.scoreTokensPerSecond);
-      const mfu = middle((r) => (100 * flopsPerToken * r.ours.trainTokensPerSecond) / r.torch.matMulFlops);
-      console.log(
-        `    median over rounds: ratio train ${fmt(trainRatio)}×, score ${fmt(scoreRatio)}×; MFU ${fmt(mfu)}% of the hardware (PyTorch's 2048² matMul ${fmt(middle((r) => r.torch.matMulFlops) / 1e9)} GFLOP/s)`,
-      );
-      figures[`${setting.preset}.torch2.train`] = middle((r) => r.torch.trainTokensPerSecond);
-      figures[`${setting.preset}.${backend}.train`] = middle((r) => r.ours.trainTokensPerSecond);
-      figures[`${setting.preset}.${backend}.score`] = middle((r) => r.ours.scoreTokensPerSecond);
-      figures[`${setting.preset}.${backend}.trainRatio`] = trainRatio;
-      figures[`${setting.preset}.${backend}.scoreRatio`] = scoreRatio;
+      await compareOnBackend(python, config, setting, backend, figures);
     }
   }
   return figures;
