@@ -412,31 +412,59 @@ export function program(output: CliOutput = processOutput): Command {
   cli
     .command('study')
     .description(
-      'the evidence: SLM against CLM, the reference model, a prose-only ceiling and selection controls, over seeds (study.json, study.html)',
+      'the evidence: SLM against CLM, the reference model, an oracle filter and selection controls, at two noise levels over seeds (study.json, study.html)',
     )
-    .option('--quick', 'tiny sizes (CI: the whole code path in under a minute)')
-    .option('--seeds <n>', 'number of seeds', integer)
-    .option('--out <dir>', 'report directory', 'study-report')
+    .option('--quick', 'tiny sizes (CI: the whole code path in about a minute)')
+    .option('--seeds <n>', 'at most n seeds in each group of runs', integer)
+    .option('--levels <shares>', 'e-mail shares to run, comma-separated (default: all, e.g. 0.8,0.5)')
+    .option('--out <dir>', 'report directory; finished runs are kept in <dir>/runs', 'study-report')
+    .option('--resume', 'continue a study in --out, reusing its finished runs')
     .option('--json', 'print study.json to stdout')
-    .action(async (options: { quick?: boolean; seeds?: number; out: string; json?: boolean }) => {
-      (await import('../pipeline/demo/requirements.js')).checkDemoPackages();
-      await backend();
-      const { runStudy } = await import('../pipeline/study/run.js');
-      const { STUDY_SETTINGS } = await import('../pipeline/study/settings.js');
-      const { studySummaryText, writeStudyReport } = await import('../pipeline/study/report.js');
-      const { getBackend } = await import('@tensorflow/tfjs');
-      const preset = STUDY_SETTINGS[options.quick === true ? 'quick' : 'default'];
-      const seeds = options.seeds ?? preset.seeds.length;
-      const settings = { ...preset, seeds: Array.from({ length: seeds }, (_, i) => i + 1) };
-      const progress = createStagedProgress('steps');
-      const command = `rho-slm study${options.quick === true ? ' --quick' : ''}${options.seeds === undefined ? '' : ` --seeds ${seeds}`}`;
-      const result = await runStudy(settings, getBackend(), progress.report, async (partial) => {
-        await writeStudyReport(partial, options.out, `${command} (partial: the seeds done so far)`);
-      });
-      progress.stop();
-      const report = await writeStudyReport(result, options.out, command);
-      print(options.json === true, result, `${studySummaryText(result)}\nreport: ${report}`);
-    });
+    .action(
+      async (options: {
+        quick?: boolean;
+        seeds?: number;
+        levels?: string;
+        out: string;
+        resume?: boolean;
+        json?: boolean;
+      }) => {
+        (await import('../pipeline/demo/requirements.js')).checkDemoPackages();
+        const { studySettingsFor } = await import('../pipeline/study/settings.js');
+        const settings = studySettingsFor(options.quick === true ? 'quick' : 'default', {
+          ...(options.seeds === undefined ? {} : { seeds: options.seeds }),
+          ...(options.levels === undefined ? {} : { levels: options.levels.split(',').map(Number) }),
+        });
+        const { existsSync } = await import('node:fs');
+        const { join } = await import('node:path');
+        if (options.resume !== true && existsSync(join(options.out, 'runs')))
+          throw new SLMError(
+            'OUTPUT_EXISTS',
+            `${options.out} already holds a study's runs: continue it with --resume, or choose another --out`,
+          );
+        await backend();
+        const { runStudy } = await import('../pipeline/study/run.js');
+        const { studySummaryText, writeStudyReport } = await import('../pipeline/study/report.js');
+        const { getBackend } = await import('@tensorflow/tfjs');
+        const progress = createStagedProgress('steps');
+        const result = await runStudy(settings, {
+          out: options.out,
+          backend: getBackend(),
+          onProgress: progress.report,
+        });
+        progress.stop();
+        const command = [
+          'rho-slm study',
+          options.quick === true ? '--quick' : '',
+          options.seeds === undefined ? '' : `--seeds ${options.seeds}`,
+          options.levels === undefined ? '' : `--levels ${options.levels}`,
+        ]
+          .filter((part) => part !== '')
+          .join(' ');
+        const report = await writeStudyReport(result, options.out, command);
+        print(options.json === true, result, `${studySummaryText(result)}\nreport: ${report}`);
+      },
+    );
 
   cli
     .command('inspect')

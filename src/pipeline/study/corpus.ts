@@ -1,6 +1,8 @@
 // The study's fair split: one target domain (State of the Union addresses sampled across every
 // era, normalised alike), from which the reference, validation and held-out sets are disjoint
 // samples; the noisy corpus is the remaining prose interleaved with raw e-mail.
+
+import { SLMError } from '../../core/errors.js';
 import { createRandom } from '../../core/random.js';
 import { BYTE_OFFSET, byteTokenizer } from '../../data/byteTokenizer.js';
 import { type Address, readAddresses, readEmails } from '../corpusSources.js';
@@ -94,19 +96,50 @@ function years(addresses: readonly Address[]): string {
   return `${addresses.length} addresses, ${sorted[0]}–${sorted[sorted.length - 1]} (median ${sorted[Math.floor(sorted.length / 2)]})`;
 }
 
-/**
- * Builds the splits. Addresses are shuffled with `seed` (so every split spans the eras); the
- * held-out, validation and reference sets take a piece of `pieceBytes` from each address they
- * draw, in that order; the addresses left over, cut into pieces of the same size, are the noisy
- * corpus's prose, interleaved with e-mails so that e-mail stays near `emailShare` of its tokens
- * all along. No address is in two splits.
- */
-export async function buildFairCorpus(sizes: FairCorpusSizes, seed: number): Promise<FairCorpus> {
+/** A noisy corpus: prose pieces interleaved with e-mails so that e-mail stays near a share of its tokens. */
+export interface NoisyCorpus {
+  /** Token ids (documents separated by EOS). */
+  tokens: Int32Array;
+  /** Per token: 0 prose, 1 e-mail. */
+  source: Uint8Array;
+  /** Prose pieces and e-mails used. */
+  proseDocuments: number;
+  emailDocuments: number;
+}
+
+/** Interleaves `prose` and `mail` (each taken in order) until `bytes` tokens, e-mail near `emailShare` of them. */
+function interleave(
+  prose: readonly string[],
+  mail: readonly string[],
+  bytes: number,
+  emailShare: number,
+): NoisyCorpus {
+  const tokens: number[] = [];
+  const source: number[] = [];
+  let [proseIndex, mailIndex, emailTokens] = [0, 0, 0];
+  while (tokens.length < bytes) {
+    const wantEmail = emailTokens < emailShare * tokens.length;
+    const text = wantEmail ? mail[mailIndex++] : prose[proseIndex++];
+    if (text === undefined) break;
+    const ids = tokenize([text]);
+    for (const id of ids) tokens.push(id);
+    for (let i = 0; i < ids.length; i++) source.push(wantEmail ? 1 : 0);
+    if (wantEmail) emailTokens += ids.length;
+  }
+  return {
+    tokens: Int32Array.from(tokens),
+    source: Uint8Array.from(source),
+    proseDocuments: proseIndex,
+    emailDocuments: mailIndex,
+  };
+}
+
+/** The target-domain splits, the prose left for noisy corpora, and the addresses each drew from. */
+async function targetSplits(sizes: FairCorpusSizes, seed: number) {
   const pool = shuffled(await readAddresses(), seed);
   const heldOut = takePieces(pool, sizes.heldOut, sizes.pieceBytes);
   const validation = takePieces(pool, sizes.validation, sizes.pieceBytes);
   const reference = takePieces(pool, sizes.reference, sizes.pieceBytes);
-  const proseAddresses = pool.length;
   // Piece i of every address before piece i + 1 of any: the prose spans the eras too.
   const piecesByAddress = pool.map((address) => {
     const pieces: string[] = [];
@@ -121,25 +154,11 @@ export async function buildFairCorpus(sizes: FairCorpusSizes, seed: number): Pro
   const prose = Array.from({ length: longest }, (_, i) =>
     piecesByAddress.flatMap((pieces) => (pieces[i] === undefined ? [] : [pieces[i]!])),
   ).flat();
-  const mail = await readEmails(Math.ceil((sizes.noisy * sizes.emailShare) / 2000));
-  const noisy: number[] = [];
-  const source: number[] = [];
-  let [proseIndex, mailIndex, emailTokens] = [0, 0, 0];
-  while (noisy.length < sizes.noisy) {
-    const wantEmail = emailTokens < sizes.emailShare * noisy.length;
-    const text = wantEmail ? mail[mailIndex++] : prose[proseIndex++];
-    if (text === undefined) break;
-    const ids = tokenize([text]);
-    for (const id of ids) noisy.push(id);
-    for (let i = 0; i < ids.length; i++) source.push(wantEmail ? 1 : 0);
-    if (wantEmail) emailTokens += ids.length;
-  }
   return {
     reference: tokenize(reference.map((a) => a.text)),
     validation: tokenize(validation.map((a) => a.text)),
     heldOut: tokenize(heldOut.map((a) => a.text)),
-    noisy: Int32Array.from(noisy),
-    noisySource: Uint8Array.from(source),
+    prose,
     addresses: {
       reference: reference.map((a) => a.name),
       validation: validation.map((a) => a.name),
@@ -150,9 +169,79 @@ export async function buildFairCorpus(sizes: FairCorpusSizes, seed: number): Pro
       reference: years(reference),
       validation: years(validation),
       heldOut: years(heldOut),
-      noisyProse: `${proseIndex} pieces of the other ${proseAddresses} addresses`,
-      noisyEmail: `${mailIndex} raw e-mails (SpamAssassin spam-2 and easy-ham-1, headers included)`,
-      emailShareOfNoisyTokens: emailTokens / noisy.length,
+    },
+  };
+}
+
+const EMAIL_DESCRIPTION = 'raw e-mails (SpamAssassin spam-2 and easy-ham-1, headers included)';
+
+/**
+ * Builds the splits. Addresses are shuffled with `seed` (so every split spans the eras); the
+ * held-out, validation and reference sets take a piece of `pieceBytes` from each address they
+ * draw, in that order; the addresses left over, cut into pieces of the same size, are the noisy
+ * corpus's prose, interleaved with e-mails so that e-mail stays near `emailShare` of its tokens
+ * all along. No address is in two splits.
+ */
+export async function buildFairCorpus(sizes: FairCorpusSizes, seed: number): Promise<FairCorpus> {
+  const splits = await targetSplits(sizes, seed);
+  const mail = await readEmails(Math.ceil((sizes.noisy * sizes.emailShare) / 2000));
+  const noisy = interleave(splits.prose, mail, sizes.noisy, sizes.emailShare);
+  return {
+    reference: splits.reference,
+    validation: splits.validation,
+    heldOut: splits.heldOut,
+    noisy: noisy.tokens,
+    noisySource: noisy.source,
+    addresses: splits.addresses,
+    description: {
+      ...splits.description,
+      noisyProse: `${noisy.proseDocuments} pieces of the other ${splits.addresses.noisy.length} addresses`,
+      noisyEmail: `${noisy.emailDocuments} ${EMAIL_DESCRIPTION}`,
+      emailShareOfNoisyTokens: noisy.source.reduce((a, b) => a + b, 0) / noisy.tokens.length,
+    },
+  };
+}
+
+/** The study's splits: one reference, validation and held-out set, and one noisy corpus per e-mail share. */
+export interface StudyCorpus extends Omit<FairCorpus, 'noisy' | 'noisySource'> {
+  /** One noisy corpus per level, in the order of the shares asked for. */
+  levels: (NoisyCorpus & { emailShare: number; proseTokens: number })[];
+}
+
+/**
+ * The study's splits (see {@link buildFairCorpus}) with a noisy corpus of `sizes.noisy` tokens at
+ * each of `emailShares`, all drawing the same prose pieces and e-mails in the same order (a
+ * lower share uses more of the prose). `sizes.emailShare` is not used.
+ *
+ * @throws {SLMError} `BAD_OPTION` when the reference set is more than a tenth of a level's prose
+ */
+export async function buildStudyCorpus(
+  sizes: FairCorpusSizes,
+  emailShares: readonly number[],
+  seed: number,
+): Promise<StudyCorpus> {
+  const splits = await targetSplits(sizes, seed);
+  const mail = await readEmails(Math.ceil((sizes.noisy * Math.max(...emailShares)) / 2000));
+  const levels = emailShares.map((emailShare) => {
+    const noisy = interleave(splits.prose, mail, sizes.noisy, emailShare);
+    const proseTokens = noisy.source.length - noisy.source.reduce((a, b) => a + b, 0);
+    if (splits.reference.length * 10 > proseTokens)
+      throw new SLMError(
+        'BAD_OPTION',
+        `study corpus: the reference set (${splits.reference.length} tokens) must be at most a tenth of the prose in the noisy corpus at e-mail share ${emailShare} (${proseTokens} tokens)`,
+      );
+    return { ...noisy, emailShare, proseTokens };
+  });
+  return {
+    reference: splits.reference,
+    validation: splits.validation,
+    heldOut: splits.heldOut,
+    levels,
+    addresses: splits.addresses,
+    description: {
+      ...splits.description,
+      noisyProse: `pieces of the other ${splits.addresses.noisy.length} addresses`,
+      noisyEmail: EMAIL_DESCRIPTION,
     },
   };
 }

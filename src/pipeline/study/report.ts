@@ -1,79 +1,33 @@
 // The study's outputs: study.json (the contract other tools read), a self-contained study.html with
-// static SVG charts, study.md (the tables for docs/study.md) and a terminal summary.
+// static SVG charts, study.md (the tables docs/study.md embeds), the README's paragraph and a
+// terminal summary. The README and docs/study.md quote only what these functions generate.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { escapeHtml } from '../renderTokens.js';
-import { svgChart, tokenCategoryChart } from '../svgChart.js';
-import { TOKEN_KINDS } from './corpus.js';
+import { svgChart } from '../svgChart.js';
 import type { StudyResult } from './run.js';
-import { label } from './runRecord.js';
-
-const MAIN = ['reference', 'clm', 'ceiling', 'slm', 'random', 'model-loss', 'slm-sequence'];
+import { CLAIM_OTHERS, type Claim } from './summary.js';
 
 function loss(value: number): string {
   return Number.isFinite(value) ? value.toFixed(3) : '—';
 }
 
-function percent(value: number): string {
-  return `${(100 * value).toFixed(0)}%`;
+function signed(value: number): string {
+  return `${value < 0 ? '−' : '+'}${Math.abs(value).toFixed(3)}`;
 }
 
-function tokens(value: number | null): string {
-  return value === null ? 'never' : `${(value / 1000).toFixed(0)} k`;
+function interval(ci: [number, number] | null): string {
+  return ci === null ? 'n/a (one seed)' : `[${signed(ci[0])}, ${signed(ci[1])}]`;
 }
 
-/** The rows of the final-loss table: label, mean ± sd, each seed, validation, by kind. */
-function tableRows(result: StudyResult): string[][] {
-  return result.summary.table.map((row) => [
-    row.label,
-    `${loss(row.mean)} ± ${loss(row.sd)}`,
-    row.values.map((v) => `${v.seed}: ${loss(v.loss)}`).join(', '),
-    loss(row.validation),
-    ...TOKEN_KINDS.map((kind) => loss(row.byKind[kind])),
-  ]);
+function level(emailShare: number | null): string {
+  return emailShare === null ? '—' : `${Math.round(100 * emailShare)}%`;
 }
 
-const TABLE_HEAD = [
-  'condition',
-  'held-out loss (mean ± sd)',
-  'per seed',
-  'validation',
-  'letters',
-  'other ASCII',
-  'non-ASCII + EOS',
-];
-
-function reachRows(result: StudyResult): string[][] {
-  return Object.entries(result.summary.tokensToReachClm).map(([name, perSeed]) => [
-    name,
-    perSeed.map((entry) => `${entry.seed}: ${tokens(entry.tokens)}`).join(', '),
-    percent(result.summary.emailShare[name]?.selected ?? Number.NaN),
-    percent(result.summary.emailShare[name]?.batches ?? Number.NaN),
-  ]);
+function kTokens(value: number | null): string {
+  return value === null ? 'not reached' : `${(value / 1000).toFixed(0)} k`;
 }
 
-const REACH_HEAD = [
-  "tokens to reach CLM's final loss (per seed)",
-  'e-mail share of trained tokens',
-  'of batches',
-];
-
-/** The headline: the verdicts in one paragraph, with the command and the wall time. */
-export function studyHeadline(result: StudyResult): string {
-  const row = (name: string) => result.summary.table.find((r) => r.label === name);
-  const [clm, slm, random] = [row('clm'), row('slm'), row('random')];
-  const seeds = result.settings.seeds.length;
-  return (
-    `Final held-out loss over ${seeds} seed${seeds === 1 ? '' : 's'} (nats/byte, mean ± sd): ` +
-    `CLM ${loss(clm?.mean ?? Number.NaN)} ± ${loss(clm?.sd ?? Number.NaN)}, ` +
-    `SLM ${loss(slm?.mean ?? Number.NaN)} ± ${loss(slm?.sd ?? Number.NaN)}, ` +
-    `random selection ${loss(random?.mean ?? Number.NaN)} ± ${loss(random?.sd ?? Number.NaN)}, ` +
-    `reference model ${loss(row('reference')?.mean ?? Number.NaN)}. ` +
-    result.summary.verdicts.map((v) => v.text).join(' ')
-  );
-}
-
-/** A Markdown table. */
 function markdownTable(head: string[], rows: string[][]): string {
   return [
     `| ${head.join(' | ')} |`,
@@ -82,70 +36,168 @@ function markdownTable(head: string[], rows: string[][]): string {
   ].join('\n');
 }
 
-/** study.md: the tables and verdicts, ready for docs/study.md. */
-export function studyMarkdown(result: StudyResult, command: string): string {
+const CLAIM_HEAD = ['claim', 'e-mail', 'seeds', 'mean SLM − other', '95% CI', 'verdict', 'per seed'];
+
+function claimRows(claims: readonly Claim[]): string[][] {
+  return claims.map((c) => [
+    c.claim,
+    level(c.emailShare),
+    String(c.seeds.length),
+    signed(c.meanDifference),
+    interval(c.ci95),
+    `**${c.verdict}**`,
+    c.differences.map((d) => `${d.seed}: ${signed(d.difference)}`).join(', '),
+  ]);
+}
+
+const TABLE_HEAD = ['condition', 'e-mail', 'held-out loss (mean ± sd)', 'per seed'];
+
+function tableRows(result: StudyResult): string[][] {
+  return result.summary.table.map((row) => [
+    row.label,
+    level(row.emailShare),
+    `${loss(row.mean)} ± ${loss(row.sd)}`,
+    row.values.map((v) => `${v.seed}: ${loss(v.loss)}`).join(', '),
+  ]);
+}
+
+const REACH_HEAD = [
+  'e-mail',
+  "SLM's tokens to reach CLM's final loss (per seed)",
+  'mean [95% CI]',
+  'of CLM budget',
+];
+
+function reachRows(result: StudyResult): string[][] {
+  return result.summary.tokensToClmFinal.map((entry) => [
+    level(entry.emailShare),
+    entry.perSeed.map((s) => `${s.seed}: ${kTokens(s.tokens)}`).join(', '),
+    entry.meanTokens === null
+      ? `reached in ${entry.reached} of ${entry.perSeed.length} seeds`
+      : `${kTokens(entry.meanTokens)} ${entry.ci95 === null ? '' : `[${kTokens(entry.ci95[0])}, ${kTokens(entry.ci95[1])}]`}`,
+    entry.meanTokens === null ? '—' : `${((100 * entry.meanTokens) / entry.clmTokens).toFixed(0)}%`,
+  ]);
+}
+
+function sweepRows(result: StudyResult): string[][] {
+  return result.summary.sweep.map((point) => [
+    String(point.ratio),
+    point.seeds.join(', '),
+    loss(point.mean),
+    point.ci95 === null ? 'n/a' : `[${loss(point.ci95[0])}, ${loss(point.ci95[1])}]`,
+  ]);
+}
+
+function shareRows(result: StudyResult): string[][] {
+  return result.summary.emailShareTrained.map((row) => [
+    row.label,
+    level(row.emailShare),
+    `${(100 * row.selected).toFixed(0)}%`,
+    `${(100 * row.batches).toFixed(0)}%`,
+  ]);
+}
+
+/** One sentence per level: the verdict of each claim, in plain words. */
+export function verdictSentences(result: StudyResult): string[] {
+  return result.settings.levels.flatMap((emailShare) => {
+    const claims = result.summary.claims.filter((c) => c.emailShare === emailShare);
+    if (claims.length === 0) return [];
+    const parts = claims.map((c) => {
+      const other = c.claim.replace('slm < ', '');
+      const words =
+        c.verdict === 'holds'
+          ? `lower than ${other}`
+          : c.verdict === 'reversed'
+            ? `higher than ${other}`
+            : `no clear difference from ${other}`;
+      return `${words} (${signed(c.meanDifference)}, 95% CI ${interval(c.ci95)}, ${c.seeds.length} seed${c.seeds.length === 1 ? '' : 's'})`;
+    });
+    return [`At ${level(emailShare)} e-mail, SLM's final held-out loss was ${parts.join('; ')}.`];
+  });
+}
+
+/** The README's study paragraph (generated; a test checks the README quotes it exactly). */
+export function studyReadmeParagraph(result: StudyResult): string {
+  const s = result.summary;
+  const levels = result.settings.levelsMeasured
+    .map(
+      (l) =>
+        `${level(l.emailShare)} e-mail (${(l.noisyTokens / 1e6).toFixed(2)} M tokens, ${(l.proseTokens / 1000).toFixed(0)} k of them prose)`,
+    )
+    .join(' and ');
+  const reach = s.tokensToClmFinal
+    .map((entry) =>
+      entry.meanTokens === null
+        ? `at ${level(entry.emailShare)} e-mail SLM reached CLM's final loss in ${entry.reached} of ${entry.perSeed.length} seeds`
+        : `at ${level(entry.emailShare)} e-mail SLM reached CLM's final loss after ${((100 * entry.meanTokens) / entry.clmTokens).toFixed(0)}% of CLM's tokens on average`,
+    )
+    .join(', ');
+  return [
+    `Measured with \`npm run study\` (commit ${result.commit.slice(0, 7)}, ${result.machine.backend} backend, ${result.machine.cores}-core ${result.machine.cpu}, ${(s.seconds / 60).toFixed(0)} min of training runs): a reference model trained on ${(result.settings.corpus.referenceTokens / 1000).toFixed(0)} k tokens of clean addresses steers one pass over a noisy corpus at ${levels}; final held-out loss in nats/byte, differences paired by seed with Student-t 95% intervals.`,
+    '',
+    ...verdictSentences(result).map((sentence) => `- ${sentence}`),
+    `- Tokens to CLM's final loss: ${reach}.`,
+  ].join('\n');
+}
+
+/** study.md: every table, ready for docs/study.md (generated; a test checks docs/study.md quotes it). */
+export function studyMarkdown(result: StudyResult): string {
   const s = result.summary;
   return [
-    `Command: \`${command}\` — backend ${result.settings.backend}, ${result.settings.seeds.length} seeds, ${(s.seconds / 60).toFixed(1)} min wall time.`,
+    markdownTable(CLAIM_HEAD, claimRows(s.claims)),
     '',
     markdownTable(TABLE_HEAD, tableRows(result)),
     '',
-    markdownTable(['condition', ...REACH_HEAD], reachRows(result)),
+    markdownTable(REACH_HEAD, reachRows(result)),
     '',
-    ...s.verdicts.map((v) => `- ${v.text}`),
-    `- ${s.ceiling.text}`,
-    `- CLM learning rate ${s.learningRate.chosen} chosen on validation (${s.learningRate.candidates.map((c) => `${c.learningRate}: ${loss(c.validationLoss)}`).join(', ')}); reference model kept at step ${s.reference.bestStep}.`,
+    markdownTable(
+      ['SLM ratio', 'seeds', `held-out loss at ${level(result.settings.levels[0]!)} e-mail`, '95% CI'],
+      sweepRows(result),
+    ),
     '',
+    markdownTable(['condition', 'e-mail', 'e-mail share of trained tokens', 'of batches'], shareRows(result)),
+    '',
+    `CLM learning rate ${s.learningRate.chosen}, chosen on validation: ${s.learningRate.candidates.map((c) => `${c.learningRate} → ${loss(c.validationLoss)}`).join(', ')}. ` +
+      `Reference models: ${s.references.map((r) => `seed ${r.seed} kept step ${r.bestStep} of ${r.steps} (stopped by ${r.stoppedBy})`).join('; ')}.`,
   ].join('\n');
 }
 
 /** A few lines for the terminal. */
 export function studySummaryText(result: StudyResult): string {
   return [
-    `rho-slm study: ${result.runs.length} runs, ${(result.summary.seconds / 60).toFixed(1)} min, backend ${result.settings.backend}`,
-    ...result.summary.table.map((row) => `  ${row.label.padEnd(14)} ${loss(row.mean)} ± ${loss(row.sd)}`),
-    ...result.summary.verdicts.map((v) => v.text),
-    result.summary.ceiling.text,
+    `rho-slm study: ${result.runs.length} runs, ${(result.summary.seconds / 60).toFixed(1)} min of training, backend ${result.machine.backend}`,
+    ...verdictSentences(result),
   ].join('\n');
 }
 
 function htmlTable(head: string[], rows: string[][]): string {
   return `<table><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>${rows
-    .map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`)
+    .map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c.replaceAll('**', ''))}</td>`).join('')}</tr>`)
     .join('')}</table>`;
 }
 
-async function charts(result: StudyResult): Promise<string[]> {
-  const ratio = result.settings.ratio;
-  const runs = result.runs.filter((run) => run.condition !== 'reference');
-  const points = runs
-    .filter((run) => MAIN.includes(label(run, ratio)))
+const CURVE_CONDITIONS = ['clm', 'slm', 'random', 'oracle-filter'];
+
+async function curveChart(result: StudyResult, emailShare: number): Promise<string> {
+  const points = result.runs
+    .filter((run) => run.emailShare === emailShare && CURVE_CONDITIONS.includes(run.condition))
+    .filter((run) => run.condition !== 'slm' || run.ratio === result.settings.ratio)
     .flatMap((run) =>
-      run.curve
-        .filter((p) => p.tokens > 0)
-        .map((p) => ({ ...p, condition: label(run, ratio), seed: run.seed })),
+      run.curve.filter((p) => p.tokens > 0).map((p) => ({ ...p, condition: run.condition, seed: run.seed })),
     );
   const reference = result.summary.table.find((row) => row.label === 'reference')?.mean ?? Number.NaN;
   const x = { field: 'tokens', type: 'quantitative', title: 'training tokens' };
-  const meanLoss = {
-    aggregate: 'mean',
-    field: 'loss',
-    type: 'quantitative',
-    title: 'nats per byte',
-    scale: { zero: false },
-  };
-  const curves = await svgChart({
-    title:
-      'Held-out loss against training tokens (line: mean over seeds; band: ± sd; dashed: reference model)',
+  return svgChart({
+    title: `${level(emailShare)} e-mail: held-out loss against training tokens (mean over seeds; band: 95% CI; dashed: reference models' mean)`,
     width: 640,
-    height: 340,
+    height: 320,
     layer: [
       {
         data: { values: points },
-        mark: { type: 'errorband', extent: 'stdev', opacity: 0.2 },
+        mark: { type: 'errorband', extent: 'ci', opacity: 0.2 },
         encoding: {
           x,
-          y: { field: 'loss', type: 'quantitative', scale: { zero: false } },
+          y: { field: 'heldOutLoss', type: 'quantitative', scale: { zero: false } },
           color: { field: 'condition' },
         },
       },
@@ -154,146 +206,93 @@ async function charts(result: StudyResult): Promise<string[]> {
         mark: { type: 'line', point: true },
         encoding: {
           x,
-          y: meanLoss,
+          y: {
+            aggregate: 'mean',
+            field: 'heldOutLoss',
+            type: 'quantitative',
+            title: 'nats per byte',
+            scale: { zero: false },
+          },
           color: { field: 'condition', type: 'nominal' },
         },
       },
       {
-        data: { values: [{ loss: reference }] },
+        data: { values: [{ heldOutLoss: reference }] },
         mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' },
-        encoding: { y: { field: 'loss', type: 'quantitative' } },
+        encoding: { y: { field: 'heldOutLoss', type: 'quantitative' } },
       },
     ],
   });
-  const clm = result.summary.table.find((row) => row.label === 'clm')?.mean ?? Number.NaN;
-  const sweep = await svgChart({
-    title: "SLM's final held-out loss by selection ratio (mean ± sd; dashed: CLM)",
-    width: 420,
-    height: 240,
-    layer: [
-      {
-        data: {
-          values: result.summary.sweep.map((p) => ({ ...p, low: p.mean - p.sd, high: p.mean + p.sd })),
-        },
-        layer: [
-          {
-            mark: { type: 'line', point: true },
-            encoding: {
-              x: {
-                field: 'ratio',
-                type: 'quantitative',
-                title: 'selection ratio',
-                scale: { domain: [0.2, 1] },
-              },
-              y: { field: 'mean', type: 'quantitative', title: 'nats per byte', scale: { zero: false } },
-            },
-          },
-          {
-            mark: 'rule',
-            encoding: {
-              x: { field: 'ratio', type: 'quantitative' },
-              y: { field: 'low', type: 'quantitative' },
-              y2: { field: 'high' },
-            },
-          },
-        ],
-      },
-      {
-        data: { values: [{ loss: clm }] },
-        mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' },
-        encoding: { y: { field: 'loss', type: 'quantitative' } },
-      },
-    ],
-  });
-  const probe = await svgChart({
-    title: `Loss on the noisy tokens SLM selects (top ${percent(ratio)} by excess loss) and on the rest, mean over seeds`,
-    width: 640,
-    height: 260,
-    data: {
-      values: runs
-        .filter((run) => ['clm', 'slm', 'random'].includes(label(run, ratio)))
-        .flatMap((run) =>
-          run.probe.flatMap((p) => [
-            { tokens: p.tokens, loss: p.selected, condition: label(run, ratio), tokensOf: 'selected by SLM' },
-            { tokens: p.tokens, loss: p.unselected, condition: label(run, ratio), tokensOf: 'not selected' },
-          ]),
-        ),
-    },
-    mark: { type: 'line', point: true },
-    encoding: {
-      x,
-      y: meanLoss,
-      color: { field: 'condition', type: 'nominal' },
-      strokeDash: { field: 'tokensOf', type: 'nominal', title: 'tokens' },
-    },
-  });
-  const share = await svgChart({
-    title: 'E-mail share: of the tokens trained on vs of the batches (mean over training and seeds)',
-    width: 520,
-    height: 220,
-    data: {
-      values: Object.entries(result.summary.emailShare).flatMap(([condition, s]) => [
-        { condition, share: s.selected, of: 'tokens trained on' },
-        { condition, share: s.batches, of: 'batches' },
-      ]),
-    },
-    mark: 'bar',
-    encoding: {
-      y: { field: 'condition', type: 'nominal', title: null },
-      yOffset: { field: 'of' },
-      x: { field: 'share', type: 'quantitative', axis: { format: '%' }, title: 'e-mail share' },
-      color: { field: 'of', type: 'nominal', title: null },
-    },
-  });
-  const categories = await tokenCategoryChart(result.summary.categories, { width: 520, height: 200 });
-  return [curves, sweep, probe, share, categories];
 }
 
-/** Writes study.json, study.html and study.md into `directory`; returns the HTML path. */
+async function sweepChart(result: StudyResult): Promise<string> {
+  return svgChart({
+    title: `SLM's final held-out loss by selection ratio at ${level(result.settings.levels[0]!)} e-mail (mean, 95% CI)`,
+    width: 420,
+    height: 240,
+    data: {
+      values: result.summary.sweep.map((p) => ({
+        ...p,
+        low: p.ci95?.[0] ?? p.mean,
+        high: p.ci95?.[1] ?? p.mean,
+      })),
+    },
+    layer: [
+      {
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: { field: 'ratio', type: 'quantitative', title: 'selection ratio', scale: { domain: [0.2, 1] } },
+          y: { field: 'mean', type: 'quantitative', title: 'nats per byte', scale: { zero: false } },
+        },
+      },
+      {
+        mark: 'rule',
+        encoding: {
+          x: { field: 'ratio', type: 'quantitative' },
+          y: { field: 'low', type: 'quantitative' },
+          y2: { field: 'high' },
+        },
+      },
+    ],
+  });
+}
+
+/** Writes study.json, study.md and study.html into `directory`; returns the HTML path. */
 export async function writeStudyReport(
   result: StudyResult,
   directory: string,
   command: string,
 ): Promise<string> {
   await mkdir(directory, { recursive: true });
-  await writeFile(join(directory, 'study.json'), `${JSON.stringify(result, null, 2)}\n`);
-  await writeFile(join(directory, 'study.md'), studyMarkdown(result, command));
-  const [curves, sweep, probe, share, categories] = await charts(result);
+  await writeFile(join(directory, 'study.json'), `${JSON.stringify(result, null, 1)}\n`);
+  await writeFile(join(directory, 'study.md'), `${studyMarkdown(result)}\n`);
+  const curves = await Promise.all(result.settings.levels.map((share) => curveChart(result, share)));
   const s = result.summary;
-  const dataRows = Object.entries(result.settings.data).map(([key, value]) => [
-    key,
-    typeof value === 'number' && value < 1 ? percent(value) : String(value),
-  ]);
   const html = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>rho-slm study: SLM vs CLM and controls</title>
+<html lang="en"><head><meta charset="utf-8"><title>rho-slm study: does SLM help?</title>
 <style>
 body { font: 15px/1.6 system-ui, sans-serif; max-width: 64rem; margin: 2rem auto; padding: 0 1rem; color: #111; }
-.headline { font-size: 1.1rem; background: #f4f4f0; padding: 1rem; border-left: 4px solid #c33; }
+.headline { background: #f4f4f0; padding: 1rem; border-left: 4px solid #c33; }
 table { border-collapse: collapse; margin: 1rem 0; } th, td { text-align: left; padding: .2rem .8rem .2rem 0; border-bottom: 1px solid #ddd; }
 </style></head><body>
-<h1>Selective Language Modeling: a fair test</h1>
-<p class="headline">${escapeHtml(studyHeadline(result))}</p>
-<h2>Verdicts</h2>
-<ul>${[...s.verdicts.map((v) => v.text), s.ceiling.text].map((t) => `<li>${escapeHtml(t)}</li>`).join('')}</ul>
+<h1>Selective Language Modeling: does it help?</h1>
+<div class="headline"><ul>${verdictSentences(result)
+    .map((t) => `<li>${escapeHtml(t)}</li>`)
+    .join('')}</ul></div>
+<h2>Claims (seed-paired differences, Student-t 95% intervals)</h2>
+${htmlTable(CLAIM_HEAD, claimRows(s.claims))}
 <h2>Held-out loss</h2>
-<figure>${curves}</figure>
+${curves.map((svg) => `<figure>${svg}</figure>`).join('\n')}
 ${htmlTable(TABLE_HEAD, tableRows(result))}
-<h2>Tokens to reach CLM, and what was trained on</h2>
-${htmlTable(['condition', ...REACH_HEAD], reachRows(result))}
-<figure>${share}</figure>
-<h2>Selected and unselected tokens</h2>
-<figure>${probe}</figure>
+<h2>Tokens to reach CLM's final loss</h2>
+${htmlTable(REACH_HEAD, reachRows(result))}
 <h2>Ratio sweep</h2>
-<figure>${sweep}</figure>
-<h2>Token categories</h2>
-<figure>${categories}</figure>
-<h2>Choices settled on the validation split</h2>
-<p>CLM learning rate ${s.learningRate.chosen}: ${escapeHtml(s.learningRate.candidates.map((c) => `${c.learningRate} → ${loss(c.validationLoss)}`).join(', '))}.
-Reference model kept at step ${s.reference.bestStep} (validation: ${escapeHtml(s.reference.validationCurve.map((p) => loss(p.loss)).join(', '))}).</p>
-<h2>Data and settings</h2>
-${htmlTable(['split', 'contents'], dataRows)}
-<pre>${escapeHtml(JSON.stringify({ ...result.settings, data: undefined }, null, 2))}</pre>
-<p>Produced by <code>${escapeHtml(command)}</code> in ${(s.seconds / 60).toFixed(1)} min. Every number is in study.json.</p>
+<figure>${await sweepChart(result)}</figure>
+<h2>What was trained on</h2>
+${htmlTable(['condition', 'e-mail', 'e-mail share of trained tokens', 'of batches'], shareRows(result))}
+<h2>Settings</h2>
+<pre>${escapeHtml(JSON.stringify({ commit: result.commit, machine: result.machine, settings: result.settings }, null, 2))}</pre>
+<p>Produced by <code>${escapeHtml(command)}</code>. Every number is in study.json. Claims compare SLM with ${CLAIM_OTHERS.join(', ')}.</p>
 </body></html>
 `;
   const path = join(directory, 'study.html');

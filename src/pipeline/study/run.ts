@@ -1,78 +1,84 @@
-// The study: SLM against CLM, the reference model, a prose-only ceiling and selection controls, over
-// seeds, on one fair split (see corpus.ts). Every condition of a seed starts from the same weights,
-// sees the same windows in the same order and gets the same token budget.
+// The study: SLM against CLM, the reference model, an oracle filter and selection controls, at two
+// noise levels, over seeds. Every condition of a seed starts from the same weights, makes one pass
+// over the same windows in the same order with the same schedule; every finished run is written at
+// once (runStore.ts), so a killed study resumes without repeating or changing a run.
+import { execFileSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import type { SelectionScope } from '../../core/groups.js';
 import type { SelectionStrategy } from '../../core/selectionScores.js';
-import type { SelectionOptions } from '../../core/selectionSettings.js';
-import { topKMask } from '../../core/topKMask.js';
 import { LlamaModel } from '../../model/llama.js';
-import { type CurvePoint, tokenCategories } from '../demo/analysis.js';
 import { corpusLosses, memorySource, TokenWindows } from '../memoryWindows.js';
-import { windowLosses } from '../tokenLosses.js';
-import { trainingSteps, type WindowSource } from '../trainingLoop.js';
-import { buildFairCorpus, type FairCorpus, TOKEN_KINDS, type TokenKind, tokenKind } from './corpus.js';
-import { label, type StudyCondition, type StudyRun } from './runRecord.js';
+import { trainingSteps } from '../trainingLoop.js';
+import { buildStudyCorpus, type StudyCorpus, TOKEN_KINDS, type TokenKind, tokenKind } from './corpus.js';
+import type { HeldOutPoint, ReferenceTrainingRecord, StudyCondition, StudyRun } from './runRecord.js';
+import { RunStore } from './runStore.js';
 import type { StudySettings } from './settings.js';
 import { type StudySummary, summarizeStudy } from './summary.js';
 
 /** Everything study.json holds. */
 export interface StudyResult {
-  settings: StudySettings & { backend: string; data: Record<string, string | number> };
+  /** The commit the study was started on (each run records its own). */
+  commit: string;
+  /** CPU model and core count. */
+  machine: { cpu: string; cores: number; backend: string };
+  settings: StudySettings & {
+    corpus: StudySettings['corpus'] & {
+      /** Tokens of each split. */
+      referenceTokens: number;
+      validationTokens: number;
+      heldOutTokens: number;
+      /** Where each split's text came from. */
+      description: Record<string, string | number>;
+    };
+    /** One per noise level. */
+    levelsMeasured: { emailShare: number; noisyTokens: number; proseTokens: number; trainTokens: number }[];
+  };
+  /** CLM at each candidate learning rate (main level, first main seed). */
+  calibration: StudyRun[];
   runs: StudyRun[];
   summary: StudySummary;
 }
 
-/** Progress messages of a study. */
+/** Progress messages of a study: the stage (with the run's place in the plan and the ETA), steps done of total. */
 export type StudyProgress = (stage: string, done: number, total: number) => void;
 
-interface ConditionSpec {
+/** What one training run is. */
+interface RunSpec {
   condition: Exclude<StudyCondition, 'reference'>;
   ratio: number;
   strategy: SelectionStrategy | 'none';
   scope: SelectionScope;
 }
 
-/** The conditions each seed trains, the prose-only ceiling first. */
-export function studyConditions(settings: StudySettings): ConditionSpec[] {
-  const selective = (
-    condition: ConditionSpec['condition'],
-    strategy: SelectionStrategy,
-    ratio = settings.ratio,
-  ) => ({
-    condition,
-    ratio,
-    strategy,
-    scope: condition === 'slm-sequence' ? ('sequence' as const) : ('batch' as const),
-  });
+const CLM: RunSpec = { condition: 'clm', ratio: 1, strategy: 'none', scope: 'batch' };
+
+function selective(condition: RunSpec['condition'], strategy: SelectionStrategy, ratio: number): RunSpec {
+  return { condition, ratio, strategy, scope: condition === 'slm-sequence' ? 'sequence' : 'batch' };
+}
+
+/** The conditions trained at every level and main seed, CLM first. */
+export function mainConditions(settings: StudySettings): RunSpec[] {
   return [
-    { condition: 'ceiling', ratio: 1, strategy: 'none', scope: 'batch' },
-    { condition: 'clm', ratio: 1, strategy: 'none', scope: 'batch' },
-    selective('slm', 'excess'),
-    selective('random', 'random'),
-    selective('model-loss', 'model-loss'),
-    selective('slm-sequence', 'excess'),
+    CLM,
+    selective('slm', 'excess', settings.ratio),
+    selective('random', 'random', settings.ratio),
+    { condition: 'oracle-filter', ratio: 1, strategy: 'none', scope: 'batch' },
+  ];
+}
+
+/** The conditions trained at the main level for the ablation seeds only. */
+export function ablationConditions(settings: StudySettings): RunSpec[] {
+  return [
+    selective('model-loss', 'model-loss', settings.ratio),
+    selective('slm-sequence', 'excess', settings.ratio),
     ...settings.sweep.map((ratio) => selective('slm', 'excess', ratio)),
   ];
 }
 
-/** The splits as windows, with what the runs measure on them. */
-interface StudyData {
-  corpus: FairCorpus;
-  noisy: TokenWindows;
-  validation: TokenWindows;
-  heldOut: TokenWindows;
-  /** Kind of each held-out target `[count·T]`. */
-  heldOutKinds: TokenKind[];
-  /** Per noisy window position `[count·T]`: 1 where the target is e-mail. */
-  noisyEmail: Uint8Array;
-}
-
-/** `count` noisy windows spread evenly over the corpus: where selected- and unselected-token losses are measured. */
-function probeWindowIds(count: number, windows: number): number[] {
-  return Array.from({ length: Math.min(count, windows) }, (_, i) =>
-    Math.floor(((i + 0.5) * windows) / count),
-  );
+/** A run's file name: condition, ratio, level, learning rate and seed. */
+function runId(spec: RunSpec, emailShare: number, learningRate: number, seed: number): string {
+  const ratio = spec.strategy === 'none' ? '' : `-r${spec.ratio}`;
+  return `${spec.condition}${ratio}-e${emailShare}-lr${learningRate}-s${seed}`;
 }
 
 function mean(values: ArrayLike<number>): number {
@@ -81,172 +87,129 @@ function mean(values: ArrayLike<number>): number {
   return values.length === 0 ? Number.NaN : sum / values.length;
 }
 
-async function studyData(settings: StudySettings): Promise<StudyData> {
-  const corpus = await buildFairCorpus(settings.corpus, settings.dataSeed);
-  const T = settings.seqLen;
-  const noisy = new TokenWindows(corpus.noisy, T);
-  const heldOut = new TokenWindows(corpus.heldOut, T);
-  const { targets } = heldOut.batch(Array.from({ length: heldOut.count }, (_, w) => w));
-  return {
-    corpus,
-    noisy,
-    validation: new TokenWindows(corpus.validation, T),
-    heldOut,
-    heldOutKinds: Array.from(targets, tokenKind),
-    noisyEmail: corpus.noisySource.subarray(1, noisy.count * T + 1),
-  };
-}
-
-interface Evaluation {
-  loss: number;
-  losses: Float32Array;
-}
-
-async function evaluate(model: LlamaModel, windows: TokenWindows, batchSize: number): Promise<Evaluation> {
-  const losses = await corpusLosses(model, windows, batchSize);
-  return { loss: mean(losses), losses };
-}
-
 function byKind(losses: Float32Array, kinds: readonly TokenKind[]): Record<TokenKind, number> {
   return Object.fromEntries(
     TOKEN_KINDS.map((kind) => [kind, mean(Array.from(losses).filter((_, i) => kinds[i] === kind))]),
   ) as Record<TokenKind, number>;
 }
 
-function selectionOf(spec: ConditionSpec, seed: number): SelectionOptions | undefined {
-  if (spec.strategy === 'none') return undefined;
-  return { ratio: spec.ratio, strategy: spec.strategy, scope: spec.scope, seed };
-}
-
-/** Trains CLM with each candidate learning rate and returns the validation loss of each. */
-async function calibrate(
-  settings: StudySettings,
-  data: StudyData,
-  onProgress: StudyProgress,
-): Promise<{ learningRate: number; validationLoss: number }[]> {
-  const results = [];
-  for (const [index, learningRate] of settings.learningRates.entries()) {
-    const model = LlamaModel.create(settings.model, { seed: settings.seeds[0]! });
-    for await (const { stats } of trainingSteps({
-      model,
-      source: memorySource(data.noisy),
-      seqLen: settings.seqLen,
-      batchSize: settings.batchSize,
-      steps: settings.trainSteps,
-      learningRate,
-      seed: settings.seeds[0]!,
-    }))
-      onProgress(
-        `calibrating CLM learning rate ${index + 1}/${settings.learningRates.length}`,
-        stats.step,
-        settings.trainSteps,
-      );
-    results.push({
-      learningRate,
-      validationLoss: (await evaluate(model, data.validation, settings.batchSize)).loss,
-    });
-    model.dispose();
+/** The commit of the working tree, `+dirty` when it has uncommitted changes. */
+function currentCommit(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: 'pipe' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src'], {
+      encoding: 'utf8',
+      stdio: 'pipe',
+    }).trim();
+    return dirty === '' ? head : `${head}+dirty`;
+  } catch {
+    return 'unknown';
   }
-  return results;
 }
 
-/** Trains the reference model on the reference set, keeping the weights with the best validation loss. */
-async function trainReference(
-  settings: StudySettings,
-  data: StudyData,
-  learningRate: number,
-  onProgress: StudyProgress,
-): Promise<{ model: LlamaModel; curve: CurvePoint[]; bestStep: number }> {
-  const seed = 100;
-  const model = LlamaModel.create(settings.model, { seed });
+/** The splits as windows. */
+interface StudyData {
+  corpus: StudyCorpus;
+  reference: TokenWindows;
+  validation: TokenWindows;
+  heldOut: TokenWindows;
+  /** Kind of each held-out target `[count·T]`. */
+  heldOutKinds: TokenKind[];
+  /** Per level: the noisy windows and, per window position `[count·T]`, 1 where the target is e-mail. */
+  levels: { emailShare: number; windows: TokenWindows; email: Uint8Array; steps: number }[];
+}
+
+async function studyData(settings: StudySettings): Promise<StudyData> {
+  const corpus = await buildStudyCorpus(settings.corpus, settings.levels, settings.dataSeed);
   const T = settings.seqLen;
-  const curve: CurvePoint[] = [];
-  let best: { loss: number; step: number; weights: tf.Tensor[] } | undefined;
-  for await (const { stats } of trainingSteps({
-    model,
-    source: memorySource(new TokenWindows(data.corpus.reference, T)),
-    seqLen: T,
-    batchSize: settings.batchSize,
-    steps: settings.referenceSteps,
-    learningRate,
-    seed,
-  })) {
-    onProgress('reference model', stats.step, settings.referenceSteps);
-    if (stats.step % settings.referenceEvalEvery !== 0 && stats.step !== settings.referenceSteps) continue;
-    const { loss } = await evaluate(model, data.validation, settings.batchSize);
-    curve.push({ tokens: stats.step * settings.batchSize * T, loss });
-    if (best === undefined || loss < best.loss) {
-      if (best !== undefined) tf.dispose(best.weights);
-      best = { loss, step: stats.step, weights: model.trainableVariables().map((v) => tf.clone(v)) };
-    }
-  }
-  model.trainableVariables().forEach((variable, i) => {
-    variable.assign(best!.weights[i]!);
-  });
-  tf.dispose(best!.weights);
-  return { model, curve, bestStep: best!.step };
+  const heldOut = new TokenWindows(corpus.heldOut, T);
+  const { targets } = heldOut.batch(Array.from({ length: heldOut.count }, (_, w) => w));
+  return {
+    corpus,
+    reference: new TokenWindows(corpus.reference, T),
+    validation: new TokenWindows(corpus.validation, T),
+    heldOut,
+    heldOutKinds: Array.from(targets, tokenKind),
+    levels: corpus.levels.map((level) => {
+      const windows = new TokenWindows(level.tokens, T);
+      return {
+        emailShare: level.emailShare,
+        windows,
+        email: level.source.subarray(1, windows.count * T + 1),
+        steps: Math.floor(windows.count / settings.batchSize),
+      };
+    }),
+  };
 }
 
-/** What one condition's training produced, before the probe selection is known. */
-interface TrainedRun extends Omit<StudyRun, 'probe'> {
-  /** Probe losses `[P·T]` at each evaluation. */
-  probeLosses: Float32Array[];
+/** Shared by every run of one study. */
+interface StudyContext {
+  settings: StudySettings;
+  data: StudyData;
+  commit: string;
+  onProgress: (done: number, total: number) => void;
 }
 
-async function trainCondition(
-  spec: ConditionSpec,
+async function heldOutLosses(model: LlamaModel, context: StudyContext): Promise<Float32Array> {
+  return corpusLosses(model, context.data.heldOut, context.settings.batchSize);
+}
+
+async function validationLoss(model: LlamaModel, context: StudyContext): Promise<number> {
+  return mean(await corpusLosses(model, context.data.validation, context.settings.batchSize));
+}
+
+/** Trains one condition from scratch over one pass of a level's noisy windows. */
+async function trainRun(
+  spec: RunSpec,
   seed: number,
-  settings: StudySettings,
-  data: StudyData,
-  refLoss: Float32Array,
-  probeIds: number[],
+  levelIndex: number,
   learningRate: number,
-  onProgress: StudyProgress,
-): Promise<TrainedRun> {
+  refLoss: Float32Array | undefined,
+  context: StudyContext,
+): Promise<StudyRun> {
   const started = Date.now();
+  const { settings, data } = context;
+  const level = data.levels[levelIndex]!;
   const T = settings.seqLen;
   const tokensPerStep = settings.batchSize * T;
-  const evalEvery = Math.max(1, Math.floor(settings.trainSteps / settings.evaluations));
+  const evalEvery = Math.max(1, Math.floor(level.steps / settings.evaluations));
   const model = LlamaModel.create(settings.model, { seed });
-  const source: WindowSource = memorySource(data.noisy, {
-    refLoss,
-    ...(spec.condition === 'ceiling' ? { ignore: data.noisyEmail } : {}),
-  });
-  const heldOutLosses: Float32Array[] = [];
-  const curve: CurvePoint[] = [];
-  const probe: Float32Array[] = [];
-  const emailShare: StudyRun['emailShare'] = [];
+  const curve: HeldOutPoint[] = [];
+  const emailShareTrained: StudyRun['emailShareTrained'] = [];
+  let lastHeldOut: Float32Array = new Float32Array(0);
   const measure = async (step: number) => {
-    const result = await evaluate(model, data.heldOut, settings.batchSize);
-    heldOutLosses.push(result.losses);
-    curve.push({ tokens: step * tokensPerStep, loss: result.loss });
-    probe.push(await windowLosses(model, { windows: probeIds, ...data.noisy.batch(probeIds) }, T));
+    lastHeldOut = await heldOutLosses(model, context);
+    curve.push({ tokens: step * tokensPerStep, heldOutLoss: mean(lastHeldOut) });
   };
   await measure(0);
   let [selectedEmail, selected, batchEmail, batchTokens] = [0, 0, 0, 0];
-  const selection = selectionOf(spec, seed);
   for await (const { stats, windows } of trainingSteps({
     model,
-    source,
+    source: memorySource(level.windows, {
+      ...(refLoss === undefined ? {} : { refLoss }),
+      ...(spec.condition === 'oracle-filter' ? { ignore: level.email } : {}),
+    }),
     seqLen: T,
     batchSize: settings.batchSize,
-    steps: settings.trainSteps,
+    steps: level.steps,
     learningRate,
     seed,
     keepMask: true,
-    ...(selection === undefined ? {} : { selective: selection }),
+    ...(spec.strategy === 'none'
+      ? {}
+      : { selective: { ratio: spec.ratio, strategy: spec.strategy, scope: spec.scope, seed } }),
   })) {
-    onProgress(`seed ${seed}: ${label(spec)}`, stats.step, settings.trainSteps);
-    const email = data.noisy.rows(data.noisyEmail, windows);
+    context.onProgress(stats.step, level.steps);
+    const email = level.windows.rows(level.email, windows);
     for (let i = 0; i < email.length; i++) {
       selectedEmail += stats.mask![i]! * email[i]!;
       selected += stats.mask![i]!;
       batchEmail += email[i]!;
       batchTokens++;
     }
-    if (stats.step % evalEvery === 0 || stats.step === settings.trainSteps) {
+    if (stats.step % evalEvery === 0 || stats.step === level.steps) {
       await measure(stats.step);
-      emailShare.push({
+      emailShareTrained.push({
         tokens: stats.step * tokensPerStep,
         selected: selected === 0 ? 0 : selectedEmail / selected,
         batches: batchEmail / batchTokens,
@@ -254,121 +217,261 @@ async function trainCondition(
       [selectedEmail, selected, batchEmail, batchTokens] = [0, 0, 0, 0];
     }
   }
-  const finalHeldOut = heldOutLosses[heldOutLosses.length - 1]!;
-  const run: TrainedRun = {
-    ...spec,
+  const run: StudyRun = {
+    condition: spec.condition,
     seed,
-    tokens: settings.trainSteps * tokensPerStep,
-    finalHeldOutLoss: curve[curve.length - 1]!.loss,
+    emailShare: level.emailShare,
+    ratio: spec.ratio,
+    strategy: spec.strategy,
+    scope: spec.scope,
+    finalHeldOutLoss: curve[curve.length - 1]!.heldOutLoss,
     curve,
-    finalValidationLoss: (await evaluate(model, data.validation, settings.batchSize)).loss,
-    heldOutByKind: byKind(finalHeldOut, data.heldOutKinds),
-    emailShare,
-    categories: tokenCategories(heldOutLosses.slice(1)),
+    learningRate,
+    tokens: level.steps * tokensPerStep,
+    finalValidationLoss: await validationLoss(model, context),
+    heldOutByKind: byKind(lastHeldOut, data.heldOutKinds),
+    emailShareTrained,
     seconds: (Date.now() - started) / 1000,
-    probeLosses: probe,
+    commit: context.commit,
   };
   model.dispose();
   return run;
 }
 
 /**
- * The probe curves of a seed's runs: at each evaluation, the tokens SLM (excess loss, the main
- * ratio) would select with its model at that point, and every run's mean loss on them and on the rest.
+ * Trains a reference model on the reference set until its validation loss has not improved for
+ * `patience` evaluations, keeping the best weights.
  */
-function probeCurves(runs: TrainedRun[], probeRefLoss: Float32Array, ratio: number): StudyRun[] {
-  const slm = runs.find((run) => run.condition === 'slm' && run.ratio === ratio)!;
-  const masks = slm.probeLosses.map((losses) =>
-    topKMask(
-      losses.map((loss, i) => loss - probeRefLoss[i]!),
-      { ratio },
-    ),
+async function trainReference(
+  seed: number,
+  learningRate: number,
+  context: StudyContext,
+): Promise<{ model: LlamaModel; training: ReferenceTrainingRecord; tokens: number }> {
+  const { settings, data } = context;
+  const { evalEvery, patience, maxSteps } = settings.reference;
+  const model = LlamaModel.create(settings.model, { seed });
+  const validationCurve: ReferenceTrainingRecord['validationCurve'] = [];
+  let best: { loss: number; step: number; weights: tf.Tensor[] } | undefined;
+  let steps = 0;
+  let stoppedBy: ReferenceTrainingRecord['stoppedBy'] = 'max steps';
+  for await (const { stats } of trainingSteps({
+    model,
+    source: memorySource(data.reference),
+    seqLen: settings.seqLen,
+    batchSize: settings.batchSize,
+    steps: maxSteps,
+    learningRate,
+    seed,
+  })) {
+    context.onProgress(stats.step, maxSteps);
+    steps = stats.step;
+    if (stats.step % evalEvery !== 0) continue;
+    const loss = await validationLoss(model, context);
+    validationCurve.push({ step: stats.step, validationLoss: loss });
+    if (best === undefined || loss < best.loss) {
+      if (best !== undefined) tf.dispose(best.weights);
+      best = { loss, step: stats.step, weights: model.trainableVariables().map((v) => tf.clone(v)) };
+    } else if (validationCurve.length - validationCurve.findIndex((p) => p.step === best!.step) > patience) {
+      stoppedBy = 'patience';
+      break;
+    }
+  }
+  model.trainableVariables().forEach((variable, i) => {
+    variable.assign(best!.weights[i]!);
+  });
+  tf.dispose(best!.weights);
+  return {
+    model,
+    training: { bestStep: best!.step, steps, stoppedBy, validationCurve },
+    tokens: best!.step * settings.batchSize * settings.seqLen,
+  };
+}
+
+/** The reference model of a seed: its run record, and its losses on each level's noisy windows. */
+interface ReferenceOfSeed {
+  run: StudyRun;
+  refLoss: Map<number, Float32Array>;
+}
+
+/** What the study runs, in order, for the plan's counts and the ETA. */
+function planSize(settings: StudySettings): number {
+  const levelRuns =
+    settings.seeds.main.length * 4 + (settings.levels.length - 1) * settings.seeds.otherLevels.length * 4;
+  const referenceSeeds = new Set([
+    ...settings.seeds.main,
+    ...settings.seeds.otherLevels,
+    ...settings.seeds.ablations,
+  ]);
+  return (
+    settings.learningRates.length -
+    1 +
+    levelRuns +
+    settings.seeds.ablations.length * ablationConditions(settings).length +
+    referenceSeeds.size
   );
-  return runs.map(({ probeLosses, ...run }) => ({
-    ...run,
-    probe: probeLosses.map((losses, k) => ({
-      tokens: run.curve[k]!.tokens,
-      selected: mean(losses.filter((_, i) => masks[k]![i] === 1)),
-      unselected: mean(losses.filter((_, i) => masks[k]![i] === 0)),
-    })),
-  }));
+}
+
+/** Options of {@link runStudy}. */
+export interface RunStudyOptions {
+  /** The output directory: finished runs are kept in `<out>/runs/` and reference models in `<out>/models/`. */
+  out: string;
+  /** Backend name, for the record. */
+  backend: string;
+  /** Progress of the current run. */
+  onProgress?: StudyProgress;
+  /** Called after each newly finished run with its id (tests stop the study here to simulate a kill). */
+  onRunDone?: (id: string) => void | Promise<void>;
 }
 
 /**
- * Runs the study: builds the fair split, calibrates CLM's learning rate on the validation split,
- * trains the reference model (best validation checkpoint), scores the noisy corpus once, then for
- * every seed trains each condition of {@link studyConditions} and measures it on the held-out set.
- * `onSeedDone` receives the result so far after each seed but the last (to write partial reports).
+ * Runs the study (see docs/study.md): calibrates CLM's learning rate on the validation split at
+ * the main level, then per seed trains the reference model (early stopping, best weights), scores
+ * every level's noisy corpus with it once, and trains every condition at every level; then the
+ * ablations at the main level. Runs already finished in `out` are read back, not repeated.
  */
-export async function runStudy(
-  settings: StudySettings,
-  backend: string,
-  onProgress: StudyProgress = () => undefined,
-  onSeedDone: (partial: StudyResult) => Promise<void> | void = () => undefined,
-): Promise<StudyResult> {
-  const started = Date.now();
+export async function runStudy(settings: StudySettings, options: RunStudyOptions): Promise<StudyResult> {
+  const store = new RunStore(options.out, settings);
   const data = await studyData(settings);
-  const T = settings.seqLen;
-  const calibration = await calibrate(settings, data, onProgress);
-  const learningRate = calibration.reduce((a, b) =>
-    b.validationLoss < a.validationLoss ? b : a,
-  ).learningRate;
-
-  const reference = await trainReference(settings, data, learningRate, onProgress);
-  onProgress('scoring the noisy corpus', 0, 1);
-  const refLoss = await corpusLosses(reference.model, data.noisy, settings.batchSize);
-  onProgress('scoring the noisy corpus', 1, 1);
-  const probeIds = probeWindowIds(settings.probeWindows, data.noisy.count);
-  const probeRefLoss = data.noisy.rows(refLoss, probeIds);
-  const referenceHeldOut = await evaluate(reference.model, data.heldOut, settings.batchSize);
-  const referenceRun: StudyRun = {
-    condition: 'reference',
-    ratio: 1,
-    strategy: 'none',
-    scope: 'batch',
-    seed: 100,
-    tokens: reference.bestStep * settings.batchSize * T,
-    finalHeldOutLoss: referenceHeldOut.loss,
-    curve: [{ tokens: reference.bestStep * settings.batchSize * T, loss: referenceHeldOut.loss }],
-    finalValidationLoss: Math.min(...reference.curve.map((point) => point.loss)),
-    heldOutByKind: byKind(referenceHeldOut.losses, data.heldOutKinds),
-    probe: [],
-    emailShare: [],
-    categories: { 'H→H': 0, 'L→H': 0, 'H→L': 0, 'L→L': 0 },
-    seconds: 0,
+  const commit = currentCommit();
+  const total = planSize(settings);
+  let position = 0;
+  let fresh = { done: 0, seconds: 0 };
+  let stage = '';
+  const context: StudyContext = {
+    settings,
+    data,
+    commit,
+    onProgress: (done, steps) => options.onProgress?.(stage, done, steps),
   };
-  reference.model.dispose();
+  /** Reads run `id`, or makes it with `make` and writes it at once. */
+  const job = async <T extends object>(id: string, title: string, make: () => Promise<T>): Promise<T> => {
+    position++;
+    const stored = await store.read<T>(id);
+    if (stored !== undefined) return stored;
+    const eta =
+      fresh.done === 0
+        ? ''
+        : ` · ETA ${Math.round(((total - position + 1) * fresh.seconds) / fresh.done / 60)} min`;
+    stage = `[${position}/${total}] ${title}${eta}`;
+    const started = Date.now();
+    const made = await make();
+    await store.write(id, made);
+    fresh = { done: fresh.done + 1, seconds: fresh.seconds + (Date.now() - started) / 1000 };
+    await options.onRunDone?.(id);
+    return made;
+  };
+  const levelName = (index: number) => `${Math.round(100 * data.levels[index]!.emailShare)}% e-mail`;
 
-  const runs: StudyRun[] = [referenceRun];
-  const resultSoFar = (): StudyResult => ({
-    settings: { ...settings, backend, data: { ...data.corpus.description, ...splitTokens(data) } },
-    runs,
-    summary: summarizeStudy(runs, {
-      settings,
-      calibration,
-      learningRate,
-      referenceCurve: reference.curve,
-      referenceBestStep: reference.bestStep,
-      seconds: (Date.now() - started) / 1000,
-    }),
-  });
-  for (const seed of settings.seeds) {
-    const trained: TrainedRun[] = [];
-    for (const spec of studyConditions(settings))
-      trained.push(
-        await trainCondition(spec, seed, settings, data, refLoss, probeIds, learningRate, onProgress),
-      );
-    runs.push(...probeCurves(trained, probeRefLoss, settings.ratio));
-    if (seed !== settings.seeds[settings.seeds.length - 1]) await onSeedDone(resultSoFar());
-  }
-  return resultSoFar();
-}
+  // The learning rate: CLM at each candidate on the main level, first main seed; best validation loss.
+  const firstSeed = settings.seeds.main[0]!;
+  const calibration: StudyRun[] = [];
+  for (const learningRate of settings.learningRates)
+    calibration.push(
+      await job(
+        runId(CLM, settings.levels[0]!, learningRate, firstSeed),
+        `CLM at learning rate ${learningRate}`,
+        () => trainRun(CLM, firstSeed, 0, learningRate, undefined, context),
+      ),
+    );
+  const learningRate = calibration.reduce((a, b) =>
+    b.finalValidationLoss < a.finalValidationLoss ? b : a,
+  ).learningRate;
+  position--; // the chosen candidate is CLM's run of the first seed, counted below
 
-function splitTokens(data: StudyData): Record<string, number> {
+  const references = new Map<number, ReferenceOfSeed>();
+  const referenceOf = async (seed: number): Promise<ReferenceOfSeed> => {
+    const known = references.get(seed);
+    if (known !== undefined) return known;
+    const id = `reference-lr${learningRate}-s${seed}`;
+    const directory = store.modelDirectory(id);
+    let model: LlamaModel | undefined;
+    const run = await job(id, `reference model, seed ${seed}`, async () => {
+      const started = Date.now();
+      const trained = await trainReference(seed, learningRate, context);
+      await trained.model.save(directory);
+      const held = await heldOutLosses(trained.model, context);
+      model = trained.model;
+      return {
+        condition: 'reference',
+        seed,
+        emailShare: null,
+        ratio: 1,
+        strategy: 'none',
+        scope: 'batch',
+        finalHeldOutLoss: mean(held),
+        curve: [{ tokens: trained.tokens, heldOutLoss: mean(held) }],
+        learningRate,
+        tokens: trained.tokens,
+        finalValidationLoss: Math.min(...trained.training.validationCurve.map((p) => p.validationLoss)),
+        heldOutByKind: byKind(held, data.heldOutKinds),
+        emailShareTrained: [],
+        referenceTraining: trained.training,
+        seconds: (Date.now() - started) / 1000,
+        commit,
+      } satisfies StudyRun;
+    });
+    model ??= await LlamaModel.load(directory);
+    const refLoss = new Map<number, Float32Array>();
+    for (const [index, level] of data.levels.entries()) {
+      options.onProgress?.(`scoring the ${levelName(index)} corpus with reference ${seed}`, 0, 1);
+      refLoss.set(index, await corpusLosses(model, level.windows, settings.batchSize));
+    }
+    model.dispose();
+    const entry = { run, refLoss };
+    references.set(seed, entry);
+    return entry;
+  };
+
+  const runs: StudyRun[] = [];
+  const train = async (spec: RunSpec, seed: number, levelIndex: number) => {
+    const id = runId(spec, data.levels[levelIndex]!.emailShare, learningRate, seed);
+    const needsScores = spec.strategy === 'excess';
+    const reference = needsScores ? await referenceOf(seed) : undefined;
+    const title = `${spec.condition}${spec.strategy === 'none' ? '' : ` ${spec.ratio}`} · ${levelName(levelIndex)} · seed ${seed}`;
+    runs.push(
+      await job(id, title, () =>
+        trainRun(spec, seed, levelIndex, learningRate, reference?.refLoss.get(levelIndex), context),
+      ),
+    );
+  };
+  const levelPass = async (levelIndex: number, seeds: readonly number[]) => {
+    for (const seed of seeds) {
+      await referenceOf(seed);
+      for (const spec of mainConditions(settings)) await train(spec, seed, levelIndex);
+    }
+  };
+  await levelPass(0, settings.seeds.main);
+  for (let levelIndex = 1; levelIndex < data.levels.length; levelIndex++)
+    await levelPass(levelIndex, settings.seeds.otherLevels);
+  for (const seed of settings.seeds.ablations)
+    for (const spec of ablationConditions(settings)) await train(spec, seed, 0);
+  for (const seed of [...references.keys()].sort((a, b) => a - b)) runs.push(references.get(seed)!.run);
+
   return {
-    referenceTokens: data.corpus.reference.length,
-    validationTokens: data.corpus.validation.length,
-    heldOutTokens: data.corpus.heldOut.length,
-    noisyTokens: data.corpus.noisy.length,
+    commit,
+    machine: {
+      cpu: (await import('node:os')).cpus()[0]?.model ?? 'unknown',
+      cores: (await import('node:os')).cpus().length,
+      backend: options.backend,
+    },
+    settings: {
+      ...settings,
+      corpus: {
+        ...settings.corpus,
+        referenceTokens: data.corpus.reference.length,
+        validationTokens: data.corpus.validation.length,
+        heldOutTokens: data.corpus.heldOut.length,
+        description: data.corpus.description,
+      },
+      levelsMeasured: data.corpus.levels.map((level, index) => ({
+        emailShare: level.emailShare,
+        noisyTokens: level.tokens.length,
+        proseTokens: level.proseTokens,
+        trainTokens: data.levels[index]!.steps * settings.batchSize * settings.seqLen,
+      })),
+    },
+    calibration,
+    runs,
+    summary: summarizeStudy(runs, calibration, settings),
   };
 }

@@ -1,75 +1,73 @@
-// What the study's runs say: mean ± sd per condition with every seed's value, tokens to reach CLM,
-// e-mail shares, token categories, the ratio sweep, the ceiling check and a verdict per claim.
-import { type CurvePoint, type TokenCategories, tokensToReach } from '../demo/analysis.js';
-import { TOKEN_KINDS, type TokenKind } from './corpus.js';
+// What the study's runs say: per level, every condition's final held-out loss over seeds; each
+// claim as a seed-paired difference with its 95 % interval and the verdict; the tokens SLM needs
+// to reach CLM's final loss; the ratio sweep; what was trained on.
+import { tokensToReach } from '../demo/analysis.js';
+import { pairedInterval, type Verdict } from './intervals.js';
 import { label, type StudyRun } from './runRecord.js';
 import type { StudySettings } from './settings.js';
 
-/** Final held-out loss of one condition over seeds. */
-export interface ConditionSummary {
+/** Final held-out loss of one condition at one level, over seeds. */
+export interface ConditionRow {
   /** The condition's name in the report (`slm 0.3` for a sweep run). */
   label: string;
   condition: StudyRun['condition'];
   ratio: number;
+  /** E-mail share of the noisy corpus (`null`: the reference model). */
+  emailShare: number | null;
   /** Mean over seeds. */
   mean: number;
   /** Sample standard deviation over seeds (0 with one seed). */
   sd: number;
   /** Every seed's final held-out loss. */
   values: { seed: number; loss: number }[];
-  /** Mean final validation loss. */
-  validation: number;
-  /** Mean final held-out loss by kind of target byte. */
-  byKind: Record<TokenKind, number>;
 }
 
-/** One claim, tested seed by seed. */
-export interface Verdict {
-  /** E.g. `SLM < CLM`. */
+/** One claim at one level: SLM's final held-out loss against another condition's, seed by seed. */
+export interface Claim {
+  /** E.g. `slm < clm`. */
   claim: string;
-  /** Seeds where it held. */
-  heldIn: number[];
-  /** Seeds tested. */
+  emailShare: number;
+  /** Seeds with both runs. */
   seeds: number[];
-  /** Mean of (SLM − other) final held-out loss; negative favours SLM. */
+  /** SLM − other per seed (negative favours SLM). */
+  differences: { seed: number; difference: number }[];
   meanDifference: number;
-  /** Sample sd of that difference. */
-  sdDifference: number;
-  /** The verdict in plain language. */
-  text: string;
+  /** Student-t 95 % interval of the mean difference (`null` with one seed). */
+  ci95: [number, number] | null;
+  verdict: Verdict;
+}
+
+/** The paper's Fig. 1 measure at one level: training tokens SLM needs to reach CLM's final held-out loss. */
+export interface TokensToClmFinal {
+  emailShare: number;
+  /** Per seed: tokens (read off SLM's held-out curve, linear between points) or `null` when not reached. */
+  perSeed: { seed: number; tokens: number | null }[];
+  /** CLM's token budget. */
+  clmTokens: number;
+  /** Seeds where SLM reached it. */
+  reached: number;
+  /** Mean tokens and Student-t 95 % interval, when every seed reached it (else `null`). */
+  meanTokens: number | null;
+  ci95: [number, number] | null;
 }
 
 /** The summary block of study.json. */
 export interface StudySummary {
   /** CLM learning rate chosen on the validation split, and every candidate's validation loss. */
   learningRate: { chosen: number; candidates: { learningRate: number; validationLoss: number }[] };
-  /** The reference model's validation curve and the step whose weights were kept. */
-  reference: { bestStep: number; validationCurve: CurvePoint[] };
-  /** Whether the prose-only ceiling beats CLM on validation by more than the seed spread. */
-  ceiling: { margin: number; spread: number; clears: boolean; text: string };
-  /** Final held-out loss per condition. */
-  table: ConditionSummary[];
-  /** Training tokens each selective condition needed to reach CLM's final held-out loss, per seed (null: never). */
-  tokensToReachClm: Record<string, { seed: number; tokens: number | null }[]>;
-  /** E-mail share of the trained-on tokens and of the batches, over the whole run (mean over seeds). */
-  emailShare: Record<string, { selected: number; batches: number }>;
-  /** Held-out token categories (mean over seeds). */
-  categories: Record<string, TokenCategories>;
-  /** SLM's final held-out loss at each ratio. */
-  sweep: { ratio: number; mean: number; sd: number }[];
-  /** One verdict per claim. */
-  verdicts: Verdict[];
-  /** Wall time of the whole study. */
-  seconds: number;
-}
-
-/** What the summary needs beyond the runs. */
-export interface SummaryContext {
-  settings: StudySettings;
-  calibration: { learningRate: number; validationLoss: number }[];
-  learningRate: number;
-  referenceCurve: CurvePoint[];
-  referenceBestStep: number;
+  /** How each seed's reference model stopped. */
+  references: { seed: number; bestStep: number; steps: number; stoppedBy: string; tokens: number }[];
+  /** Final held-out loss per condition and level. */
+  table: ConditionRow[];
+  /** Every claim at every level. */
+  claims: Claim[];
+  /** Per level. */
+  tokensToClmFinal: TokensToClmFinal[];
+  /** SLM at each ratio at the main level, over the ablation seeds (CLM is ratio 1). */
+  sweep: { ratio: number; seeds: number[]; mean: number; ci95: [number, number] | null }[];
+  /** E-mail share of the tokens trained on and of the batches, per condition and level (mean over the run and seeds). */
+  emailShareTrained: { label: string; emailShare: number; selected: number; batches: number }[];
+  /** Wall time of all runs, seconds (scoring and start-up not included). */
   seconds: number;
 }
 
@@ -85,131 +83,133 @@ export function sdOf(values: readonly number[]): number {
   return Math.sqrt(values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (values.length - 1));
 }
 
-function averageRecord<K extends string>(
-  records: Record<K, number>[],
-  keys: readonly K[],
-): Record<K, number> {
-  return Object.fromEntries(keys.map((key) => [key, meanOf(records.map((r) => r[key]))])) as Record<
-    K,
-    number
-  >;
-}
-
-function verdict(claim: string, slm: StudyRun[], other: (seed: number) => number): Verdict {
-  const seeds = slm.map((run) => run.seed);
-  const differences = slm.map((run) => run.finalHeldOutLoss - other(run.seed));
-  const heldIn = seeds.filter((_, i) => differences[i]! < 0);
-  const meanDifference = meanOf(differences);
-  const sdDifference = sdOf(differences);
-  const how =
-    heldIn.length === seeds.length
-      ? `held in every seed (${seeds.length} of ${seeds.length})`
-      : heldIn.length === 0
-        ? `did not hold in any seed (0 of ${seeds.length})`
-        : `held in ${heldIn.length} of ${seeds.length} seeds (seed ${heldIn.join(', ')}): not a consistent result`;
-  const sign = meanDifference < 0 ? 'lower' : 'higher';
-  return {
-    claim,
-    heldIn,
-    seeds,
-    meanDifference,
-    sdDifference,
-    text: `${claim}: ${how}; SLM's final held-out loss is ${Math.abs(meanDifference).toFixed(3)} ± ${sdDifference.toFixed(3)} nats/byte ${sign} on average.`,
-  };
-}
+/** The claims, in report order: SLM against each of these. */
+export const CLAIM_OTHERS = ['clm', 'reference', 'random', 'oracle-filter', 'model-loss'] as const;
 
 /** Summarises the runs of a study (see {@link StudySummary}). */
-export function summarizeStudy(runs: StudyRun[], context: SummaryContext): StudySummary {
-  const ratio = context.settings.ratio;
-  const labels = [...new Set(runs.map((run) => label(run, ratio)))];
-  const byLabel = (name: string) => runs.filter((run) => label(run, ratio) === name);
-  const finalOf = (name: string, seed: number) =>
-    byLabel(name).find((run) => run.seed === seed || run.condition === 'reference')!.finalHeldOutLoss;
-  const table = labels.map((name): ConditionSummary => {
-    const group = byLabel(name);
+export function summarizeStudy(
+  runs: readonly StudyRun[],
+  calibration: readonly StudyRun[],
+  settings: StudySettings,
+): StudySummary {
+  const ratio = settings.ratio;
+  const at = (name: string, emailShare: number | null) =>
+    runs.filter(
+      (run) => label(run, ratio) === name && (name === 'reference' || run.emailShare === emailShare),
+    );
+  const references = runs.filter((run) => run.condition === 'reference');
+  const groups = [
+    ...new Map(
+      runs.map((run) => [
+        `${label(run, ratio)}@${run.emailShare}`,
+        [label(run, ratio), run.emailShare] as const,
+      ]),
+    ).values(),
+  ];
+  const table = groups.map(([name, emailShare]): ConditionRow => {
+    const group = at(name, emailShare);
     const losses = group.map((run) => run.finalHeldOutLoss);
     return {
       label: name,
       condition: group[0]!.condition,
       ratio: group[0]!.ratio,
+      emailShare,
       mean: meanOf(losses),
       sd: sdOf(losses),
       values: group.map((run) => ({ seed: run.seed, loss: run.finalHeldOutLoss })),
-      validation: meanOf(group.map((run) => run.finalValidationLoss)),
-      byKind: averageRecord(
-        group.map((run) => run.heldOutByKind),
-        TOKEN_KINDS,
-      ),
     };
   });
-  const trained = labels.filter((name) => name !== 'reference');
-  const clm = byLabel('clm');
-  const ceiling = byLabel('ceiling');
-  const margins = clm.map((run, i) => run.finalValidationLoss - ceiling[i]!.finalValidationLoss);
-  const spread = sdOf(clm.map((run) => run.finalValidationLoss));
-  const margin = meanOf(margins);
-  const clears = margin > spread;
-  const slm = byLabel('slm');
+  const claims: Claim[] = settings.levels.flatMap((emailShare) => {
+    const slm = at('slm', emailShare);
+    return CLAIM_OTHERS.flatMap((other) => {
+      const pairs = slm.flatMap((run) => {
+        const match = at(other, emailShare).find((candidate) => candidate.seed === run.seed);
+        return match === undefined
+          ? []
+          : [{ seed: run.seed, difference: run.finalHeldOutLoss - match.finalHeldOutLoss }];
+      });
+      if (pairs.length === 0) return [];
+      const interval = pairedInterval(pairs.map((pair) => pair.difference));
+      return [
+        {
+          claim: `slm < ${other}`,
+          emailShare,
+          seeds: pairs.map((pair) => pair.seed),
+          differences: pairs,
+          meanDifference: interval.mean,
+          ci95: interval.ci95,
+          verdict: interval.verdict,
+        },
+      ];
+    });
+  });
+  const tokensToClmFinal = settings.levels.flatMap((emailShare): TokensToClmFinal[] => {
+    const clm = at('clm', emailShare);
+    const perSeed = at('slm', emailShare).flatMap((run) => {
+      const target = clm.find((candidate) => candidate.seed === run.seed);
+      if (target === undefined) return [];
+      const curve = run.curve.map((point) => ({ tokens: point.tokens, loss: point.heldOutLoss }));
+      return [{ seed: run.seed, tokens: tokensToReach(curve, target.finalHeldOutLoss) ?? null }];
+    });
+    if (perSeed.length === 0) return [];
+    const reached = perSeed.flatMap((entry) => (entry.tokens === null ? [] : [entry.tokens]));
+    const interval = reached.length === perSeed.length ? pairedInterval(reached) : undefined;
+    return [
+      {
+        emailShare,
+        perSeed,
+        clmTokens: clm[0]!.tokens,
+        reached: reached.length,
+        meanTokens: interval?.mean ?? null,
+        ci95: interval?.ci95 ?? null,
+      },
+    ];
+  });
+  const main = settings.levels[0]!;
+  const sweep = [...new Set([ratio, ...settings.sweep])]
+    .sort((a, b) => a - b)
+    .map((r) => {
+      const group = at(label({ condition: 'slm', ratio: r }, ratio), main).filter((run) =>
+        settings.seeds.ablations.includes(run.seed),
+      );
+      const interval = pairedInterval(group.map((run) => run.finalHeldOutLoss));
+      return { ratio: r, seeds: group.map((run) => run.seed), mean: interval.mean, ci95: interval.ci95 };
+    });
   return {
-    learningRate: { chosen: context.learningRate, candidates: context.calibration },
-    reference: { bestStep: context.referenceBestStep, validationCurve: context.referenceCurve },
-    ceiling: {
-      margin,
-      spread,
-      clears,
-      text: clears
-        ? `The prose-only ceiling beats CLM on validation by ${margin.toFixed(3)} nats/byte, more than the seed spread (${spread.toFixed(3)}): there is room for a selector to win.`
-        : margin > 0
-          ? `The prose-only ceiling beats CLM on validation by only ${margin.toFixed(3)} nats/byte, within the seed spread (${spread.toFixed(3)}): no selector can show a clear win at this model size and noise level.`
-          : `The prose-only ceiling does not beat CLM on validation (it is ${(-margin).toFixed(3)} nats/byte worse): training on the prose tokens alone loses more than the e-mail tokens cost at this budget, so a selector that drops tokens has little room to win.`,
+    learningRate: {
+      chosen: runs.find((run) => run.condition === 'clm')?.learningRate ?? Number.NaN,
+      candidates: calibration.map((run) => ({
+        learningRate: run.learningRate,
+        validationLoss: run.finalValidationLoss,
+      })),
     },
+    references: references.map((run) => ({
+      seed: run.seed,
+      bestStep: run.referenceTraining!.bestStep,
+      steps: run.referenceTraining!.steps,
+      stoppedBy: run.referenceTraining!.stoppedBy,
+      tokens: run.tokens,
+    })),
     table,
-    tokensToReachClm: Object.fromEntries(
-      trained
-        .filter((name) => name !== 'clm')
-        .map((name) => [
-          name,
-          byLabel(name).map((run) => ({
-            seed: run.seed,
-            tokens: tokensToReach(run.curve, finalOf('clm', run.seed)) ?? null,
-          })),
-        ]),
-    ),
-    emailShare: Object.fromEntries(
-      trained.map((name) => {
-        const group = byLabel(name);
-        return [
-          name,
-          {
-            selected: meanOf(group.map((run) => meanOf(run.emailShare.map((s) => s.selected)))),
-            batches: meanOf(group.map((run) => meanOf(run.emailShare.map((s) => s.batches)))),
-          },
-        ];
+    claims,
+    tokensToClmFinal,
+    sweep,
+    emailShareTrained: table
+      .filter((row) => row.emailShare !== null)
+      .map((row) => {
+        const group = at(row.label, row.emailShare);
+        return {
+          label: row.label,
+          emailShare: row.emailShare!,
+          selected: meanOf(group.map((run) => meanOf(run.emailShareTrained.map((s) => s.selected)))),
+          batches: meanOf(group.map((run) => meanOf(run.emailShareTrained.map((s) => s.batches)))),
+        };
       }),
-    ),
-    categories: Object.fromEntries(
-      trained.map((name) => [
-        name,
-        averageRecord(
-          byLabel(name).map((run) => run.categories),
-          ['H→H', 'L→H', 'H→L', 'L→L'] as const,
-        ),
-      ]),
-    ),
-    sweep: [ratio, ...context.settings.sweep]
-      .sort((a, b) => a - b)
-      .map((r) => {
-        const losses = byLabel(label({ condition: 'slm', ratio: r }, ratio)).map(
-          (run) => run.finalHeldOutLoss,
-        );
-        return { ratio: r, mean: meanOf(losses), sd: sdOf(losses) };
-      }),
-    verdicts: [
-      verdict('SLM < CLM', slm, (seed) => finalOf('clm', seed)),
-      verdict('SLM < reference', slm, (seed) => finalOf('reference', seed)),
-      verdict('SLM < random', slm, (seed) => finalOf('random', seed)),
-      verdict('SLM < model-loss', slm, (seed) => finalOf('model-loss', seed)),
-    ],
-    seconds: context.seconds,
+    // The chosen candidate is also CLM's run of the first main seed: count it once.
+    seconds:
+      [...calibration, ...runs].reduce((sum, run) => sum + run.seconds, 0) -
+      (runs.find(
+        (run) => run.condition === 'clm' && run.emailShare === main && run.seed === settings.seeds.main[0],
+      )?.seconds ?? 0),
   };
 }
