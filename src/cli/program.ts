@@ -419,6 +419,7 @@ export function program(output: CliOutput = processOutput): Command {
     .option('--levels <shares>', 'e-mail shares to run, comma-separated (default: all, e.g. 0.8,0.5)')
     .option('--out <dir>', 'report directory; finished runs are kept in <dir>/runs', 'study-report')
     .option('--resume', 'continue a study in --out, reusing its finished runs')
+    .option('--finished-only', 'train nothing: report the runs already finished in --out')
     .option('--json', 'print study.json to stdout')
     .action(
       async (options: {
@@ -427,6 +428,7 @@ export function program(output: CliOutput = processOutput): Command {
         levels?: string;
         out: string;
         resume?: boolean;
+        finishedOnly?: boolean;
         json?: boolean;
       }) => {
         (await import('../pipeline/demo/requirements.js')).checkDemoPackages();
@@ -437,7 +439,7 @@ export function program(output: CliOutput = processOutput): Command {
         });
         const { existsSync } = await import('node:fs');
         const { join } = await import('node:path');
-        if (options.resume !== true && existsSync(join(options.out, 'runs')))
+        if (options.resume !== true && options.finishedOnly !== true && existsSync(join(options.out, 'runs')))
           throw new SLMError(
             'OUTPUT_EXISTS',
             `${options.out} already holds a study's runs: continue it with --resume, or choose another --out`,
@@ -451,6 +453,7 @@ export function program(output: CliOutput = processOutput): Command {
           out: options.out,
           backend: getBackend(),
           onProgress: progress.report,
+          finishedOnly: options.finishedOnly === true,
         });
         progress.stop();
         const command = [

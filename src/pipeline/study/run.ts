@@ -19,8 +19,10 @@ import { type StudySummary, summarizeStudy } from './summary.js';
 export interface StudyResult {
   /** The commit the study was started on (each run records its own). */
   commit: string;
-  /** CPU model and core count. */
+  /** CPU model, core count and tfjs backend. */
   machine: { cpu: string; cores: number; backend: string };
+  /** Runs planned and finished: a study read with `finishedOnly` while it runs may be partial. */
+  progress: { plannedRuns: number; finishedRuns: number };
   settings: StudySettings & {
     corpus: StudySettings['corpus'] & {
       /** Tokens of each split. */
@@ -321,6 +323,8 @@ export interface RunStudyOptions {
   onProgress?: StudyProgress;
   /** Called after each newly finished run with its id (tests stop the study here to simulate a kill). */
   onRunDone?: (id: string) => void | Promise<void>;
+  /** Train nothing: report the runs already finished in `out` (a partial study while one runs). @default false */
+  finishedOnly?: boolean;
 }
 
 /**
@@ -344,10 +348,14 @@ export async function runStudy(settings: StudySettings, options: RunStudyOptions
     onProgress: (done, steps) => options.onProgress?.(stage, done, steps),
   };
   /** Reads run `id`, or makes it with `make` and writes it at once. */
-  const job = async <T extends object>(id: string, title: string, make: () => Promise<T>): Promise<T> => {
+  const job = async <T extends object>(
+    id: string,
+    title: string,
+    make: () => Promise<T>,
+  ): Promise<T | undefined> => {
     position++;
     const stored = await store.read<T>(id);
-    if (stored !== undefined) return stored;
+    if (stored !== undefined || options.finishedOnly === true) return stored;
     const eta =
       fresh.done === 0
         ? ''
@@ -365,23 +373,27 @@ export async function runStudy(settings: StudySettings, options: RunStudyOptions
   // The learning rate: CLM at each candidate on the main level, first main seed; best validation loss.
   const firstSeed = settings.seeds.main[0]!;
   const calibration: StudyRun[] = [];
-  for (const learningRate of settings.learningRates)
-    calibration.push(
-      await job(
-        runId(CLM, settings.levels[0]!, learningRate, firstSeed),
-        `CLM at learning rate ${learningRate}`,
-        () => trainRun(CLM, firstSeed, 0, learningRate, undefined, context),
-      ),
+  for (const learningRate of settings.learningRates) {
+    const run = await job(
+      runId(CLM, settings.levels[0]!, learningRate, firstSeed),
+      `CLM at learning rate ${learningRate}`,
+      () => trainRun(CLM, firstSeed, 0, learningRate, undefined, context),
     );
+    if (run !== undefined) calibration.push(run);
+  }
+  const runs: StudyRun[] = [];
+  const result = (): Promise<StudyResult> =>
+    studyResult(settings, data, options.backend, commit, calibration, runs, total);
+  if (calibration.length < settings.learningRates.length) return result();
   const learningRate = calibration.reduce((a, b) =>
     b.finalValidationLoss < a.finalValidationLoss ? b : a,
   ).learningRate;
   position--; // the chosen candidate is CLM's run of the first seed, counted below
 
-  const references = new Map<number, ReferenceOfSeed>();
-  const referenceOf = async (seed: number): Promise<ReferenceOfSeed> => {
+  const references = new Map<number, ReferenceOfSeed | undefined>();
+  const referenceOf = async (seed: number): Promise<ReferenceOfSeed | undefined> => {
     const known = references.get(seed);
-    if (known !== undefined) return known;
+    if (known !== undefined || (options.finishedOnly === true && references.has(seed))) return known;
     const id = `reference-lr${learningRate}-s${seed}`;
     const directory = store.modelDirectory(id);
     let model: LlamaModel | undefined;
@@ -410,6 +422,10 @@ export async function runStudy(settings: StudySettings, options: RunStudyOptions
         commit,
       } satisfies StudyRun;
     });
+    if (run === undefined || options.finishedOnly === true) {
+      references.set(seed, run === undefined ? undefined : { run, refLoss: new Map() });
+      return references.get(seed);
+    }
     model ??= await LlamaModel.load(directory);
     const refLoss = new Map<number, Float32Array>();
     for (const [index, level] of data.levels.entries()) {
@@ -422,17 +438,15 @@ export async function runStudy(settings: StudySettings, options: RunStudyOptions
     return entry;
   };
 
-  const runs: StudyRun[] = [];
   const train = async (spec: RunSpec, seed: number, levelIndex: number) => {
     const id = runId(spec, data.levels[levelIndex]!.emailShare, learningRate, seed);
     const needsScores = spec.strategy === 'excess';
     const reference = needsScores ? await referenceOf(seed) : undefined;
     const title = `${spec.condition}${spec.strategy === 'none' ? '' : ` ${spec.ratio}`} · ${levelName(levelIndex)} · seed ${seed}`;
-    runs.push(
-      await job(id, title, () =>
-        trainRun(spec, seed, levelIndex, learningRate, reference?.refLoss.get(levelIndex), context),
-      ),
+    const run = await job(id, title, () =>
+      trainRun(spec, seed, levelIndex, learningRate, reference?.refLoss.get(levelIndex), context),
     );
+    if (run !== undefined) runs.push(run);
   };
   const levelPass = async (levelIndex: number, seeds: readonly number[]) => {
     for (const seed of seeds) {
@@ -445,14 +459,41 @@ export async function runStudy(settings: StudySettings, options: RunStudyOptions
     await levelPass(levelIndex, settings.seeds.otherLevels);
   for (const seed of settings.seeds.ablations)
     for (const spec of ablationConditions(settings)) await train(spec, seed, 0);
-  for (const seed of [...references.keys()].sort((a, b) => a - b)) runs.push(references.get(seed)!.run);
+  for (const seed of [...references.keys()].sort((a, b) => a - b)) {
+    const reference = references.get(seed);
+    if (reference !== undefined) runs.push(reference.run);
+  }
+  return result();
+}
 
+/** study.json's contents from the finished runs. */
+async function studyResult(
+  settings: StudySettings,
+  data: StudyData,
+  backend: string,
+  commit: string,
+  calibration: StudyRun[],
+  runs: StudyRun[],
+  plannedRuns: number,
+): Promise<StudyResult> {
+  const { cpus } = await import('node:os');
   return {
     commit,
-    machine: {
-      cpu: (await import('node:os')).cpus()[0]?.model ?? 'unknown',
-      cores: (await import('node:os')).cpus().length,
-      backend: options.backend,
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, backend },
+    progress: {
+      plannedRuns,
+      // The chosen calibration run is also CLM's run of the first main seed: count it once.
+      finishedRuns:
+        calibration.length +
+        runs.length -
+        (runs.some(
+          (run) =>
+            run.condition === 'clm' &&
+            run.emailShare === settings.levels[0] &&
+            run.seed === settings.seeds.main[0],
+        )
+          ? 1
+          : 0),
     },
     settings: {
       ...settings,
