@@ -26,6 +26,24 @@ export function headline(result: DemoResult): string {
   );
 }
 
+/** The README's demo paragraph (generated from a committed report.json; a test checks the README quotes it). */
+export function demoReadmeParagraph(result: DemoResult): string {
+  const h = result.headline;
+  const last = result.selection[result.selection.length - 1];
+  const { environment: env } = result;
+  return (
+    `Measured with \`npm run demo\` (commit ${env.commit.slice(0, 7)}, ${env.backend} backend, ${env.cores}-core ${env.cpu}, one seed, ${Math.round(result.seconds)} s): ` +
+    `final held-out loss CLM ${h.clmFinalLoss.toFixed(3)}, SLM ${h.slmFinalLoss.toFixed(3)}, random selection ${h.randomFinalLoss.toFixed(3)}, reference model ${h.referenceLoss.toFixed(3)} nats/byte; ` +
+    (h.fractionOfClmTokens === null
+      ? "SLM did not reach CLM's final loss within the budget"
+      : `SLM reached CLM's final loss after ${percent(h.fractionOfClmTokens)} of CLM's training tokens`) +
+    (last === undefined
+      ? '. '
+      : `; e-mail was ${percent(last.emailShareOfBatches)} of the last interval's batches and ${percent(last.emailShareOfSelected)} of the tokens SLM selected. `) +
+    'One seed: an illustration, not evidence (the study above is the evidence).'
+  );
+}
+
 /** A few lines for the terminal. */
 export function terminalSummary(result: DemoResult): string {
   const last = result.selection[result.selection.length - 1];

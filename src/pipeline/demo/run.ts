@@ -3,11 +3,13 @@
 // target domain, score a noisy corpus (the domain's other prose + raw e-mail) with it, train CLM, SLM
 // and random selection from the same initialisation on the same token budget, and measure each on
 // held-out prose of the same domain as they train. One seed: `npm run study` is the evidence.
+import * as tf from '@tensorflow/tfjs';
 import { topKMask } from '../../core/topKMask.js';
 import { byteTokenizer } from '../../data/byteTokenizer.js';
 import { LlamaModel } from '../../model/llama.js';
 import type { InspectedToken } from '../inspect.js';
 import { corpusLosses, memorySource, TokenWindows } from '../memoryWindows.js';
+import { type RunEnvironment, runEnvironment } from '../runEnvironment.js';
 import { buildFairCorpus, type FairCorpusSizes } from '../study/corpus.js';
 import { trainingSteps } from '../trainingLoop.js';
 import { type CurvePoint, type TokenCategories, tokenCategories, tokensToReach } from './analysis.js';
@@ -92,6 +94,8 @@ export interface DemoResult {
   windows: { window: number; emailShare: number; tokens: InspectedToken[] }[];
   categories: Record<DemoCondition, TokenCategories>;
   seconds: number;
+  /** Commit, machine and backend it ran on. */
+  environment: RunEnvironment;
 }
 
 /** Progress messages of a demo run. */
@@ -272,5 +276,6 @@ export async function runDemo(
       random: tokenCategories(checkpointLosses.random.slice(1)),
     },
     seconds: (Date.now() - started) / 1000,
+    environment: runEnvironment(tf.getBackend()),
   };
 }

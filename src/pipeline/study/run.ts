@@ -2,12 +2,12 @@
 // noise levels, over seeds. Every condition of a seed starts from the same weights, makes one pass
 // over the same windows in the same order with the same schedule; every finished run is written at
 // once (runStore.ts), so a killed study resumes without repeating or changing a run.
-import { execFileSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import type { SelectionScope } from '../../core/groups.js';
 import type { SelectionStrategy } from '../../core/selectionScores.js';
 import { LlamaModel } from '../../model/llama.js';
 import { corpusLosses, memorySource, TokenWindows } from '../memoryWindows.js';
+import { currentCommit, runEnvironment } from '../runEnvironment.js';
 import { trainingSteps } from '../trainingLoop.js';
 import { buildStudyCorpus, type StudyCorpus, TOKEN_KINDS, type TokenKind, tokenKind } from './corpus.js';
 import type { HeldOutPoint, ReferenceTrainingRecord, StudyCondition, StudyRun } from './runRecord.js';
@@ -93,20 +93,6 @@ function byKind(losses: Float32Array, kinds: readonly TokenKind[]): Record<Token
   return Object.fromEntries(
     TOKEN_KINDS.map((kind) => [kind, mean(Array.from(losses).filter((_, i) => kinds[i] === kind))]),
   ) as Record<TokenKind, number>;
-}
-
-/** The commit of the working tree, `+dirty` when it has uncommitted changes. */
-function currentCommit(): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: 'pipe' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src'], {
-      encoding: 'utf8',
-      stdio: 'pipe',
-    }).trim();
-    return dirty === '' ? head : `${head}+dirty`;
-  } catch {
-    return 'unknown';
-  }
 }
 
 /** The splits as windows. */
@@ -476,10 +462,10 @@ async function studyResult(
   runs: StudyRun[],
   plannedRuns: number,
 ): Promise<StudyResult> {
-  const { cpus } = await import('node:os');
+  const { cpu, cores } = runEnvironment(backend);
   return {
     commit,
-    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, backend },
+    machine: { cpu, cores, backend },
     progress: {
       plannedRuns,
       // The chosen calibration run is also CLM's run of the first main seed: count it once.
