@@ -13,12 +13,12 @@ const FORMAT = 'rho-slm-study-run';
 const VERSION = 1;
 
 /**
- * A fingerprint of the settings that decide a run's result: everything but the seed lists and the
- * levels (a run's id names its seed, level and learning rate), so `--seeds 2` now and the full
- * study later share their finished runs.
+ * A fingerprint of the settings that decide a run's result: everything but the seed lists, the
+ * levels and the learning-rate candidates (a run's id names its seed, level and learning rate), so
+ * `--seeds 2` now and the full study later share their finished runs.
  */
 export function settingsFingerprint(settings: StudySettings): string {
-  const { seeds: _seeds, levels: _levels, ...rest } = settings;
+  const { seeds: _seeds, levels: _levels, learningRates: _rates, ...rest } = settings;
   return createHash('sha256').update(JSON.stringify(rest)).digest('hex').slice(0, 16);
 }
 

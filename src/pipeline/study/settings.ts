@@ -72,7 +72,7 @@ export const STUDY_SETTINGS: Readonly<Record<'default' | 'quick', StudySettings>
     batchSize: 32,
     evaluations: 12,
     reference: { evalEvery: 10, patience: 5, maxSteps: 1000 },
-    learningRates: [3e-3, 6e-3, 1.2e-2],
+    learningRates: [1.5e-3, 3e-3, 6e-3, 1.2e-2],
     ratio: 0.6,
     sweep: [0.3, 0.45, 0.8],
     seeds: { main: [1, 2, 3, 4, 5], otherLevels: [1, 2, 3, 4, 5], ablations: [1, 2] },
