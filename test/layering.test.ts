@@ -57,7 +57,8 @@ const allowed: Record<string, string[]> = {
   model: ['core', 'io', 'heap', 'tfjs'],
   eval: ['core', 'io', 'data', 'model'],
   pipeline: ['core', 'io', 'data', 'model', 'tfjs', 'eval'],
-  cli: ['core', 'io', 'data', 'model', 'tfjs', 'eval', 'pipeline'],
+  experiments: ['core', 'io', 'data', 'model', 'tfjs', 'eval', 'pipeline'],
+  cli: ['core', 'io', 'data', 'model', 'tfjs', 'eval', 'pipeline', 'experiments'],
   entry: ['core'],
 };
 

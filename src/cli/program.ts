@@ -395,10 +395,10 @@ export function program(output: CliOutput = processOutput): Command {
     .option('--out <dir>', 'report directory', 'demo-report')
     .option('--json', 'print the results as JSON')
     .action(async (options: { quick?: boolean; out: string; json?: boolean }) => {
-      (await import('../pipeline/demo/requirements.js')).checkDemoPackages();
+      (await import('../experiments/demo/requirements.js')).checkDemoPackages();
       await backend();
-      const { DEMO_SETTINGS, runDemo } = await import('../pipeline/demo/run.js');
-      const { terminalSummary, writeDemoReport } = await import('../pipeline/demo/report.js');
+      const { DEMO_SETTINGS, runDemo } = await import('../experiments/demo/run.js');
+      const { terminalSummary, writeDemoReport } = await import('../experiments/demo/report.js');
       const progress = createStagedProgress('steps');
       const result = await runDemo(
         DEMO_SETTINGS[options.quick === true ? 'quick' : 'default'],
@@ -431,8 +431,8 @@ export function program(output: CliOutput = processOutput): Command {
         finishedOnly?: boolean;
         json?: boolean;
       }) => {
-        (await import('../pipeline/demo/requirements.js')).checkDemoPackages();
-        const { studySettingsFor } = await import('../pipeline/study/settings.js');
+        (await import('../experiments/demo/requirements.js')).checkDemoPackages();
+        const { studySettingsFor } = await import('../experiments/study/settings.js');
         const settings = studySettingsFor(options.quick === true ? 'quick' : 'default', {
           ...(options.seeds === undefined ? {} : { seeds: options.seeds }),
           ...(options.levels === undefined ? {} : { levels: options.levels.split(',').map(Number) }),
@@ -445,8 +445,8 @@ export function program(output: CliOutput = processOutput): Command {
             `${options.out} already holds a study's runs: continue it with --resume, or choose another --out`,
           );
         await backend();
-        const { runStudy } = await import('../pipeline/study/run.js');
-        const { studySummaryText, writeStudyReport } = await import('../pipeline/study/report.js');
+        const { runStudy } = await import('../experiments/study/run.js');
+        const { studySummaryText, writeStudyReport } = await import('../experiments/study/report.js');
         const { getBackend } = await import('@tensorflow/tfjs');
         const progress = createStagedProgress('steps');
         const result = await runStudy(settings, {

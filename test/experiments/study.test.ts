@@ -4,16 +4,16 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SLMError } from '../../src/core/errors.js';
-import { normaliseText } from '../../src/pipeline/corpusSources.js';
-import { buildStudyCorpus } from '../../src/pipeline/study/corpus.js';
-import { writeStudyReport } from '../../src/pipeline/study/report.js';
+import { normaliseText } from '../../src/experiments/corpusSources.js';
+import { buildStudyCorpus } from '../../src/experiments/study/corpus.js';
+import { writeStudyReport } from '../../src/experiments/study/report.js';
 import {
   ablationConditions,
   mainConditions,
   runStudy,
   type StudyResult,
-} from '../../src/pipeline/study/run.js';
-import { STUDY_SETTINGS, studySettingsFor } from '../../src/pipeline/study/settings.js';
+} from '../../src/experiments/study/run.js';
+import { STUDY_SETTINGS, studySettingsFor } from '../../src/experiments/study/settings.js';
 import { useBackend } from '../../src/tfjs/backend.js';
 
 const quick = STUDY_SETTINGS.quick;
@@ -124,9 +124,9 @@ describe('study --quick (the CI guard)', () => {
       'runs',
       'summary',
     ]);
-    expect(nonFinite(full, 'study', (path) => /ci95|meanTokens|perSeed\[\d+\]\.tokens|emailShare$/.test(path))).toEqual(
-      [],
-    );
+    expect(
+      nonFinite(full, 'study', (path) => /ci95|meanTokens|perSeed\[\d+\]\.tokens|emailShare$/.test(path)),
+    ).toEqual([]);
     const claims = full.summary.claims.map((claim) => `${claim.claim} @${claim.emailShare}`);
     expect(claims).toEqual([
       'slm < clm @0.8',

@@ -1,5 +1,5 @@
 // The main job at demo scale: SLM against plain CLM and random selection on real text, with the
-// study's fair split (src/pipeline/study/corpus.ts). Train a reference model on a sample of the
+// study's fair split (src/experiments/study/corpus.ts). Train a reference model on a sample of the
 // target domain, score a noisy corpus (the domain's other prose + raw e-mail) with it, train CLM, SLM
 // and random selection from the same initialisation on the same token budget, and measure each on
 // held-out prose of the same domain as they train. One seed: `npm run study` is the evidence.
@@ -7,11 +7,11 @@ import * as tf from '@tensorflow/tfjs';
 import { topKMask } from '../../core/topKMask.js';
 import { byteTokenizer } from '../../data/byteTokenizer.js';
 import { LlamaModel } from '../../model/llama.js';
-import type { InspectedToken } from '../inspect.js';
-import { corpusLosses, memorySource, TokenWindows } from '../memoryWindows.js';
-import { type RunEnvironment, runEnvironment } from '../runEnvironment.js';
+import type { InspectedToken } from '../../pipeline/inspect.js';
+import { corpusLosses, memorySource, TokenWindows } from '../../pipeline/memoryWindows.js';
+import { type RunEnvironment, runEnvironment } from '../../pipeline/runEnvironment.js';
+import { trainingSteps } from '../../pipeline/trainingLoop.js';
 import { buildFairCorpus, type FairCorpusSizes } from '../study/corpus.js';
-import { trainingSteps } from '../trainingLoop.js';
 import { type CurvePoint, type TokenCategories, tokenCategories, tokensToReach } from './analysis.js';
 
 /** Sizes and budgets of a demo run. */

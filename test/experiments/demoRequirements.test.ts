@@ -1,7 +1,7 @@
 // The demo's package check: every missing package named in one error, with versions to install.
 import { describe, expect, it } from 'vitest';
 import { devDependencies } from '../../package.json';
-import { checkDemoPackages, DEMO_PACKAGES } from '../../src/pipeline/demo/requirements.js';
+import { checkDemoPackages, DEMO_PACKAGES } from '../../src/experiments/demo/requirements.js';
 import { expectSLMError } from '../helpers/errors.js';
 
 describe('checkDemoPackages', () => {

@@ -50,7 +50,11 @@ function incompleteBeta(x: number, a: number, b: number): number {
 
 /** P(T ≤ t) for Student's t with `df` degrees of freedom. */
 export function studentTCdf(t: number, df: number): number {
-  const tail = 0.5 * incompleteBeta(df / (df + t * t), df / 2, 0.5);
+  // P(|T| > |t|) = I_x(df/2, 1/2) with x = df/(df+t²); near t = 0 through 1 − I_(1−x)(1/2, df/2), with 1 − x = t²/(df+t²) computed directly.
+  const x = df / (df + t * t);
+  const tail =
+    0.5 *
+    (x > 0.5 ? 1 - incompleteBeta((t * t) / (df + t * t), 0.5, df / 2) : incompleteBeta(x, df / 2, 0.5));
   return t >= 0 ? 1 - tail : tail;
 }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { pairedInterval, studentTCdf, studentTQuantile } from '../../src/pipeline/study/intervals.js';
+import { pairedInterval, studentTCdf, studentTQuantile } from '../../src/experiments/study/intervals.js';
 
 describe('Student t', () => {
   // Two-sided 95 % critical values from standard tables (Abramowitz & Stegun 26.10).

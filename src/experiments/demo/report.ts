@@ -2,7 +2,7 @@
 // static SVG (no scripts, no network), and a terminal summary.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { escapeHtml, renderTokenSpans, TOKEN_STYLE } from '../renderTokens.js';
+import { escapeHtml, renderTokenSpans, TOKEN_STYLE } from '../../pipeline/renderTokens.js';
 import { svgChart, tokenCategoryChart } from '../svgChart.js';
 import { DEMO_CONDITIONS, type DemoCondition, type DemoResult } from './run.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { tokenCategories, tokensToReach } from '../../src/pipeline/demo/analysis.js';
+import { tokenCategories, tokensToReach } from '../../src/experiments/demo/analysis.js';
 
 describe('tokensToReach', () => {
   it('interpolates the first crossing and says never when there is none', () => {

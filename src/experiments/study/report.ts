@@ -3,7 +3,7 @@
 // terminal summary. The README and docs/study.md quote only what these functions generate.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { escapeHtml } from '../renderTokens.js';
+import { escapeHtml } from '../../pipeline/renderTokens.js';
 import { svgChart } from '../svgChart.js';
 import type { StudyResult } from './run.js';
 import { CLAIM_OTHERS, type Claim } from './summary.js';
