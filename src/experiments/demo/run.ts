@@ -115,6 +115,7 @@ export async function runDemo(
   onProgress: DemoProgress = () => undefined,
 ): Promise<DemoResult> {
   const started = Date.now();
+  const environment = runEnvironment(tf.getBackend());
   const corpus = await buildFairCorpus(settings.corpus, DEMO_DATA_SEED);
   const T = settings.seqLen;
   const config = {
@@ -276,6 +277,6 @@ export async function runDemo(
       random: tokenCategories(checkpointLosses.random.slice(1)),
     },
     seconds: (Date.now() - started) / 1000,
-    environment: runEnvironment(tf.getBackend()),
+    environment,
   };
 }
