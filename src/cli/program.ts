@@ -133,7 +133,25 @@ export function program(output: CliOutput = processOutput): Command {
 
   const print = (json: boolean, result: object, text: string) =>
     output.stdout(json ? `${JSON.stringify(result)}\n` : `${text}\n`);
-  const backend = async () => {
+  /**
+   * Loads the backend after checking the command's input paths, so that a missing input fails
+   * before TensorFlow starts (and prints its start-up lines).
+   */
+  const backend = async (inputs: { files?: Record<string, string | undefined>; model?: string } = {}) => {
+    const { access } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    for (const [flag, path] of Object.entries(inputs.files ?? {}))
+      if (path !== undefined)
+        await access(path).catch(() => {
+          throw new SLMError('BAD_FILE', `--${flag} ${path}: no such file or directory`);
+        });
+    if (inputs.model !== undefined)
+      await access(join(inputs.model, 'config.json')).catch(() => {
+        throw new SLMError(
+          'BAD_CHECKPOINT',
+          `${join(inputs.model!, 'config.json')} does not exist: ${inputs.model} is not a model directory (no config.json).`,
+        );
+      });
     const { useBackend } = await pipeline();
     const { backend: chosen } = await useBackend(cli.opts().backend as 'auto' | BackendName);
     output.stderr(`backend: ${chosen}\n`);
@@ -200,7 +218,7 @@ export function program(output: CliOutput = processOutput): Command {
     .action(async (options) => {
       const progress = createProgress('train', options.steps, 'steps');
       const result = await withInterrupt(output, async (signal) => {
-        await backend();
+        await backend({ files: { data: options.data, scores: options.scores } });
         const { trainModel } = await pipeline();
         const config = await modelConfig(options.config);
         return trainModel({
@@ -251,7 +269,7 @@ export function program(output: CliOutput = processOutput): Command {
       }
       let progress: ReturnType<typeof createProgress> | undefined;
       const info = await withInterrupt(output, async (signal) => {
-        await backend();
+        await backend({ files: { data: options.data }, model: options.model });
         const { scoreCorpus } = await pipeline();
         return scoreCorpus({
           model: options.model,
@@ -345,7 +363,7 @@ export function program(output: CliOutput = processOutput): Command {
         cli.error(`unknown task '${task}' (gsm8k, math, arithmetic)`);
       if (task !== undefined && task !== 'arithmetic' && options.data === undefined)
         cli.error(`--task ${task} needs '--data <file.jsonl>'`);
-      await backend();
+      await backend({ files: { data: options.data }, model: options.model });
       const { evaluateModel, evaluateMathTask } = await pipeline();
       const tokenizer = await loadTokenizer(options.tokenizer);
       if (task === undefined) {
@@ -485,7 +503,7 @@ export function program(output: CliOutput = processOutput): Command {
     .option('--html <file>', 'write a self-contained HTML page instead')
     .option('--json', 'print the tokens as JSON')
     .action(async (options) => {
-      await backend();
+      await backend({ files: { data: options.data, scores: options.scores }, model: options.model });
       const { inspectWindow, renderHtml, renderTerminal } = await pipeline();
       const tokenizer = await loadTokenizer(options.tokenizer);
       const tokens = await inspectWindow({

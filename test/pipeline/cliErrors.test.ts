@@ -67,8 +67,10 @@ describe('rho-slm failures (real command)', () => {
       runCli(directory, ['--verbose', 'train', '--data', 'nope.tok', '--out', 'd', '--config', 'nano']),
     ]);
     expect(errorLines(missing)).toEqual([
-      "rho-slm: train: no such file or directory, open 'nope.tok' [ENOENT]",
+      'rho-slm: train: --data nope.tok: no such file or directory [BAD_FILE]',
     ]);
+    // A missing input fails before the backend loads (no TensorFlow start-up lines, no "backend:").
+    expect(missing.stderr).not.toMatch(/backend:|oneDNN|absl/);
     expect(errorLines(wrongKind)).toEqual([
       'rho-slm: train: clean.txt is text, not a token file (written by rho-slm prepare). [BAD_FILE]',
     ]);
@@ -87,7 +89,7 @@ describe('rho-slm failures (real command)', () => {
     }
     expect(usage.code).toBe(2);
     expect(verbose.code).toBe(1);
-    expect(verbose.stderr).toMatch(/\[ENOENT\]\n.*Error: ENOENT[\s\S]*\n\s+at /);
+    expect(verbose.stderr).toMatch(/\[BAD_FILE\]\n.*SLMError: --data nope.tok[\s\S]*\n\s+at /);
   }, 120_000);
 
   it('names an unreadable folder', async () => {
