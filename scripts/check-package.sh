@@ -13,6 +13,10 @@ contents=$(tar -tzf "$tarball")
 for built in dist/index.js dist/index.cjs dist/index.d.ts dist/cli.js dist/browser/model.js dist/browser/data.js LICENSE; do
   grep -qx "package/$built" <<<"$contents" || { echo "check-package: $built is missing from $tarball"; exit 1; }
 done
+# No install-time scripts in the published manifest (npm warns about them on install).
+tar -xzf "$tarball" package/package.json
+node -e "const s=require('./package/package.json').scripts??{};const bad=['preinstall','install','postinstall','prepare'].filter(k=>k in s);if(bad.length){console.error('check-package: install scripts in the published package.json: '+bad.join(', '));process.exit(1)}"
+rm -rf package
 npm init -y >/dev/null
 npm install --silent --no-audit --no-fund "./$tarball" @tensorflow/tfjs@4.22.0
 
