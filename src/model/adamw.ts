@@ -146,11 +146,48 @@ export class AdamW extends tf.Optimizer {
 
   /** Applies one update with gradients by variable name. */
   override applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
-    const gradients = new Map(
-      Array.isArray(variableGradients)
-        ? variableGradients.map(({ name, tensor }) => [name, tensor] as const)
-        : Object.entries(variableGradients),
+    this.#apply(
+      new Map(
+        Array.isArray(variableGradients)
+          ? variableGradients.map(({ name, tensor }) => [name, tensor] as const)
+          : Object.entries(variableGradients),
+      ),
+      1,
+      false,
     );
+  }
+
+  /**
+   * Applies one update with every gradient multiplied by `scale` (the factor of gradient clipping)
+   * and **disposes each gradient** as soon as its variable (or group) is updated. The result is
+   * bit for bit that of `applyGradients` on the scaled gradients, but the scaled copy exists for one
+   * variable (or group) at a time and the gradients' memory is returned while the update runs: at
+   * TinyLlama-1.1B's size, 4.4 GB less at the step's peak than scaling every gradient first.
+   *
+   * @param gradients - gradients by variable name; all are disposed, also when the update throws
+   * @param scale - a finite factor > 0
+   * @example
+   * ```ts
+   * optimizer.applyScaledGradients(grads, clipScale(1, gradNorm));
+   * ```
+   */
+  applyScaledGradients(gradients: tf.NamedTensorMap, scale: number): void {
+    try {
+      checkNumberOption(
+        scale,
+        (x) => x > 0 && Number.isFinite(x),
+        'AdamW.applyScaledGradients',
+        'scale',
+        'a finite number > 0',
+      );
+      this.#apply(new Map(Object.entries(gradients)), scale, true);
+    } finally {
+      tf.dispose(Object.values(gradients));
+    }
+  }
+
+  /** One update; `release` disposes each gradient once it is applied. */
+  #apply(gradients: ReadonlyMap<string, tf.Tensor>, scale: number, release: boolean): void {
     const variables = tf.engine().registeredVariables;
     for (const name of gradients.keys())
       if (variables[name] === undefined)
@@ -167,8 +204,8 @@ export class AdamW extends tf.Optimizer {
       epsilon: this.#epsilon * Math.sqrt(secondCorrection),
       decayRate: rate * this.#weightDecay,
     };
-    if (nativeAdamActive()) this.#applyNative(gradients, variables, step);
-    else this.#applyGrouped(gradients, variables, step);
+    if (nativeAdamActive()) this.#applyNative(gradients, variables, step, scale, release);
+    else this.#applyGrouped(gradients, variables, step, scale, release);
     this.incrementIterations();
   }
 
@@ -177,6 +214,8 @@ export class AdamW extends tf.Optimizer {
     gradients: ReadonlyMap<string, tf.Tensor>,
     variables: Readonly<Record<string, tf.Variable>>,
     { stepSize, epsilon, decayRate }: StepScalars,
+    scale: number,
+    release: boolean,
   ): void {
     this.#releaseGroups();
     const scalars = new NativeAdamScalars({ stepSize, beta1: this.#beta1, beta2: this.#beta2, epsilon });
@@ -190,7 +229,10 @@ export class AdamW extends tf.Optimizer {
           this.#slots.set(name, slot);
         }
         const decays = this.#weightDecay > 0 && this.#decays(variable);
-        slot.update(variable, gradient, scalars, decays ? 1 - decayRate : undefined);
+        const scaled = scale === 1 ? gradient : tf.mul(gradient, scale);
+        slot.update(variable, scaled, scalars, decays ? 1 - decayRate : undefined);
+        if (scaled !== gradient) scaled.dispose();
+        if (release) gradient.dispose();
       }
     } finally {
       scalars.dispose();
@@ -202,6 +244,8 @@ export class AdamW extends tf.Optimizer {
     gradients: ReadonlyMap<string, tf.Tensor>,
     variables: Readonly<Record<string, tf.Variable>>,
     { stepSize, epsilon, decayRate }: StepScalars,
+    scale: number,
+    release: boolean,
   ): void {
     this.#releaseSlots();
     this.#ensureGroups([...gradients.keys()], variables);
@@ -211,7 +255,8 @@ export class AdamW extends tf.Optimizer {
     for (const group of this.#groups) {
       tf.tidy(() => {
         const members = group.names.map((name) => variables[name]!);
-        const gradient = concatenated(group.names.map((name) => gradients.get(name)!)); // [n]
+        const joined = concatenated(group.names.map((name) => gradients.get(name)!)); // [n]
+        const gradient = scale === 1 ? joined : tf.mul(joined, scale);
         const first = tf.tidy(() =>
           tf.add(tf.mul(group.first, this.#beta1), tf.mul(gradient, 1 - this.#beta1)),
         );
@@ -238,6 +283,7 @@ export class AdamW extends tf.Optimizer {
           variable.assign(variable.rank === 1 ? pieces[i]! : tf.reshape(pieces[i]!, variable.shape));
         });
       });
+      if (release) for (const name of group.names) gradients.get(name)!.dispose();
     }
   }
 

@@ -79,6 +79,15 @@ export interface TrainStepStats extends SelectionStats {
   mask?: Uint8Array;
 }
 
+/** An optimizer that applies scaled gradients and frees each once applied (rho-slm/model's `AdamW`). */
+interface ReleasingOptimizer extends tf.Optimizer {
+  applyScaledGradients(gradients: tf.NamedTensorMap, scale: number): void;
+}
+
+function releasesGradients(optimizer: tf.Optimizer): optimizer is ReleasingOptimizer {
+  return typeof (optimizer as Partial<ReleasingOptimizer>).applyScaledGradients === 'function';
+}
+
 /** Runs one optimizer step on a batch and resolves to its statistics. */
 export type TrainStep = (batch: TrainBatch) => Promise<TrainStepStats>;
 
@@ -415,11 +424,14 @@ export function createTrainStep(options: TrainStepOptions): TrainStep {
       const stats = interpretStats(values, 'trainStep');
       const mask = plan.keepMask ? Uint8Array.from(await finished.mask.data()) : undefined;
       const gradNorm = values[values.length - 1]!;
-      grads = scaleGradients(
-        result.grads,
-        plan.clipNorm === undefined ? 1 : clipScale(plan.clipNorm, gradNorm),
-      );
-      plan.optimizer.applyGradients(grads);
+      const scale = plan.clipNorm === undefined ? 1 : clipScale(plan.clipNorm, gradNorm);
+      if (releasesGradients(plan.optimizer)) {
+        // Each gradient is scaled and freed as its variable is updated: no second copy of all of them.
+        plan.optimizer.applyScaledGradients(result.grads, scale);
+      } else {
+        grads = scaleGradients(result.grads, scale);
+        plan.optimizer.applyGradients(grads);
+      }
       step++;
       return {
         ...stats,

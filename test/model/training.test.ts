@@ -75,7 +75,11 @@ describe('AdamW', () => {
     beforeAll(() => activateBackend(config));
 
     /** Three variables (two decaying matrices, one norm), updated 4 steps with fixed gradients. */
-    async function run(groupElements: number, resumeAfter?: number) {
+    async function run(
+      groupElements: number,
+      resumeAfter?: number,
+      scaled?: { scale: number; how: 'scale first' | 'applyScaledGradients' },
+    ) {
       const shapes = [[3, 4], [4], [2, 5]];
       const variables = shapes.map((shape, v) =>
         tf.tidy(() => tf.variable(tf.tensor(seq(shape, v), shape), true)),
@@ -91,7 +95,17 @@ describe('AdamW', () => {
       const counts: number[] = [];
       for (let step = 1; step <= 4; step++) {
         const gradients = gradientsAt(step);
-        optimizer.applyGradients(gradients);
+        if (scaled === undefined) optimizer.applyGradients(gradients);
+        else if (scaled.how === 'scale first') {
+          const copies = tf.tidy(() =>
+            Object.fromEntries(Object.entries(gradients).map(([name, g]) => [name, tf.mul(g, scaled.scale)])),
+          );
+          optimizer.applyGradients(copies);
+          tf.dispose(Object.values(copies));
+        } else {
+          optimizer.applyScaledGradients(gradients, scaled.scale);
+          expect(Object.values(gradients).every((g) => g.isDisposed)).toBe(true);
+        }
         tf.dispose(Object.values(gradients));
         counts.push(tf.memory().numTensors);
         if (step === resumeAfter) {
@@ -121,6 +135,48 @@ describe('AdamW', () => {
       }
       const resumed = await run(2 ** 22, 2);
       expect(resumed.values).toEqual(perVariable.values);
+    });
+
+    it('applyScaledGradients is bit for bit applyGradients on scaled gradients, and frees every gradient', async () => {
+      for (const groupElements of [1, 16]) {
+        const reference = await run(groupElements, undefined, { scale: 0.37, how: 'scale first' });
+        const released = await run(groupElements, undefined, { scale: 0.37, how: 'applyScaledGradients' });
+        expect(released.values).toEqual(reference.values);
+        expect(new Set(released.counts.slice(1)).size).toBe(1);
+      }
+      const unscaled = await run(16);
+      expect((await run(16, undefined, { scale: 1, how: 'applyScaledGradients' })).values).toEqual(
+        unscaled.values,
+      );
+    });
+
+    it('applyScaledGradients holds one scaled gradient at a time, where scaling first holds all', async () => {
+      const shape = [100, 400]; // three decaying matrices, a group each: 160 kB a copy
+      const variables = [0, 1, 2].map((v) => tf.variable(tf.randomNormal(shape, 0, 1, 'float32', v), true));
+      const optimizer = new AdamW({ learningRate: 0.01, groupElements: 40_000 });
+      const gradients = () =>
+        Object.fromEntries(
+          variables.map((v, i) => [v.name, tf.randomNormal(shape, 0, 1, 'float32', 10 + i)]),
+        );
+      const warm = gradients();
+      optimizer.applyScaledGradients(warm, 0.5); // creates the moments
+      const first = gradients();
+      const { peakBytes: scaledFirst } = await measurePeakBytes(() => {
+        const copies = tf.tidy(() =>
+          Object.fromEntries(Object.entries(first).map(([name, g]) => [name, tf.mul(g, 0.5)])),
+        );
+        optimizer.applyGradients(copies);
+        tf.dispose(Object.values(copies));
+      });
+      tf.dispose(Object.values(first));
+      const second = gradients();
+      const { peakBytes: released } = await measurePeakBytes(() =>
+        optimizer.applyScaledGradients(second, 0.5),
+      );
+      // Scaling first keeps three scaled copies alive through the update; releasing keeps at most one.
+      expect(scaledFirst - released).toBeGreaterThanOrEqual(2 * 40_000 * 4);
+      optimizer.dispose();
+      tf.dispose(variables);
     });
 
     it('keeps tf.memory().numTensors flat from step to step, and frees everything on dispose', async () => {
@@ -172,6 +228,20 @@ describe('AdamW', () => {
       expectAllClose(switched, await train([cpu!, cpu!, cpu!, cpu!]), { abs: 1e-6, rel: 1e-6 });
     },
   );
+
+  it('rejects a bad scale in applyScaledGradients, still freeing the gradients', () => {
+    const variable = tf.variable(tf.ones([2, 2]), true);
+    const gradient = tf.ones([2, 2]);
+    const optimizer = new AdamW({ learningRate: 0.01 });
+    expectSLMError(
+      () => optimizer.applyScaledGradients({ [variable.name]: gradient }, Number.NaN),
+      'BAD_OPTION',
+      /scale/,
+    );
+    expect(gradient.isDisposed).toBe(true);
+    optimizer.dispose();
+    variable.dispose();
+  });
 
   it('rejects bad hyper-parameters', () => {
     expectSLMError(() => new AdamW({ learningRate: -1 }), 'BAD_OPTION', /learningRate/);
