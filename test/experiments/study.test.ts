@@ -117,6 +117,7 @@ describe('study --quick (the CI guard)', () => {
     }
     expect(Object.keys(full)).toEqual([
       'commit',
+      'runCommits',
       'machine',
       'progress',
       'settings',

@@ -122,7 +122,7 @@ export function studyReadmeParagraph(result: StudyResult): string {
   const levels = result.settings.levelsMeasured
     .map(
       (l) =>
-        `${level(l.emailShare)} e-mail (${(l.noisyTokens / 1e6).toFixed(2)} M tokens, ${(l.proseTokens / 1000).toFixed(0)} k of them prose)`,
+        `${level(l.emailShare)} e-mail (${(l.noisyTokens / 1e6).toFixed(2)} M tokens, ${(l.proseTokens / 1e6).toFixed(2)} M of them prose)`,
     )
     .join(' and ');
   const reach = s.tokensToClmFinal
@@ -132,11 +132,20 @@ export function studyReadmeParagraph(result: StudyResult): string {
         : `at ${level(entry.emailShare)} e-mail SLM reached CLM's final loss after ${((100 * entry.meanTokens) / entry.clmTokens).toFixed(0)}% of CLM's tokens on average`,
     )
     .join(', ');
+  const { plannedRuns, finishedRuns } = result.progress;
+  const partial =
+    finishedRuns < plannedRuns
+      ? [
+          `**Partial: ${finishedRuns} of ${plannedRuns} runs have finished** (the study resumes with \`npm run study -- --out docs/study-run --resume\`); what follows covers only the finished seeds and may change.`,
+          '',
+        ]
+      : [];
   return [
-    `Measured with \`npm run study\` (commit ${result.commit.slice(0, 7)}, ${result.machine.backend} backend, ${result.machine.cores}-core ${result.machine.cpu}, ${(s.seconds / 60).toFixed(0)} min of training runs): a reference model trained on ${(result.settings.corpus.referenceTokens / 1000).toFixed(0)} k tokens of clean addresses steers one pass over a noisy corpus at ${levels}; final held-out loss in nats/byte, differences paired by seed with Student-t 95% intervals.`,
+    ...partial,
+    `Measured with \`npm run study\` (${result.runCommits.length === 1 ? 'commit' : 'commits'} ${result.runCommits.map((commit) => commit.slice(0, 7)).join(', ')}, ${result.machine.backend} backend, ${result.machine.cores}-core ${result.machine.cpu}, ${(s.seconds / 60).toFixed(0)} min of training runs): a reference model trained on ${(result.settings.corpus.referenceTokens / 1000).toFixed(0)} k tokens of clean addresses steers one pass over a noisy corpus at ${levels}; final held-out loss in nats/byte, differences paired by seed with Student-t 95% intervals.`,
     '',
     ...verdictSentences(result).map((sentence) => `- ${sentence}`),
-    `- Tokens to CLM's final loss: ${reach}.`,
+    ...(reach === '' ? [] : [`- Tokens to CLM's final loss: ${reach}.`]),
   ].join('\n');
 }
 

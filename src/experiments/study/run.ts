@@ -17,8 +17,10 @@ import { type StudySummary, summarizeStudy } from './summary.js';
 
 /** Everything study.json holds. */
 export interface StudyResult {
-  /** The commit the study was started on (each run records its own). */
+  /** The commit this process ran on (each run records its own; see `runCommits`). */
   commit: string;
+  /** The distinct commits the finished runs ran on (a resumed study may span several). */
+  runCommits: string[];
   /** CPU model, core count and tfjs backend. */
   machine: { cpu: string; cores: number; backend: string };
   /** Runs planned and finished: a study read with `finishedOnly` while it runs may be partial. */
@@ -465,6 +467,7 @@ async function studyResult(
   const { cpu, cores } = runEnvironment(backend);
   return {
     commit,
+    runCommits: [...new Set([...calibration, ...runs].map((run) => run.commit))],
     machine: { cpu, cores, backend },
     progress: {
       plannedRuns,
