@@ -2,7 +2,8 @@
 // before tfjs is loaded, so its single-thread figures see the same heap as a core-only user.
 // `npm run bench -- native` (or core, tfjs, model, kernels, pipeline) runs only the named groups.
 // `npm run bench -- webgpu` (WebGPU speed and agreement with wasm, bench/webgpu.ts) runs only when
-// named, since it needs a GPU adapter.
+// named, since it needs a GPU adapter; `npm run bench -- tinyllama` (the 1.1 B model, ~20 GB,
+// bench/tinyllama.ts) too.
 import { cpus } from 'node:os';
 import { benchCore } from './core.js';
 
@@ -39,6 +40,10 @@ if (wanted('kernels')) {
 if (wanted('pipeline')) {
   const { benchPipeline } = await import('./pipeline.js');
   await benchPipeline();
+}
+if (groups.includes('tinyllama')) {
+  const { benchTinyllama } = await import('./tinyllama.js');
+  await benchTinyllama();
 }
 if (groups.includes('webgpu')) {
   const { benchWebgpu } = await import('./webgpu.js');

@@ -4,13 +4,15 @@ top-k% SLM selection, written the idiomatic nanoGPT way, timed on this CPU (or a
 Usage: python3 bench/pytorch_llama.py '<json>' where the JSON holds
   {"config": {Hugging Face Llama fields}, "batch": B, "positions": T, "threads": n,
    "steps": s, "ratio": 0.6, "device": "cpu"}
-("device" is optional: "cpu" by default, or a torch device such as "cuda", float32 either way).
+("device" is optional: "cpu" by default, or a torch device such as "cuda", float32 either way;
+"skipMatMul" skips the matMul rate).
 Prints one JSON line: train and scoring tokens/s (median of `steps` timed steps after two warm-up
 steps) and the 2048² float32 matMul rate at the same thread count, on that device.
 """
 
 import json
 import math
+import resource
 import statistics
 import sys
 import time
@@ -103,7 +105,9 @@ def main():
     c = settings["config"]
     B, T, steps, ratio = settings["batch"], settings["positions"], settings["steps"], settings["ratio"]
     device = torch.device(settings.get("device", "cpu"))
+    created = time.perf_counter()
     model = Llama(c).to(device)
+    create_seconds = time.perf_counter() - created
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.95), weight_decay=0.1)
     ids = torch.randint(0, c["vocab_size"], (B, T)).to(device)
     labels = torch.randint(0, c["vocab_size"], (B, T)).to(device)
@@ -125,11 +129,13 @@ def main():
             logits = model(ids)
             F.cross_entropy(logits.view(-1, c["vocab_size"]), labels.view(-1), reduction="none")
 
-    a = torch.randn(2048, 2048, device=device)
-    b = torch.randn(2048, 2048, device=device)
-    matmul = median_seconds(lambda: a @ b, 10, device)
     train = median_seconds(train_step, steps, device)
     scoring = median_seconds(score, steps, device)
+    matmul = math.nan
+    if not settings.get("skipMatMul", False):
+        a = torch.randn(2048, 2048, device=device)
+        b = torch.randn(2048, 2048, device=device)
+        matmul = median_seconds(lambda: a @ b, 10, device)
     print(
         json.dumps(
             {
@@ -138,7 +144,9 @@ def main():
                 "device": str(device),
                 "trainTokensPerSecond": B * T / train,
                 "scoreTokensPerSecond": B * T / scoring,
-                "matMulFlops": 2 * 2048**3 / matmul,
+                "matMulFlops": 2 * 2048**3 / matmul if matmul == matmul else None,
+                "createSeconds": create_seconds,
+                "peakBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
             }
         )
     )

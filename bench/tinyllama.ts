@@ -1,0 +1,188 @@
+// `npm run bench -- tinyllama`: the bundled model at TinyLlama-1.1B's size on this machine, each phase
+// in a fresh process so that its peak resident memory (VmHWM) is its own: create with random
+// weights and save a BF16 Hugging Face checkpoint; load it and score (time to the first scored
+// batch from process start, scoring tokens/s); SLM training steps (batch 1, T = 256, AdamW with fp32
+// moments, clipping). PyTorch 2 threads beside it in the same run where `torch` imports.
+// Needs about 20 GB: never run it beside the study or the test suite.
+// RHO_SLM_BENCH_PRESET=small runs the same code at 56 M parameters (a check of the bench itself).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LLAMA_PRESETS, type LlamaPresetName } from '../src/model/config.js';
+import { pythonWithTorch, runPythonBench } from './native.js';
+import { fmt } from './timing.js';
+
+const PRESET = (process.env.RHO_SLM_BENCH_PRESET ?? 'tinyllama-1.1b') as LlamaPresetName;
+const POSITIONS = 256;
+const TRAIN_STEPS = 3; // the first is a warm-up
+const SCORE_BATCHES = 3;
+
+/** Peak resident memory of this process so far, bytes (Linux VmHWM). */
+function peakResidentBytes(): number {
+  const line = readFileSync('/proc/self/status', 'utf8').match(/^VmHWM:\s+(\d+) kB/m);
+  return line === null ? Number.NaN : Number(line[1]) * 1024;
+}
+
+/** One phase, in this (child) process; prints its figures as one JSON line. */
+async function worker(phase: string, directory: string): Promise<void> {
+  const processStart = performance.timeOrigin;
+  const tf = await import('@tensorflow/tfjs');
+  const { useBackend, createTrainStep, tokenLoss } = await import('../src/tfjs/index.js');
+  const { LlamaModel, AdamW } = await import('../src/model/index.js');
+  const { backend } = await useBackend('auto');
+  const config = {
+    ...LLAMA_PRESETS[PRESET],
+    max_position_embeddings: Math.max(POSITIONS, LLAMA_PRESETS[PRESET].max_position_embeddings),
+  };
+  const figures: Record<string, number | string> = { phase, backend };
+  const since = (start: number) => (performance.now() - start) / 1000;
+  const batch = () => ({
+    inputs: tf.randomUniform([1, POSITIONS], 0, config.vocab_size, 'int32', 1),
+    labels: tf.randomUniform([1, POSITIONS], 0, config.vocab_size, 'int32', 2),
+  });
+  if (phase === 'create') {
+    let start = performance.now();
+    const model = LlamaModel.create(config, { seed: 1 });
+    figures.createSeconds = since(start);
+    figures.weightBytes = model.parameterCount() * 4;
+    start = performance.now();
+    await model.save(directory, { dtype: 'BF16' });
+    figures.saveSeconds = since(start);
+    model.dispose();
+  } else if (phase === 'score') {
+    let start = performance.now();
+    const model = await LlamaModel.load(directory);
+    figures.loadSeconds = since(start);
+    figures.loadPeakBytes = peakResidentBytes();
+    figures.weightBytes = model.parameterCount() * 4;
+    const { inputs, labels } = batch();
+    const score = async () => {
+      const losses = tf.tidy(() => tokenLoss(model.forward(inputs), labels));
+      await losses.data();
+      losses.dispose();
+    };
+    start = performance.now();
+    await score();
+    figures.firstForwardSeconds = since(start);
+    figures.firstScoredBatchSeconds = (Date.now() - processStart) / 1000;
+    start = performance.now();
+    for (let i = 0; i < SCORE_BATCHES; i++) await score();
+    figures.scoreTokensPerSecond = (SCORE_BATCHES * POSITIONS) / since(start);
+    tf.dispose([inputs, labels]);
+    model.dispose();
+  } else {
+    const model = await LlamaModel.load(directory);
+    const { inputs, labels } = batch();
+    const refLoss = tf.fill([1, POSITIONS], 4);
+    const optimizer = new AdamW({ learningRate: 1e-4 });
+    const step = createTrainStep({ model, optimizer, selective: { ratio: 0.6 }, clipNorm: 1 });
+    const seconds: number[] = [];
+    for (let i = 0; i < TRAIN_STEPS; i++) {
+      const start = performance.now();
+      await step({ inputs, labels, refLoss });
+      seconds.push(since(start));
+      process.stderr.write(
+        `  train step ${i + 1}/${TRAIN_STEPS}: ${seconds.at(-1)!.toFixed(1)} s, peak ${(peakResidentBytes() / 2 ** 30).toFixed(1)} GiB\n`,
+      );
+    }
+    const timed = seconds.slice(1);
+    figures.trainStepSeconds = timed.reduce((a, b) => a + b, 0) / timed.length;
+    figures.trainTokensPerSecond = POSITIONS / figures.trainStepSeconds;
+    figures.firstStepSeconds = seconds[0]!;
+  }
+  figures.peakBytes = peakResidentBytes();
+  console.log(JSON.stringify(figures));
+}
+
+function runWorker(phase: string, directory: string): Record<string, number> {
+  const self = fileURLToPath(import.meta.url);
+  const run = spawnSync(process.execPath, ['--import', 'tsx', self, '--worker', phase, directory], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, RHO_SLM_BENCH_PRESET: PRESET },
+  });
+  if (run.status !== 0)
+    throw new Error(`tinyllama bench: phase ${phase} failed (exit ${run.status ?? run.signal})`);
+  return JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+}
+
+const GiB = 2 ** 30;
+
+/** Runs every phase and the PyTorch peer; prints and returns the figures. */
+export async function benchTinyllama(): Promise<Record<string, number>> {
+  const config = LLAMA_PRESETS[PRESET];
+  console.log(
+    `TinyLlama bench: preset ${PRESET}, batch 1, T = ${POSITIONS}, SLM ratio 0.6, AdamW fp32 moments`,
+  );
+  const directory = mkdtempSync(join(tmpdir(), 'rho-slm-tinyllama-'));
+  try {
+    const create = runWorker('create', directory);
+    const score = runWorker('score', directory);
+    const train = runWorker('train', directory);
+    const weights = create.weightBytes!;
+    const ours = {
+      createSeconds: create.createSeconds!,
+      saveSeconds: create.saveSeconds!,
+      loadSeconds: score.loadSeconds!,
+      loadPeakOverWeights: score.loadPeakBytes! / weights,
+      firstForwardSeconds: score.firstForwardSeconds!,
+      firstScoredBatchSeconds: score.firstScoredBatchSeconds!,
+      scoreTokensPerSecond: score.scoreTokensPerSecond!,
+      scorePeakOverWeights: score.peakBytes! / weights,
+      trainTokensPerSecond: train.trainTokensPerSecond!,
+      trainPeakGiB: train.peakBytes! / GiB,
+    };
+    console.log(`  weights (fp32)                 ${(weights / GiB).toFixed(2)} GiB`);
+    console.log(`  create, random weights         ${fmt(ours.createSeconds)} s`);
+    console.log(`  save (BF16 safetensors)        ${fmt(ours.saveSeconds)} s`);
+    console.log(
+      `  load (BF16 → fp32)             ${fmt(ours.loadSeconds)} s, peak ${ours.loadPeakOverWeights.toFixed(2)}× the weights`,
+    );
+    console.log(
+      `  first forward                  ${fmt(ours.firstForwardSeconds)} s; first scored batch ${fmt(ours.firstScoredBatchSeconds)} s after process start`,
+    );
+    console.log(
+      `  scoring                        ${fmt(ours.scoreTokensPerSecond)} tokens/s, peak ${ours.scorePeakOverWeights.toFixed(2)}× the weights`,
+    );
+    console.log(
+      `  SLM training step              ${fmt(ours.trainTokensPerSecond)} tokens/s, peak ${ours.trainPeakGiB.toFixed(1)} GiB`,
+    );
+    const python = pythonWithTorch();
+    if (python === undefined) {
+      console.log('  PyTorch: not installed (set RHO_SLM_PYTHON to a python with torch)');
+      return ours;
+    }
+    const torch = runPythonBench(python, 'pytorch_llama.py', {
+      config: { ...config, max_position_embeddings: Math.max(POSITIONS, config.max_position_embeddings) },
+      batch: 1,
+      positions: POSITIONS,
+      threads: 2,
+      steps: 1,
+      ratio: 0.6,
+      skipMatMul: true,
+    }) as {
+      createSeconds: number;
+      trainTokensPerSecond: number;
+      scoreTokensPerSecond: number;
+      peakBytes: number;
+      torch: string;
+    };
+    console.log(
+      `  PyTorch ${torch.torch} (2 threads): create ${fmt(torch.createSeconds)} s, scoring ${fmt(torch.scoreTokensPerSecond)} tokens/s, training ${fmt(torch.trainTokensPerSecond)} tokens/s, peak ${(torch.peakBytes / GiB).toFixed(1)} GiB`,
+    );
+    console.log(
+      `  ratios (ours / PyTorch): training ${(ours.trainTokensPerSecond / torch.trainTokensPerSecond).toFixed(2)}×, scoring ${(ours.scoreTokensPerSecond / torch.scoreTokensPerSecond).toFixed(2)}×, create ${(torch.createSeconds / ours.createSeconds).toFixed(2)}× as fast, training peak ${(ours.trainPeakGiB / (torch.peakBytes / GiB)).toFixed(2)}× PyTorch's`,
+    );
+    return {
+      ...ours,
+      torchTrainTokensPerSecond: torch.trainTokensPerSecond,
+      torchPeakGiB: torch.peakBytes / GiB,
+    };
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--worker') await worker(process.argv[3]!, process.argv[4]!);
