@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { SLMError } from '../core/errors.js';
 import { createRandom } from '../core/random.js';
+import { writeToNative } from '../tfjs/nativeBackend.js';
 import type { TrainableModel } from '../tfjs/trainStep.js';
 import { type AttentionWeights, attention, causalBias } from './attention.js';
 import { type LlamaConfig, type LlamaPresetName, resolveLlamaConfig } from './config.js';
@@ -108,6 +109,7 @@ function toVariable(modelId: number, name: string, { data, shape }: NamedWeight)
     return isProjection(name) ? tf.transpose(stored) : stored;
   });
   const variable = tf.variable(value, true, `llama${modelId}/${name}`);
+  writeToNative(variable);
   value.dispose();
   return variable;
 }
@@ -148,7 +150,9 @@ export class LlamaModel implements TrainableModel {
       const seed = Math.floor(seeds() * 2 ** 31);
       const initial =
         spec.shape.length === 1 ? tf.ones(shape) : tf.randomNormal(shape, 0, 0.02, 'float32', seed);
-      weights.set(spec.name, tf.variable(initial, true, `llama${id}/${spec.name}`));
+      const variable = tf.variable(initial, true, `llama${id}/${spec.name}`);
+      writeToNative(variable); // one weight's host copy at a time, not the whole model's
+      weights.set(spec.name, variable);
       initial.dispose();
     }
     return new LlamaModel(resolved, weights);

@@ -38,8 +38,8 @@ export interface NativeBackend {
   binding: NativeBinding;
   /** Native tensor ids of tfjs tensors held by this backend (writing pending values first). */
   getInputTensorIds(tensors: tf.Tensor[]): number[];
-  /** The tensors this backend holds, by data id. */
-  tensorMap: { has(dataId: object): boolean };
+  /** The tensors this backend holds, by data id; `values` are host values not yet written to TensorFlow. */
+  tensorMap: { has(dataId: object): boolean; get(dataId: object): { values: unknown } | undefined };
   /** Registers a native op's output as a tfjs tensor. */
   createOutputTensor(metadata: NativeTensorMetadata): tf.Tensor;
   /** Runs a TensorFlow op on tfjs tensors; returns its one output as a tfjs tensor. */
@@ -49,4 +49,21 @@ export interface NativeBackend {
 /** The active backend as tfjs-node's backend object, or `undefined` when it is not `tensorflow`. */
 export function activeNativeBackend(): NativeBackend | undefined {
   return tf.getBackend() === 'tensorflow' ? (tf.backend() as unknown as NativeBackend) : undefined;
+}
+
+/**
+ * Hands `tensor`'s host values to TensorFlow now, on the `tensorflow` backend (elsewhere nothing):
+ * tfjs-node keeps the values a tensor was made from in JavaScript until an op first reads it, so a
+ * model's freshly made weights would be held twice, once in JavaScript and once in TensorFlow,
+ * from their first use until the garbage collector runs. TensorFlow copies the values; the
+ * JavaScript array is released here.
+ *
+ * @example
+ * ```ts
+ * const weight = tf.variable(tf.randomNormal([2048, 2048]));
+ * writeToNative(weight);
+ * ```
+ */
+export function writeToNative(tensor: tf.Tensor): void {
+  activeNativeBackend()?.getInputTensorIds([tensor]);
 }

@@ -126,3 +126,27 @@ describe('LlamaModel gradients', () => {
     model.dispose();
   });
 });
+
+describe.runIf(testBackends.some((config) => config.backend === 'tensorflow'))(
+  'weights on the native backend',
+  () => {
+    it('are handed to TensorFlow as they are made or read, not held in JavaScript until first use', async () => {
+      await activateBackend(testBackends.find((config) => config.backend === 'tensorflow')!);
+      const backend = tf.backend() as unknown as { tensorMap: { get(id: object): { values: unknown } } };
+      const pending = (model: LlamaModel) =>
+        model
+          .trainableVariables()
+          .filter((variable) => backend.tensorMap.get(variable.dataId)!.values != null);
+      const created = LlamaModel.create(LLAMA_PRESETS.nano, { seed: 3 });
+      expect(pending(created)).toEqual([]);
+      const copy = LlamaModel.fromWeights(created.config, await created.exportWeights());
+      expect(pending(copy)).toEqual([]);
+      // Same values as before (writing is not a change of numbers).
+      const [a, b] = [created, copy].map((model) => model.trainableVariables()[1]!.dataSync());
+      expect(Array.from(b!)).toEqual(Array.from(a!));
+      created.dispose();
+      copy.dispose();
+      await activateBackend(testBackends[0]!);
+    });
+  },
+);
