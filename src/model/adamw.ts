@@ -168,7 +168,10 @@ export class AdamW extends tf.Optimizer {
    * @param scale - a finite factor > 0
    * @example
    * ```ts
-   * optimizer.applyScaledGradients(grads, clipScale(1, gradNorm));
+   * const weight = tf.variable(tf.ones([2, 2]));
+   * const optimizer = new AdamW({ learningRate: 1e-3 });
+   * const { grads } = tf.variableGrads(() => tf.sum(tf.square(weight)), [weight]);
+   * optimizer.applyScaledGradients(grads, 0.5); // clipping scaled the gradients by 0.5; they are freed
    * ```
    */
   applyScaledGradients(gradients: tf.NamedTensorMap, scale: number): void {
