@@ -11,6 +11,7 @@ import { type LlamaConfig, type LlamaPresetName, resolveLlamaConfig } from './co
 import { type GenerateOptions, generate } from './generate.js';
 import type { KVCache } from './kvCache.js';
 import { rmsNorm, swiGlu } from './layers.js';
+import { normalSamples } from './normalInit.js';
 import { embedding, linear } from './ops.js';
 import { type ParameterSpec, parameterCount, parameterTable } from './parameterTable.js';
 import { ropeTables } from './rope.js';
@@ -149,7 +150,16 @@ export class LlamaModel implements TrainableModel {
       const shape = internalShape(spec);
       const seed = Math.floor(seeds() * 2 ** 31);
       const initial =
-        spec.shape.length === 1 ? tf.ones(shape) : tf.randomNormal(shape, 0, 0.02, 'float32', seed);
+        spec.shape.length === 1
+          ? tf.ones(shape)
+          : tf.tensor(
+              normalSamples(
+                spec.shape.reduce((a, b) => a * b, 1),
+                0.02,
+                seed,
+              ),
+              shape,
+            ); // tf.randomNormal's numbers, 1.5× faster
       const variable = tf.variable(initial, true, `llama${id}/${spec.name}`);
       writeToNative(variable); // one weight's host copy at a time, not the whole model's
       weights.set(spec.name, variable);
