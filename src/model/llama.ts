@@ -6,11 +6,12 @@ import { SLMError } from '../core/errors.js';
 import { createRandom } from '../core/random.js';
 import { writeToNative } from '../tfjs/nativeBackend.js';
 import type { TrainableModel } from '../tfjs/trainStep.js';
-import { type AttentionWeights, attention, causalBias } from './attention.js';
+import { causalBias } from './attention.js';
 import { type LlamaConfig, type LlamaPresetName, resolveLlamaConfig } from './config.js';
+import { type DecoderLayer, decoderLayer, recomputedDecoderLayer } from './decoderLayer.js';
 import { type GenerateOptions, generate } from './generate.js';
 import type { KVCache } from './kvCache.js';
-import { rmsNorm, swiGlu } from './layers.js';
+import { rmsNorm } from './layers.js';
 import { normalSamples } from './normalInit.js';
 import { embedding, linear } from './ops.js';
 import { type ParameterSpec, parameterCount, parameterTable } from './parameterTable.js';
@@ -21,20 +22,6 @@ import type { NamedWeight, SaveOptions } from './weights.js';
 export interface CreateOptions {
   /** Seed of the initial weights (normal, std 0.02; norms 1, as transformers initialises Llama). @default 0 */
   seed?: number;
-}
-
-/** One decoder layer's weights, projections in the internal `[in, out]` layout. */
-interface DecoderLayer {
-  /** RMSNorm before attention, `[D]`. */
-  inputNorm: tf.Tensor1D;
-  /** Q, K, V and output projections. */
-  attention: AttentionWeights;
-  /** RMSNorm before the MLP, `[D]`. */
-  mlpNorm: tf.Tensor1D;
-  /** SwiGLU gate and up projections `[D, I]`, down projection `[I, D]`. */
-  gate: tf.Tensor2D;
-  up: tf.Tensor2D;
-  down: tf.Tensor2D;
 }
 
 /** The model's weights by role, looked up once by Hugging Face name. */
@@ -119,6 +106,14 @@ function toVariable(modelId: number, name: string, { data, shape }: NamedWeight)
 export class LlamaModel implements TrainableModel {
   /** The configuration, Hugging Face field names. */
   readonly config: LlamaConfig;
+  /**
+   * Training memory: in `forward` under a gradient tape, recompute each decoder layer's
+   * activations during the backward pass instead of keeping them (gradient checkpointing). The
+   * tape then holds one `[B·T, D]` tensor per layer instead of every intermediate; each step runs
+   * the layers' forward once more. Same values and gradients. Not used with a {@link KVCache}.
+   * @default false
+   */
+  recomputeActivations = false;
   readonly #weights: Map<string, tf.Variable>;
   readonly #roles: ModelWeights;
   #tables: { positions: number; cos: tf.Tensor2D; sin: tf.Tensor2D; causalBias: tf.Tensor2D } | undefined;
@@ -370,12 +365,11 @@ export class LlamaModel implements TrainableModel {
         ...tables,
       };
       let x = embedding(tf.reshape(tf.cast(ids, 'int32'), [B * T]), weights.embedding); // [B·T, D]
-      for (const [index, layer] of weights.layers.entries()) {
-        const normed = rmsNorm(x, layer.inputNorm, c.rms_norm_eps); // [B·T, D]
-        x = tf.add(x, attention(normed, layer.attention, context, cache?.layers[index])); // [B·T, D]
-        const mlpInput = rmsNorm(x, layer.mlpNorm, c.rms_norm_eps); // [B·T, D]
-        x = tf.add(x, swiGlu(mlpInput, layer.gate, layer.up, layer.down)); // [B·T, D]
-      }
+      for (const [index, layer] of weights.layers.entries())
+        x =
+          this.recomputeActivations && cache === undefined
+            ? recomputedDecoderLayer(x, layer, context, c.rms_norm_eps) // [B·T, D]
+            : decoderLayer(x, layer, context, c.rms_norm_eps, cache?.layers[index]); // [B·T, D]
       x = rmsNorm(x, weights.finalNorm, c.rms_norm_eps); // [B·T, D]
       const head = weights.head === 'tied' ? (tf.transpose(weights.embedding) as tf.Tensor2D) : weights.head; // [D, V]
       return tf.reshape(linear(x, head), [B, T, c.vocab_size]) as tf.Tensor3D; // [B·T, V] → [B, T, V]
