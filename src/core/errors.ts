@@ -19,6 +19,8 @@
  * - `INTERRUPTED`: stopped by the user (Ctrl-C) before anything was written.
  * - `NODE_ONLY`: a function that needs Node's file system was called in a browser build.
  * - `MISSING_PACKAGE`: an optional package that a command needs is not installed.
+ * - `SANDBOX_UNAVAILABLE`: model-written programs cannot be run in a sandbox here (Linux with
+ *   bubblewrap is needed) and the caller did not opt out with `sandbox: 'none'`.
  */
 export type SLMErrorCode =
   | 'SHAPE_MISMATCH'
@@ -36,7 +38,8 @@ export type SLMErrorCode =
   | 'OUTPUT_LOCKED'
   | 'INTERRUPTED'
   | 'NODE_ONLY'
-  | 'MISSING_PACKAGE';
+  | 'MISSING_PACKAGE'
+  | 'SANDBOX_UNAVAILABLE';
 
 /**
  * The one error class of rho-slm. `code` is stable across releases; `message` names the

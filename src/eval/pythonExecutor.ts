@@ -1,14 +1,17 @@
-// Runs model-written Python in a separate python3 process with a time limit, an address-space
-// limit and bounded output capture, reporting like the harness's PythonExecutor.
+// Runs model-written Python in a bubblewrap sandbox (src/eval/sandbox.ts) or, when the caller
+// opts out, a plain python3 process, with time, memory, file-size, process and output limits;
+// reports like the harness's PythonExecutor, over a channel apart from the program's stdout.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { SLMError } from '../core/errors.js';
+import { bwrapArguments, hostEnvironment, probeSandbox, type SandboxMode, SECCOMP_FD } from './sandbox.js';
 
 /** Options of {@link runPython}. */
 export interface PythonRunOptions {
-  /** The interpreter to run. @default 'python3' */
+  /** The interpreter to run (a launcher such as pyenv's shim is resolved to the real one). @default 'python3' */
   python?: string;
   /** Wall-clock limit for one program, start-up included. @default 5000 (the harness's 5 s) */
   timeoutMs?: number;
@@ -20,6 +23,17 @@ export interface PythonRunOptions {
    * An expression evaluated after the program whose value is the result (PAL: `'solution()'`);
    * without it the result is what the program printed (ToRA). */
   answerExpression?: string;
+  /**
+   * `'bwrap'`: run in a bubblewrap sandbox, and refuse (`SANDBOX_UNAVAILABLE`) where none can be
+   * made; `'none'`: run as a plain process with your user's rights (unsafe; warns once per process).
+   * @default 'bwrap' */
+  sandbox?: SandboxMode;
+  /** The bubblewrap program. @default 'bwrap' */
+  bwrap?: string;
+  /** Size of the writable temporary folder and of any one file (RLIMIT_FSIZE), in MiB. @default 64 */
+  diskMb?: number;
+  /** Processes and threads (RLIMIT_NPROC) in the sandbox; not enforced for root. @default 256 */
+  maxProcesses?: number;
 }
 
 /** What one program run gave, as the harness reports it (both stripped, each at most 400 characters). */
@@ -30,17 +44,30 @@ export interface PythonRun {
   report: string;
 }
 
-const MARKER = '\u0000rho-slm-result\u0000';
+/** File descriptor (stdio index) on which the runner reports; stdout and stderr are discarded. */
+const CHANNEL_FD = 3;
 
 // The runner inside python3: limits, output capture (head and tail), the harness's ban on
-// input(), exec, the answer, and one marked JSON line on the real stdout.
+// input(), exec, the answer, and one JSON report on fd 3 (never on stdout, which the program owns).
 const RUNNER = `
-import io, json, pickle, re, resource, sys, traceback
-memory, max_chars, expression = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+import io, json, os, pickle, re, resource, sys, traceback
+memory, max_chars, expression, file_size, processes, seconds = sys.argv[1:]
 code = sys.stdin.read()
+null = os.open(os.devnull, os.O_RDWR)
+os.dup2(null, 0)
+os.close(null)
+channel = os.fdopen(${CHANNEL_FD}, 'w', encoding='utf-8')
+def limit(kind, value):
+    hard = resource.getrlimit(kind)[1]
+    value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+    resource.setrlimit(kind, (value, value))
+for kind, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_FSIZE, file_size),
+                    (resource.RLIMIT_NPROC, processes), (resource.RLIMIT_CPU, seconds)):
+    if int(value) > 0:
+        limit(kind, int(value))
+limit(resource.RLIMIT_CORE, 0)
+max_chars = int(max_chars)
 real = sys.stdout
-if memory > 0:
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 class Capture(io.TextIOBase):
     def __init__(self):
         self.head, self.size, self.tail = [], 0, ''
@@ -71,8 +98,8 @@ except BaseException:
     result = ''
     report = traceback.format_exc().split('\\n')[-2]
 sys.stdout = real
-real.write(${JSON.stringify(MARKER)} + json.dumps({'result': str(result), 'report': report}))
-real.flush()
+channel.write(json.dumps({'result': str(result), 'report': report}))
+channel.close()
 `;
 
 /** The harness's truncation: at most 400 characters, the middle replaced by `...`. */
@@ -84,87 +111,191 @@ function finish(result: string, report: string): PythonRun {
   return { result: truncate(result.trim()), report: truncate(report.trim()) };
 }
 
+/** The runner's report, or `undefined` when the channel holds anything else. */
+function parseReport(text: string): PythonRun | undefined {
+  try {
+    const { result, report } = JSON.parse(text) as Partial<Record<string, unknown>>;
+    return typeof result === 'string' && typeof report === 'string' ? finish(result, report) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+let warned = false;
+
+/** Warns once per process that programs run without a sandbox. */
+function warnUnsandboxed(): void {
+  if (warned) return;
+  warned = true;
+  process.emitWarning(
+    "runPython runs model-written programs without a sandbox (sandbox: 'none'): they can read and write your files, use the network and start processes.",
+    { code: 'RHO_SLM_UNSANDBOXED' },
+  );
+}
+
+/** After the process exits, how long its report may take to arrive (an orphan may hold the channel). */
+const DRAIN_MS = 200;
+
 /**
- * Runs a Python program in a fresh `python3 -I` process (isolated mode, an empty temporary working
- * directory, a minimal environment) with a wall-clock limit, an address-space limit and bounded
- * output capture. Errors in the program are results, not exceptions: an infinite loop reports
- * `'Timeout Error'`, an exception its last traceback line, a memory bomb `MemoryError`, and huge
- * output is cut to its first and last characters. This contains mistakes, not attackers: the
- * program runs with your user's rights.
+ * Checks once per process that programs can run as `options` ask: the interpreter starts and,
+ * unless `sandbox: 'none'`, the sandbox can be created. {@link runPython} does this itself;
+ * call it to fail before an evaluation's first generation rather than at its first program.
  *
+ * @throws {@link SLMError} `TOOL_UNAVAILABLE` when the interpreter cannot be started;
+ *   `SANDBOX_UNAVAILABLE` when no sandbox can be made (off Linux, without bubblewrap, user
+ *   namespaces disabled); `BAD_OPTION` for an unknown `sandbox`
+ * @example
+ * ```ts
+ * await checkPythonSandbox();                     // throws SANDBOX_UNAVAILABLE without bwrap
+ * await checkPythonSandbox({ sandbox: 'none' });  // only warns
+ * ```
+ */
+export async function checkPythonSandbox(options: PythonRunOptions = {}): Promise<void> {
+  const mode = options.sandbox ?? 'bwrap';
+  if (mode !== 'bwrap' && mode !== 'none') {
+    throw new SLMError(
+      'BAD_OPTION',
+      `Option 'sandbox' passed to 'runPython' must be 'bwrap' or 'none', got ${JSON.stringify(mode)}.`,
+    );
+  }
+  if (mode === 'none') warnUnsandboxed();
+  else await probeSandbox(options.bwrap ?? 'bwrap', options.python ?? 'python3');
+}
+
+/**
+ * Runs a Python program in a fresh process, by default inside a bubblewrap sandbox: its own user,
+ * mount, PID, network (no interface at all), IPC and UTS namespaces; a read-only root holding only
+ * `/usr` and the interpreter's folders; an empty size-limited tmpfs as working folder; no other
+ * process may be started (seccomp), and when the run ends every process in it is killed. Limits:
+ * wall clock, address space (RLIMIT_AS), file size, processes, CPU time, and bounded output
+ * capture. The result travels on a pipe apart from stdout, so printing a fake result, closing
+ * stdout or `os._exit` give an error report. Errors in the program are results, not exceptions: an
+ * infinite loop reports `'Timeout Error'`, an exception its last traceback line, a memory bomb
+ * `MemoryError`, and huge output is cut to its first and last characters. A run returns within
+ * `timeoutMs` (plus a fraction of a second), whatever the program started. What the sandbox does
+ * not isolate (CPU time, kernel bugs): docs/evaluation.md.
+ *
+ * @throws {@link SLMError} `SANDBOX_UNAVAILABLE` where no sandbox can be made and `sandbox` is not `'none'`
  * @throws {@link SLMError} `TOOL_UNAVAILABLE` when the interpreter cannot be started
- * @throws {@link SLMError} `BAD_OPTION` for a non-positive `timeoutMs` or negative `memoryMb`
+ * @throws {@link SLMError} `BAD_OPTION` for a non-positive `timeoutMs`, `diskMb` or `maxProcesses`,
+ *   a negative `memoryMb`, `maxOutputChars` < 400, or an unknown `sandbox`
  * @example
  * ```ts
  * await runPython('print(6 * 7)');                                    // { result: '42', report: 'Done' }
  * await runPython('def solution():\n    return 18', { answerExpression: 'solution()' }); // result '18'
+ * await runPython('print(1)', { sandbox: 'none' });                   // unsafe: no isolation, warns once
  * ```
  */
 export async function runPython(code: string, options: PythonRunOptions = {}): Promise<PythonRun> {
   const timeoutMs = options.timeoutMs ?? 5000;
   const memoryMb = options.memoryMb ?? 1024;
   const maxOutputChars = options.maxOutputChars ?? 100_000;
-  if (!(timeoutMs > 0) || !(memoryMb >= 0) || !(maxOutputChars >= 400)) {
+  const diskMb = options.diskMb ?? 64;
+  const maxProcesses = options.maxProcesses ?? 256;
+  if (
+    !(timeoutMs > 0) ||
+    !(memoryMb >= 0) ||
+    !(maxOutputChars >= 400) ||
+    !(diskMb >= 1) ||
+    !(Number.isInteger(maxProcesses) && maxProcesses >= 1)
+  ) {
     throw new SLMError(
       'BAD_OPTION',
-      `'runPython' needs timeoutMs > 0, memoryMb ≥ 0 and maxOutputChars ≥ 400, got ${timeoutMs}, ${memoryMb}, ${maxOutputChars}.`,
+      `'runPython' needs timeoutMs > 0, memoryMb ≥ 0, maxOutputChars ≥ 400, diskMb ≥ 1 and an integer maxProcesses ≥ 1, got ${timeoutMs}, ${memoryMb}, ${maxOutputChars}, ${diskMb}, ${maxProcesses}.`,
     );
   }
+  await checkPythonSandbox(options);
   const python = options.python ?? 'python3';
-  const directory = await mkdtemp(join(tmpdir(), 'rho-slm-python-'));
+  const sandboxed = options.sandbox !== 'none';
+  const diskBytes = Math.round(diskMb * 1024 * 1024);
+  const runnerArgs = [
+    '-I',
+    '-c',
+    RUNNER,
+    String(memoryMb * 1024 * 1024),
+    String(maxOutputChars),
+    options.answerExpression ?? '',
+    String(diskBytes),
+    String(sandboxed ? maxProcesses : 0), // without a user namespace RLIMIT_NPROC counts all your processes
+    String(2 * Math.ceil(timeoutMs / 1000) + 1), // CPU seconds: a backstop if this process dies first
+  ];
+  const sandbox = sandboxed ? await probeSandbox(options.bwrap ?? 'bwrap', python) : undefined;
+  const directory = sandbox === undefined ? await mkdtemp(join(tmpdir(), 'rho-slm-python-')) : tmpdir();
   try {
     return await new Promise<PythonRun>((resolve, reject) => {
-      const child = spawn(
-        python,
-        [
-          '-I',
-          '-c',
-          RUNNER,
-          String(memoryMb * 1024 * 1024),
-          String(maxOutputChars),
-          options.answerExpression ?? '',
-        ],
-        {
-          cwd: directory,
-          env: { PATH: process.env.PATH ?? '', LANG: 'C.UTF-8' },
-          stdio: ['pipe', 'pipe', 'ignore'],
-        },
-      );
+      const [command, args] =
+        sandbox === undefined
+          ? [python, runnerArgs]
+          : [
+              sandbox.bwrap,
+              bwrapArguments(sandbox, diskBytes, [sandbox.interpreter.executable, ...runnerArgs]),
+            ];
+      const child = spawn(command, args, {
+        cwd: directory,
+        env: hostEnvironment(),
+        detached: true, // its own process group, killed as a whole
+        stdio: ['pipe', 'ignore', 'ignore', 'pipe', sandbox?.seccomp === undefined ? 'ignore' : 'pipe'],
+      });
+      const channel = child.stdio[CHANNEL_FD] as Readable;
       const chunks: Buffer[] = [];
       let size = 0;
-      let outcome: PythonRun | undefined;
-      const stop = (run: PythonRun) => {
-        outcome ??= run;
-        child.kill('SIGKILL');
+      let settled = false;
+      let drain: NodeJS.Timeout | undefined;
+      const killGroup = () => {
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
       };
-      const timer = setTimeout(() => stop(finish('', 'Timeout Error')), timeoutMs);
-      child.stdout.on('data', (chunk: Buffer) => {
+      const settle = (run: PythonRun) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        clearTimeout(drain);
+        killGroup();
+        channel.destroy(); // an orphan may still hold its end (without the sandbox)
+        resolve(run);
+      };
+      const timer = setTimeout(() => settle(finish('', 'Timeout Error')), timeoutMs);
+      channel.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > 4 * maxOutputChars + 65_536) stop(finish('', 'Output Limit Error'));
+        if (size > 8 * maxOutputChars + 65_536) settle(finish('', 'Output Limit Error'));
         else chunks.push(chunk);
       });
-      child.stdin.on('error', () => {}); // the program may exit before reading all of its code
-      child.stdin.end(code);
+      channel.on('error', () => {});
+      child.stdin?.on('error', () => {}); // the program may exit before reading all of its code
+      child.stdin?.end(code);
+      if (sandbox?.seccomp !== undefined) {
+        const filter = child.stdio[SECCOMP_FD] as Writable;
+        filter.on('error', () => {});
+        filter.end(sandbox.seccomp);
+      }
       child.on('error', (error: NodeJS.ErrnoException) => {
+        settled = true;
         clearTimeout(timer);
+        const started = sandbox === undefined ? python : sandbox.bwrap;
         reject(
           new SLMError(
-            'TOOL_UNAVAILABLE',
-            `'runPython' could not start '${python}' (${error.code ?? error.message}): tool-integrated evaluation needs a Python 3 interpreter on PATH, or pass its path as 'python'.`,
+            sandbox === undefined ? 'TOOL_UNAVAILABLE' : 'SANDBOX_UNAVAILABLE',
+            `'runPython' could not start '${started}' (${error.code ?? error.message}): ${sandbox === undefined ? "tool-integrated evaluation needs a Python 3 interpreter on PATH, or pass its path as 'python'" : 'the sandbox program went away after it was probed'}.`,
           ),
         );
       });
-      child.on('close', (exitCode, signal) => {
-        clearTimeout(timer);
-        if (outcome !== undefined) return resolve(outcome);
-        const text = Buffer.concat(chunks).toString('utf8');
-        const at = text.lastIndexOf(MARKER);
-        if (at < 0) return resolve(finish('', `Exited without a result (${signal ?? `code ${exitCode}`})`));
-        const { result, report } = JSON.parse(text.slice(at + MARKER.length)) as PythonRun;
-        resolve(finish(result, report));
+      child.on('exit', (exitCode, signal) => {
+        killGroup();
+        const report = () => {
+          const run = parseReport(Buffer.concat(chunks).toString('utf8'));
+          settle(run ?? finish('', `Exited without a result (${signal ?? `code ${exitCode}`})`));
+        };
+        if (channel.readableEnded) report();
+        else {
+          channel.once('end', report);
+          drain = setTimeout(report, DRAIN_MS);
+        }
       });
     });
   } finally {
-    await rm(directory, { recursive: true, force: true });
+    if (sandbox === undefined) await rm(directory, { recursive: true, force: true });
   }
 }
