@@ -320,6 +320,10 @@ export function program(output: CliOutput = processOutput): Command {
     .option('--model <dir>', 'model directory (not needed with --grade)')
     .option('--data <file>', 'held-out token file (loss) or a JSONL problem file (with --task)')
     .option('--format <name>', 'math prompt format: cot, tora or pal (tora and pal run python3)', 'cot')
+    .option(
+      '--unsafe-no-sandbox',
+      'tora/pal: run model-written programs without the bubblewrap sandbox (they can read your files and use the network)',
+    )
     .option('--grading <mode>', "answer grading: 'harness' (as published) or 'strict'", 'harness')
     .option('--grade <outputs>', 're-grade saved completions (JSONL) without a model; verdicts to --out')
     .option(
@@ -386,6 +390,7 @@ export function program(output: CliOutput = processOutput): Command {
         task,
         format: options.format,
         grading: options.grading,
+        ...(options.unsafeNoSandbox === true ? { python: { sandbox: 'none' as const } } : {}),
         ...(options.data === undefined ? {} : { data: options.data }),
         ...(options.shots === undefined ? {} : { shots: options.shots }),
         numShots: options.numShots,

@@ -8,7 +8,7 @@ import type { AnswerStyle } from './extract.js';
 import { gradeCompletion } from './gradeCompletion.js';
 import { type GradingOptions, gradingMode } from './grading.js';
 import { writeJsonLines } from './jsonLines.js';
-import type { PythonRunOptions } from './pythonExecutor.js';
+import { checkPythonSandbox, type PythonRunOptions } from './pythonExecutor.js';
 import { type Generate, type ProgramRun, type PromptFormat, solveWithTools } from './toolIntegrated.js';
 
 /** Options of {@link evaluate}. */
@@ -33,7 +33,7 @@ export interface EvaluateMathOptions extends GradingOptions {
   format?: PromptFormat;
   /** Generate–execute rounds at most (tool formats). @default 4 for ToRA, 1 for PAL */
   maxRounds?: number;
-  /** Limits of each program run (tool formats). */
+  /** Limits and sandbox of each program run (tool formats); sandboxed unless `sandbox: 'none'`. */
   python?: PythonRunOptions;
   /** Called after each problem. */
   onProgress?: (done: number, total: number) => void;
@@ -109,8 +109,10 @@ export function cutAtStop(text: string, stops: readonly string[] = STOP_SEQUENCE
  * completion, the extracted answer and whether it matches the reference ({@link gradeCompletion},
  * harness rules unless `grading: 'strict'`).
  *
- * @throws {@link SLMError} `TOOL_UNAVAILABLE` in a tool format without python3; `BAD_OPTION` for an
- *   unknown `format` or `grading`
+ * @throws {@link SLMError} `TOOL_UNAVAILABLE` in a tool format without python3;
+ *   `SANDBOX_UNAVAILABLE` in a tool format where programs cannot be sandboxed (checked before the
+ *   first generation; opt out with `python: { sandbox: 'none' }`); `BAD_OPTION` for an unknown
+ *   `format` or `grading`
  * @example
  * ```ts
  * const { accuracy } = await evaluate({ model, tokenizer, dataset, shots: dataset.slice(0, 4) });
@@ -127,6 +129,7 @@ export async function evaluate(options: EvaluateMathOptions): Promise<MathEvalua
     );
   }
   const grading = gradingMode(options, 'evaluate');
+  if (format !== 'cot') await checkPythonSandbox(options.python);
   const generate = modelGenerator(options.model, options.tokenizer, options.maxNewTokens ?? 256);
   const problems = options.dataset.slice(0, options.limit ?? options.dataset.length);
   const examples: GradedExample[] = [];

@@ -23,13 +23,19 @@ export type { GradingMode, GradingOptions } from './grading.js';
 export { type MathEqualOptions, mathEqual } from './mathEqual.js';
 export { normalizeAnswer } from './normalize.js';
 export { numericEqual, parseDigits } from './numbers.js';
-export { type PythonRun, type PythonRunOptions, runPython } from './pythonExecutor.js';
+export {
+  checkPythonSandbox,
+  type PythonRun,
+  type PythonRunOptions,
+  runPython,
+} from './pythonExecutor.js';
 export {
   type RegradedItem,
   type RegradeOptions,
   type RegradeResult,
   regradeOutputs,
 } from './regrade.js';
+export type { SandboxMode } from './sandbox.js';
 export { symbolicEqual } from './symbolic.js';
 export {
   extractProgram,

@@ -33,7 +33,7 @@ export interface SolveWithToolsOptions extends GradingOptions {
   demos?: string;
   /** Generate–execute rounds at most. @default 4 for ToRA, 1 for PAL (as the harness) */
   maxRounds?: number;
-  /** Limits of each program run. */
+  /** Limits and sandbox of each program run (sandboxed unless `sandbox: 'none'`). */
   python?: PythonRunOptions;
 }
 
@@ -90,7 +90,8 @@ export function extractProgram(text: string): string {
  * PAL: generate once, run the program (or the whole text when it has no python block) and take
  * `solution()`'s value as the answer (normalised once, then compared as in {@link gradeCompletion}).
  *
- * @throws {@link SLMError} `BAD_OPTION` for `maxRounds` < 1; `TOOL_UNAVAILABLE` without python3
+ * @throws {@link SLMError} `BAD_OPTION` for `maxRounds` < 1; `TOOL_UNAVAILABLE` without python3;
+ *   `SANDBOX_UNAVAILABLE` where programs cannot be sandboxed (see {@link runPython})
  * @example
  * ```ts
  * const solved = await solveWithTools({ generate, question, answer: '42', style: 'gsm8k', format: 'tora' });

@@ -5,6 +5,7 @@ import { byteTokenizer, type Tokenizer } from '../data/byteTokenizer.js';
 import { loadMathDataset, type MathExample, syntheticArithmetic } from '../eval/datasets.js';
 import { evaluate, type MathEvaluation } from '../eval/evaluate.js';
 import type { GradingMode } from '../eval/grading.js';
+import type { PythonRunOptions } from '../eval/pythonExecutor.js';
 import type { PromptFormat } from '../eval/toolIntegrated.js';
 import { LlamaModel } from '../model/llama.js';
 
@@ -26,6 +27,8 @@ export interface MathTaskOptions {
   shots?: string;
   /** `'cot'`, or a tool format: `'tora'`, `'pal'` (runs python3). @default 'cot' */
   format?: PromptFormat;
+  /** Limits and sandbox of each program run (tool formats; `{ sandbox: 'none' }` opts out, unsafe). */
+  python?: PythonRunOptions;
   /** `'harness'` (as the published numbers) or `'strict'`. @default 'harness' */
   grading?: GradingMode;
   /** Worked examples in the prompt. @default 4 */
@@ -72,7 +75,8 @@ async function taskExamples(
  * Few-shot accuracy of a model on a math task, decoding greedily, in chain-of-thought or a
  * tool-integrated format (ToRA, PAL).
  *
- * @throws {@link SLMError} `BAD_OPTION` for an unknown task, a missing or malformed problem file
+ * @throws {@link SLMError} `BAD_OPTION` for an unknown task, a missing or malformed problem file;
+ *   `SANDBOX_UNAVAILABLE` in a tool format where programs cannot be sandboxed
  * @example
  * ```ts
  * const { accuracy } = await evaluateMathTask({ model: 'slm', task: 'arithmetic', limit: 20 });
@@ -98,6 +102,7 @@ export async function evaluateMathTask(options: MathTaskOptions): Promise<MathEv
       maxNewTokens: options.maxNewTokens ?? 256,
       ...(options.format === undefined ? {} : { format: options.format }),
       ...(options.grading === undefined ? {} : { grading: options.grading }),
+      ...(options.python === undefined ? {} : { python: options.python }),
       ...(options.limit === undefined ? {} : { limit: options.limit }),
       ...(options.out === undefined ? {} : { out: options.out }),
       ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
