@@ -2,7 +2,8 @@
 // in a fresh process so that its peak resident memory (VmHWM) is its own: create with random
 // weights and save a BF16 Hugging Face checkpoint; load it and score (time to the first scored
 // batch from process start, scoring tokens/s); SLM training steps (batch 1, T = 256, AdamW with fp32
-// moments, clipping). PyTorch 2 threads beside it in the same run where `torch` imports.
+// moments, clipping), keeping activations and recomputing them (LlamaModel.recomputeActivations).
+// PyTorch 2 threads beside it in the same run where `torch` imports.
 // Needs about 20 GB: never run it beside the study or the test suite.
 // RHO_SLM_BENCH_PRESET=small runs the same code at 56 M parameters (a check of the bench itself).
 import { spawnSync } from 'node:child_process';
@@ -74,6 +75,7 @@ async function worker(phase: string, directory: string): Promise<void> {
     model.dispose();
   } else {
     const model = await LlamaModel.load(directory);
+    model.recomputeActivations = phase === 'train:recompute';
     const { inputs, labels } = batch();
     const refLoss = tf.fill([1, POSITIONS], 4);
     const optimizer = new AdamW({ learningRate: 1e-4 });
@@ -121,6 +123,7 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
     const create = runWorker('create', directory);
     const score = runWorker('score', directory);
     const train = runWorker('train', directory);
+    const recomputed = runWorker('train:recompute', directory);
     const weights = create.weightBytes!;
     const ours = {
       createSeconds: create.createSeconds!,
@@ -133,6 +136,8 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
       scorePeakOverWeights: score.peakBytes! / weights,
       trainTokensPerSecond: train.trainTokensPerSecond!,
       trainPeakGiB: train.peakBytes! / GiB,
+      recomputeTrainTokensPerSecond: recomputed.trainTokensPerSecond!,
+      recomputeTrainPeakGiB: recomputed.peakBytes! / GiB,
     };
     console.log(`  weights (fp32)                 ${(weights / GiB).toFixed(2)} GiB`);
     console.log(`  create, random weights         ${fmt(ours.createSeconds)} s`);
@@ -148,6 +153,9 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
     );
     console.log(
       `  SLM training step              ${fmt(ours.trainTokensPerSecond)} tokens/s, peak ${ours.trainPeakGiB.toFixed(1)} GiB`,
+    );
+    console.log(
+      `  … recomputing activations      ${fmt(ours.recomputeTrainTokensPerSecond)} tokens/s, peak ${ours.recomputeTrainPeakGiB.toFixed(1)} GiB`,
     );
     const python = pythonWithTorch();
     if (python === undefined) {
@@ -173,7 +181,7 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
       `  PyTorch ${torch.torch} (2 threads): create ${fmt(torch.createSeconds)} s, scoring ${fmt(torch.scoreTokensPerSecond)} tokens/s, training ${fmt(torch.trainTokensPerSecond)} tokens/s, peak ${(torch.peakBytes / GiB).toFixed(1)} GiB`,
     );
     console.log(
-      `  ratios (ours / PyTorch): training ${(ours.trainTokensPerSecond / torch.trainTokensPerSecond).toFixed(2)}×, scoring ${(ours.scoreTokensPerSecond / torch.scoreTokensPerSecond).toFixed(2)}×, create ${(torch.createSeconds / ours.createSeconds).toFixed(2)}× as fast, training peak ${(ours.trainPeakGiB / (torch.peakBytes / GiB)).toFixed(2)}× PyTorch's`,
+      `  ratios (ours / PyTorch): training ${(ours.trainTokensPerSecond / torch.trainTokensPerSecond).toFixed(2)}× (recomputing ${(ours.recomputeTrainTokensPerSecond / torch.trainTokensPerSecond).toFixed(2)}×), scoring ${(ours.scoreTokensPerSecond / torch.scoreTokensPerSecond).toFixed(2)}×, create ${(torch.createSeconds / ours.createSeconds).toFixed(2)}× as fast, training peak ${(ours.trainPeakGiB / (torch.peakBytes / GiB)).toFixed(2)}× PyTorch's (recomputing ${(ours.recomputeTrainPeakGiB / (torch.peakBytes / GiB)).toFixed(2)}×)`,
     );
     return {
       ...ours,
