@@ -201,7 +201,18 @@ export function program(output: CliOutput = processOutput): Command {
     .description('train a model: plain causal LM (reference model), or selective with --scores')
     .requiredOption('--data <file>', 'token file')
     .requiredOption('--out <dir>', 'output directory (model, checkpoints, metrics.jsonl)')
-    .option('--config <preset|file.json>', 'model preset (nano, demo, tinyllama-1.1b) or config.json', 'demo')
+    .option(
+      '--config <preset|file.json>',
+      'model preset (nano, demo, tinyllama-1.1b) or config.json (default: demo)',
+    )
+    .option(
+      '--init <dir>',
+      'start from this model (a Hugging Face directory, e.g. TinyLlama-1.1B) instead of random weights',
+    )
+    .option(
+      '--recompute-activations',
+      'recompute activations in the backward pass: less memory, one more forward a step',
+    )
     .option('--steps <n>', 'optimizer steps', integer, 200)
     .option('--batch <n>', 'windows per step', integer, 8)
     .option('--seq-len <n>', 'window length', integer)
@@ -218,13 +229,17 @@ export function program(output: CliOutput = processOutput): Command {
     .action(async (options) => {
       const progress = createProgress('train', options.steps, 'steps');
       const result = await withInterrupt(output, async (signal) => {
-        await backend({ files: { data: options.data, scores: options.scores } });
+        if (options.init !== undefined && options.config !== undefined)
+          cli.error('train takes --init (a model to start from) or --config (random weights), not both');
+        await backend({ files: { data: options.data, scores: options.scores }, model: options.init });
         const { trainModel } = await pipeline();
-        const config = await modelConfig(options.config);
         return trainModel({
           data: options.data,
           out: options.out,
-          config,
+          ...(options.init === undefined
+            ? { config: await modelConfig(options.config ?? 'demo') }
+            : { init: options.init }),
+          recomputeActivations: options.recomputeActivations === true,
           steps: options.steps,
           batchSize: options.batch,
           ...(options.seqLen === undefined ? {} : { seqLen: options.seqLen }),

@@ -39,6 +39,10 @@ export interface TrainOptions {
   seed?: number;
   /** Reference scores of `data`: train selectively (step 3). Omit for plain causal LM (step 1). */
   scores?: string;
+  /** Start from this model directory (a Hugging Face checkpoint, e.g. TinyLlama-1.1B) instead of random weights; `config` must be omitted. */
+  init?: string;
+  /** Recompute each layer's activations in the backward pass (less memory, one more forward per step; see `LlamaModel.recomputeActivations`). @default false */
+  recomputeActivations?: boolean;
   /** Selection settings when `scores` is given. @default { ratio: 0.6 } */
   selection?: SelectionOptions;
   /** Steps between checkpoints. @default 50 */
@@ -219,10 +223,18 @@ async function train(options: TrainOptions): Promise<TrainResult> {
   const statePath = join(options.out, 'train-state.json');
   const metricsPath = join(options.out, 'metrics.jsonl');
   const resumed = options.resume === true ? await readTrainState(statePath) : undefined;
+  if (options.init !== undefined && options.config !== undefined)
+    throw new SLMError(
+      'BAD_OPTION',
+      'trainModel: give `init` (a model to start from) or `config` (random weights), not both',
+    );
   const model =
-    resumed === undefined
-      ? LlamaModel.create(options.config ?? 'demo', { seed: options.seed ?? 0 })
-      : await LlamaModel.load(resumed.checkpoint);
+    resumed !== undefined
+      ? await LlamaModel.load(resumed.checkpoint)
+      : options.init !== undefined
+        ? await LlamaModel.load(options.init)
+        : LlamaModel.create(options.config ?? 'demo', { seed: options.seed ?? 0 });
+  model.recomputeActivations = options.recomputeActivations === true;
   const tokens = await openTokens(options.data, model.config.vocab_size).catch((error: unknown) => {
     model.dispose();
     throw error;

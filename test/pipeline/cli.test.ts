@@ -174,6 +174,50 @@ describe('rho-slm command', () => {
     expect(terminal).not.toContain('\u001b['); // stdout is a pipe: no colour codes
   }, 120_000);
 
+  it('train --init continues a saved model; --recompute-activations trains the same weights', async () => {
+    const continued = (out: string, extra: string[] = []) =>
+      ok([
+        'train',
+        '--data',
+        'clean.tok',
+        '--out',
+        out,
+        '--init',
+        'ref',
+        '--steps',
+        '3',
+        '--batch',
+        '4',
+        '--seq-len',
+        '32',
+        ...extra,
+      ]);
+    await continued('continued');
+    await continued('continued-recomputed', ['--recompute-activations']);
+    const firstLoss = async (out: string) =>
+      JSON.parse((await readFile(join(directory, out, 'metrics.jsonl'), 'utf8')).split('\n')[0]!)
+        .loss as number;
+    // A fresh nano model starts near ln(259) = 5.56 nats; the reference model has learnt the prose.
+    expect(await firstLoss('continued')).toBeLessThan(4.5);
+    const heldOut = async (model: string) =>
+      JSON.parse(await ok(['eval', '--model', model, '--data', 'clean.tok', '--seq-len', '32', '--json']))
+        .loss as number;
+    expect(await heldOut('continued-recomputed')).toBeCloseTo(await heldOut('continued'), 5);
+    const both = await run([
+      'train',
+      '--data',
+      'clean.tok',
+      '--out',
+      'both',
+      '--init',
+      'ref',
+      '--config',
+      'nano',
+    ]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--init .* or --config .*, not both/);
+  }, 120_000);
+
   it('refuses scores of another window length, naming the field', async () => {
     const result = await run([
       'train',
