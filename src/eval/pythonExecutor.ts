@@ -2,6 +2,7 @@
 // opts out, a plain python3 process, with time, memory, file-size, process and output limits;
 // reports like the harness's PythonExecutor, over a channel apart from the program's stdout.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,58 +49,61 @@ export interface PythonRun {
 const CHANNEL_FD = 3;
 
 // The runner inside python3: limits, output capture (head and tail), the harness's ban on
-// input(), exec, the answer, and one JSON report on fd 3 (never on stdout, which the program owns).
+// input(), exec, the answer, and one JSON report on fd 3 (never on stdout, which the program owns)
+// carrying the run's nonce, read from stdin's first line and kept in main()'s locals only.
 const RUNNER = `
 import io, json, os, pickle, re, resource, sys, traceback
-memory, max_chars, expression, file_size, processes, seconds = sys.argv[1:]
-code = sys.stdin.read()
-null = os.open(os.devnull, os.O_RDWR)
-os.dup2(null, 0)
-os.close(null)
-channel = os.fdopen(${CHANNEL_FD}, 'w', encoding='utf-8')
-def limit(kind, value):
-    hard = resource.getrlimit(kind)[1]
-    value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-    resource.setrlimit(kind, (value, value))
-for kind, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_FSIZE, file_size),
-                    (resource.RLIMIT_NPROC, processes), (resource.RLIMIT_CPU, seconds)):
-    if int(value) > 0:
-        limit(kind, int(value))
-limit(resource.RLIMIT_CORE, 0)
-max_chars = int(max_chars)
-real = sys.stdout
-class Capture(io.TextIOBase):
-    def __init__(self):
-        self.head, self.size, self.tail = [], 0, ''
-    def writable(self):
-        return True
-    def write(self, text):
-        text = str(text)
-        if self.size < max_chars:
-            self.head.append(text[:max_chars - self.size])
-        self.size += len(text)
-        self.tail = (self.tail + text)[-400:]
-        return len(text)
-    def value(self):
-        head = ''.join(self.head)
-        return head if self.size <= max_chars else head + self.tail
-capture = Capture()
-sys.stdout = capture
-scope = {'__name__': '__main__'}
-try:
-    if re.search(r'(\\s|^)?input\\(', code):
-        raise RuntimeError()
-    exec(compile(code, '<program>', 'exec'), scope)
-    result = eval(expression, scope) if expression else capture.value()
-    str(result)
-    pickle.dumps(result)
-    report = 'Done'
-except BaseException:
-    result = ''
-    report = traceback.format_exc().split('\\n')[-2]
-sys.stdout = real
-channel.write(json.dumps({'result': str(result), 'report': report}))
-channel.close()
+def main(memory, max_chars, expression, file_size, processes, seconds):
+    nonce = sys.stdin.readline().strip()
+    code = sys.stdin.read()
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.close(null)
+    channel = os.fdopen(${CHANNEL_FD}, 'w', encoding='utf-8')
+    def limit(kind, value):
+        hard = resource.getrlimit(kind)[1]
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(kind, (value, value))
+    for kind, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_FSIZE, file_size),
+                        (resource.RLIMIT_NPROC, processes), (resource.RLIMIT_CPU, seconds)):
+        if int(value) > 0:
+            limit(kind, int(value))
+    limit(resource.RLIMIT_CORE, 0)
+    max_chars = int(max_chars)
+    real = sys.stdout
+    class Capture(io.TextIOBase):
+        def __init__(self):
+            self.head, self.size, self.tail = [], 0, ''
+        def writable(self):
+            return True
+        def write(self, text):
+            text = str(text)
+            if self.size < max_chars:
+                self.head.append(text[:max_chars - self.size])
+            self.size += len(text)
+            self.tail = (self.tail + text)[-400:]
+            return len(text)
+        def value(self):
+            head = ''.join(self.head)
+            return head if self.size <= max_chars else head + self.tail
+    capture = Capture()
+    sys.stdout = capture
+    scope = {'__name__': '__main__'}
+    try:
+        if re.search(r'(\\s|^)?input\\(', code):
+            raise RuntimeError()
+        exec(compile(code, '<program>', 'exec'), scope)
+        result = eval(expression, scope) if expression else capture.value()
+        str(result)
+        pickle.dumps(result)
+        report = 'Done'
+    except BaseException:
+        result = ''
+        report = traceback.format_exc().split('\\n')[-2]
+    sys.stdout = real
+    channel.write(json.dumps({'nonce': nonce, 'result': str(result), 'report': report}))
+    channel.close()
+main(*sys.argv[1:])
 `;
 
 /** The harness's truncation: at most 400 characters, the middle replaced by `...`. */
@@ -112,10 +116,12 @@ function finish(result: string, report: string): PythonRun {
 }
 
 /** The runner's report, or `undefined` when the channel holds anything else. */
-function parseReport(text: string): PythonRun | undefined {
+function parseReport(text: string, nonce: string): PythonRun | undefined {
   try {
-    const { result, report } = JSON.parse(text) as Partial<Record<string, unknown>>;
-    return typeof result === 'string' && typeof report === 'string' ? finish(result, report) : undefined;
+    const { result, report, ...rest } = JSON.parse(text) as Partial<Record<string, unknown>>;
+    return rest.nonce === nonce && typeof result === 'string' && typeof report === 'string'
+      ? finish(result, report)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -219,6 +225,7 @@ export async function runPython(code: string, options: PythonRunOptions = {}): P
     String(sandboxed ? maxProcesses : 0), // without a user namespace RLIMIT_NPROC counts all your processes
     String(2 * Math.ceil(timeoutMs / 1000) + 1), // CPU seconds: a backstop if this process dies first
   ];
+  const nonce = randomBytes(16).toString('hex'); // the report must carry it; not in the program's scope
   const sandbox = sandboxed ? await probeSandbox(options.bwrap ?? 'bwrap', python) : undefined;
   const directory = sandbox === undefined ? await mkdtemp(join(tmpdir(), 'rho-slm-python-')) : tmpdir();
   try {
@@ -265,7 +272,7 @@ export async function runPython(code: string, options: PythonRunOptions = {}): P
       });
       channel.on('error', () => {});
       child.stdin?.on('error', () => {}); // the program may exit before reading all of its code
-      child.stdin?.end(code);
+      child.stdin?.end(`${nonce}\n${code}`);
       if (sandbox?.seccomp !== undefined) {
         const filter = child.stdio[SECCOMP_FD] as Writable;
         filter.on('error', () => {});
@@ -285,7 +292,7 @@ export async function runPython(code: string, options: PythonRunOptions = {}): P
       child.on('exit', (exitCode, signal) => {
         killGroup();
         const report = () => {
-          const run = parseReport(Buffer.concat(chunks).toString('utf8'));
+          const run = parseReport(Buffer.concat(chunks).toString('utf8'), nonce);
           settle(run ?? finish('', `Exited without a result (${signal ?? `code ${exitCode}`})`));
         };
         if (channel.readableEnded) report();
