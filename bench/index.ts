@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark of the project, side by side in one run. The core runs first,
 // before tfjs is loaded, so its single-thread figures see the same heap as a core-only user.
-// `npm run bench -- native` (or core, tfjs, model, kernels, pipeline) runs only the named groups.
+// `npm run bench -- native` (or core, tfjs, model, kernels, pipeline, sandbox) runs only the named
+// groups; `sandbox` (bench/sandbox.ts) times runPython with and without its bubblewrap sandbox.
 // `npm run bench -- webgpu` (WebGPU speed and agreement with wasm, bench/webgpu.ts) runs only when
 // named, since it needs a GPU adapter; `npm run bench -- tinyllama` (the 1.1 B model, ~20 GB,
 // bench/tinyllama.ts) too.
@@ -40,6 +41,11 @@ if (wanted('kernels')) {
 if (wanted('pipeline')) {
   const { benchPipeline } = await import('./pipeline.js');
   await benchPipeline();
+  console.log();
+}
+if (wanted('sandbox')) {
+  const { benchSandbox } = await import('./sandbox.js');
+  await benchSandbox();
 }
 if (groups.includes('tinyllama')) {
   const { benchTinyllama } = await import('./tinyllama.js');
