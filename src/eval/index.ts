@@ -28,6 +28,7 @@ export {
   type PythonRun,
   type PythonRunOptions,
   runPython,
+  type SandboxMode,
 } from './pythonExecutor.js';
 export {
   type RegradedItem,
@@ -35,7 +36,6 @@ export {
   type RegradeResult,
   regradeOutputs,
 } from './regrade.js';
-export type { SandboxMode } from './sandbox.js';
 export { symbolicEqual } from './symbolic.js';
 export {
   extractProgram,

@@ -8,7 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { SLMError } from '../core/errors.js';
-import { bwrapArguments, hostEnvironment, probeSandbox, type SandboxMode, SECCOMP_FD } from './sandbox.js';
+import { bwrapArguments, hostEnvironment, probeSandbox, SECCOMP_FD } from './sandbox.js';
+
+/** How model-written programs are run: in a bubblewrap sandbox, or as plain processes (unsafe). */
+export type SandboxMode = 'bwrap' | 'none';
 
 /** Options of {@link runPython}. */
 export interface PythonRunOptions {

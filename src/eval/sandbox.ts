@@ -8,9 +8,6 @@ import type { Writable } from 'node:stream';
 import { SLMError } from '../core/errors.js';
 import { seccompFilter } from './seccomp.js';
 
-/** How model-written programs are run: in a bubblewrap sandbox, or as plain processes (unsafe). */
-export type SandboxMode = 'bwrap' | 'none';
-
 /** File descriptor (stdio index) of the seccomp filter, read by bwrap. */
 export const SECCOMP_FD = 4;
 
