@@ -8,8 +8,9 @@ import { createServer, type Server } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runPython, SLMError, solveWithTools } from '../../src/eval/index.js';
+import { evaluate, runPython, SLMError, solveWithTools } from '../../src/eval/index.js';
 import { resolveInterpreter } from '../../src/eval/sandbox.js';
+import { evaluateMathTask } from '../../src/pipeline/mathTask.js';
 
 const LIMIT = { timeoutMs: 3000 };
 const outside = mkdtempSync(join(tmpdir(), 'rho-slm-outside-'));
@@ -223,6 +224,23 @@ describe('runPython without a sandbox', () => {
       python: missing,
     });
     await expect(solving).rejects.toMatchObject({ code: 'SANDBOX_UNAVAILABLE' });
+    // evaluate checks before its first generation (the model is never called here).
+    const evaluation = evaluate({
+      model: {} as never,
+      tokenizer: {} as never,
+      dataset: [{ question: 'q', solution: '1', answer: '1' }],
+      shots: [],
+      format: 'pal',
+      python: missing,
+    });
+    await expect(evaluation).rejects.toMatchObject({ code: 'SANDBOX_UNAVAILABLE' });
+    const task = evaluateMathTask({
+      model: {} as never,
+      task: 'arithmetic',
+      format: 'tora',
+      python: missing,
+    });
+    await expect(task).rejects.toMatchObject({ code: 'SANDBOX_UNAVAILABLE' }); // the CLI's path
     await expect(runPython('print(1)', { sandbox: 'jail' as 'none' })).rejects.toMatchObject({
       code: 'BAD_OPTION',
     });
