@@ -159,12 +159,16 @@ describe('runPython sandbox: processes', () => {
       `import subprocess\nsubprocess.Popen(['python3', '-c', 'import time; time.sleep(3000)', '${token}'], start_new_session=True)\nprint('left')`,
     );
     expect(popen.report).toMatch(/PermissionError/);
-    const exec = await attack(
+    const running = attack(
       `import os, sys\nos.execv(sys.executable, [sys.executable, '-c', 'import time; time.sleep(3000)', '${token}'])`,
-      1500,
+      2000,
     );
-    expect(exec.report).toBe('Timeout Error');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(processesWith(token), 'the sleeper runs (visible from the host)').toHaveLength(1);
+    expect((await running).report).toBe('Timeout Error');
+    // The kill of the namespace is asynchronous: allow it up to 2 s to complete.
+    for (let wait = 0; wait < 20 && processesWith(token).length > 0; wait++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
     expect(processesWith(token)).toEqual([]);
   }, 30_000);
 
