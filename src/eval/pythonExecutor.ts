@@ -113,7 +113,7 @@ export async function checkPythonSandbox(options: PythonRunOptions = {}): Promis
 
 /**
  * Runs a Python program in a fresh process, by default inside a bubblewrap sandbox: its own user,
- * mount, PID, network (no interface at all), IPC and UTS namespaces; a read-only root holding only
+ * mount, PID, network (only a loopback of its own), IPC and UTS namespaces; a read-only root holding only
  * `/usr` and the interpreter's folders; an empty size-limited tmpfs as working folder; no other
  * process may be started (seccomp), and when the run ends every process in it is killed. Limits:
  * wall clock, address space (RLIMIT_AS), file size, processes, CPU time, and bounded output

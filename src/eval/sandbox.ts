@@ -145,7 +145,7 @@ function rootLinks(): string[] {
 
 /**
  * The bwrap arguments that run `command` in the sandbox: new user (uid 65534), mount, PID,
- * network (no interface, not even loopback), IPC, UTS and cgroup namespaces; a root with `/usr`,
+ * network (only a loopback of its own, reaching nothing outside), IPC, UTS and cgroup namespaces; a root with `/usr`,
  * the interpreter's folders and `/etc/ld.so.cache` read-only, a minimal `/dev`, no `/proc`, no
  * home; a fresh tmpfs at `/tmp` (`diskBytes` large where bwrap can size it) as working folder;
  * only `PATH=/usr/bin:/bin` and `LANG=C.UTF-8` in the environment; a new session; killed with its parent; the
