@@ -145,11 +145,12 @@ function rootLinks(): string[] {
 
 /**
  * The bwrap arguments that run `command` in the sandbox: new user (uid 65534), mount, PID,
- * network (only a loopback of its own, reaching nothing outside), IPC, UTS and cgroup namespaces; a root with `/usr`,
- * the interpreter's folders and `/etc/ld.so.cache` read-only, a minimal `/dev`, no `/proc`, no
- * home; a fresh tmpfs at `/tmp` (`diskBytes` large where bwrap can size it) as working folder;
- * only `PATH=/usr/bin:/bin` and `LANG=C.UTF-8` in the environment; a new session; killed with its parent; the
- * seccomp filter read from fd {@link SECCOMP_FD}.
+ * network (only a loopback of its own, reaching nothing outside), IPC, UTS and cgroup namespaces;
+ * a root with `/usr`, the interpreter's folders and `/etc/ld.so.cache` read-only, a minimal `/dev`,
+ * no `/proc`, nothing of the home folder but the empty folders leading to an interpreter inside it;
+ * a fresh tmpfs at `/tmp` (`diskBytes` large where bwrap can size it) as working folder; only
+ * `PATH=/usr/bin:/bin` and `LANG=C.UTF-8` in the environment; a new session; killed with its
+ * parent; the seccomp filter read from fd {@link SECCOMP_FD}.
  *
  * @param sandbox - the probed sandbox
  * @param diskBytes - size of the writable tmpfs
