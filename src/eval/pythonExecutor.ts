@@ -35,7 +35,7 @@ export interface PythonRunOptions {
   sandbox?: SandboxMode;
   /** The bubblewrap program. @default 'bwrap' */
   bwrap?: string;
-  /** Size of the writable temporary folder and of any one file (RLIMIT_FSIZE), in MiB. @default 64 */
+  /** Size of the writable temporary folder (sandbox) and of any one file (RLIMIT_FSIZE), in MiB. @default 64 */
   diskMb?: number;
   /** Processes and threads (RLIMIT_NPROC) in the sandbox; not enforced for root. @default 256 */
   maxProcesses?: number;
