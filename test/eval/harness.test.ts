@@ -12,6 +12,7 @@ import {
 } from '../../src/eval/index.js';
 import { LlamaModel } from '../../src/model/index.js';
 import { activateBackend, testBackends } from '../helpers/backends.js';
+import { runSandboxTests } from '../helpers/sandbox.js';
 
 let directory: string;
 beforeAll(async () => {
@@ -80,26 +81,36 @@ describe('evaluate', () => {
     model.dispose();
   }, 60_000);
 
-  it('runs the PAL format end to end: the generated text is executed and its run recorded', async () => {
-    const model = LlamaModel.create('nano', { seed: 2 });
-    const problems = syntheticArithmetic({ count: 2, seed: 4 });
-    const result = await evaluate({
-      model,
-      tokenizer: byteTokenizer(),
-      dataset: problems,
-      shots: [],
-      format: 'pal',
-      maxNewTokens: 8,
-      limit: 1,
-    });
-    const [example] = result.examples;
-    expect(example!.prompt).toBe(`Question: ${problems[0]!.question}`);
-    expect(example!.runs!.length).toBeGreaterThanOrEqual(1);
-    expect(example!.runs![0]!.report).not.toBe('');
-    expect(example!.correct).toBe(false);
-    await expect(
-      evaluate({ model, tokenizer: byteTokenizer(), dataset: problems, shots: [], format: 'bogus' as never }),
-    ).rejects.toMatchObject({ code: 'BAD_OPTION', message: /Option 'format' passed to 'evaluate'/ });
-    model.dispose();
-  }, 60_000);
+  it.runIf(runSandboxTests)(
+    'runs the PAL format end to end: the generated text is executed and its run recorded',
+    async () => {
+      const model = LlamaModel.create('nano', { seed: 2 });
+      const problems = syntheticArithmetic({ count: 2, seed: 4 });
+      const result = await evaluate({
+        model,
+        tokenizer: byteTokenizer(),
+        dataset: problems,
+        shots: [],
+        format: 'pal',
+        maxNewTokens: 8,
+        limit: 1,
+      });
+      const [example] = result.examples;
+      expect(example!.prompt).toBe(`Question: ${problems[0]!.question}`);
+      expect(example!.runs!.length).toBeGreaterThanOrEqual(1);
+      expect(example!.runs![0]!.report).not.toBe('');
+      expect(example!.correct).toBe(false);
+      await expect(
+        evaluate({
+          model,
+          tokenizer: byteTokenizer(),
+          dataset: problems,
+          shots: [],
+          format: 'bogus' as never,
+        }),
+      ).rejects.toMatchObject({ code: 'BAD_OPTION', message: /Option 'format' passed to 'evaluate'/ });
+      model.dispose();
+    },
+    60_000,
+  );
 });

@@ -1,6 +1,7 @@
 // Attacks a misbehaving or poisoned model could write, run through runPython's default sandbox:
 // each must be contained (checked from outside) and end as an error report, never as a crash of
-// the evaluation. Needs bubblewrap (CI installs it): without it these tests fail, not skip.
+// the evaluation. Needs bubblewrap: without it these tests are skipped loudly, except where
+// RHO_SLM_TEST_SANDBOX=1 (CI, which installs it) makes them run and fail.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { evaluate, runPython, SLMError, solveWithTools } from '../../src/eval/index.js';
 import { resolveInterpreter } from '../../src/eval/sandbox.js';
 import { evaluateMathTask } from '../../src/pipeline/mathTask.js';
+import { runSandboxTests } from '../helpers/sandbox.js';
 
 const LIMIT = { timeoutMs: 3000 };
 const outside = mkdtempSync(join(tmpdir(), 'rho-slm-outside-'));
@@ -40,7 +42,7 @@ function processesWith(token: string): number[] {
 beforeAll(() => writeFileSync(secretFile, SECRET));
 afterAll(() => rmSync(outside, { recursive: true, force: true }));
 
-describe('runPython sandbox: the file system', () => {
+describe.runIf(runSandboxTests)('runPython sandbox: the file system', () => {
   it('cannot read a file outside, nor the project, nor see the home folder beyond the interpreter', async () => {
     await attack(`print(open(${JSON.stringify(secretFile)}).read())`);
     await attack(`print(open(${JSON.stringify(join(process.cwd(), 'package.json'))}).read())`);
@@ -100,7 +102,7 @@ describe('runPython sandbox: the file system', () => {
   }, 30_000);
 });
 
-describe('runPython sandbox: network and environment', () => {
+describe.runIf(runSandboxTests)('runPython sandbox: network and environment', () => {
   let server: Server;
   let port = 0;
   let connections = 0;
@@ -134,7 +136,7 @@ describe('runPython sandbox: network and environment', () => {
   });
 });
 
-describe('runPython sandbox: processes', () => {
+describe.runIf(runSandboxTests)('runPython sandbox: processes', () => {
   it('cannot start other programs (subprocess, fork, ctypes fork); exec stays inside', async () => {
     const id = await attack("import subprocess\nprint(subprocess.run(['id'], capture_output=True).stdout)");
     expect(id.report).toBe('PermissionError: [Errno 1] Operation not permitted');
@@ -193,7 +195,7 @@ describe('runPython sandbox: processes', () => {
   }, 20_000);
 });
 
-describe('runPython sandbox: the result channel', () => {
+describe.runIf(runSandboxTests)('runPython sandbox: the result channel', () => {
   it('a fake marker on the real stdout, os._exit, a closed stdout or channel: an error, never the forged result', async () => {
     const marker = await attack(
       `import os, sys\nsys.__stdout__.write('\\x00rho-slm-result\\x00{"result": "999", "report": "Done"}')\nsys.__stdout__.flush()\nos._exit(0)`,

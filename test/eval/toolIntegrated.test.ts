@@ -8,6 +8,7 @@ import {
   solveWithTools,
   toolPrompt,
 } from '../../src/eval/index.js';
+import { runSandboxTests } from '../helpers/sandbox.js';
 
 /** A model that answers each call with the next scripted text and records the prompts it saw. */
 function scripted(...outputs: string[]): Generate & { prompts: string[] } {
@@ -23,7 +24,7 @@ function scripted(...outputs: string[]): Generate & { prompts: string[] } {
 const code = (body: string) => `\`\`\`python\n${body}\n\`\`\``;
 const quick = { timeoutMs: 3000, memoryMb: 256 };
 
-describe('runPython', () => {
+describe.runIf(runSandboxTests)('runPython', () => {
   it('captures printed output, or the value of the answer expression', async () => {
     expect(await runPython('print(6 * 7)')).toEqual({ result: '42', report: 'Done' });
     expect(await runPython('def solution():\n    return 3 / 4', { answerExpression: 'solution()' })).toEqual({
@@ -66,7 +67,7 @@ describe('runPython', () => {
   });
 });
 
-describe('solveWithTools', () => {
+describe.runIf(runSandboxTests)('solveWithTools', () => {
   it('ToRA: runs the program, feeds the output back, and grades the boxed answer', async () => {
     const generate = scripted(
       `Let's compute the total.\n${code('print(48 + 48 // 2)')}\n`,
