@@ -101,12 +101,12 @@ describe('study --quick (the CI guard)', () => {
     for (const share of levels) {
       const budgets = new Set(full.runs.filter((run) => run.emailShare === share).map((run) => run.tokens));
       expect(budgets.size).toBe(1);
-      const measured = full.settings.levelsMeasured.find((level) => level.emailShare === share)!;
+      const measured = full.settings.levels.find((level) => level.emailShare === share)!;
       expect([...budgets][0]).toBe(measured.trainTokens);
       expect(measured.trainTokens).toBeGreaterThan(
         measured.noisyTokens - quick.batchSize * quick.seqLen - quick.seqLen,
       );
-      expect(full.settings.corpus.referenceTokens * 10).toBeLessThanOrEqual(measured.proseTokens);
+      expect(full.settings.corpus.reference * 10).toBeLessThanOrEqual(measured.proseTokens);
     }
   });
 

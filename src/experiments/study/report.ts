@@ -99,7 +99,7 @@ function shareRows(result: StudyResult): string[][] {
 
 /** One sentence per level: the verdict of each claim, in plain words. */
 export function verdictSentences(result: StudyResult): string[] {
-  return result.settings.levels.flatMap((emailShare) => {
+  return result.settings.levels.flatMap(({ emailShare }) => {
     const claims = result.summary.claims.filter((c) => c.emailShare === emailShare);
     if (claims.length === 0) return [];
     const parts = claims.map((c) => {
@@ -119,7 +119,7 @@ export function verdictSentences(result: StudyResult): string[] {
 /** The README's study paragraph (generated; a test checks the README quotes it exactly). */
 export function studyReadmeParagraph(result: StudyResult): string {
   const s = result.summary;
-  const levels = result.settings.levelsMeasured
+  const levels = result.settings.levels
     .map(
       (l) =>
         `${level(l.emailShare)} e-mail (${(l.noisyTokens / 1e6).toFixed(2)} M tokens, ${(l.proseTokens / 1e6).toFixed(2)} M of them prose)`,
@@ -142,7 +142,7 @@ export function studyReadmeParagraph(result: StudyResult): string {
       : [];
   return [
     ...partial,
-    `Measured with \`npm run study\` (${result.runCommits.length === 1 ? 'commit' : 'commits'} ${result.runCommits.map((commit) => commit.slice(0, 7)).join(', ')}, ${result.machine.backend} backend, ${result.machine.cores}-core ${result.machine.cpu}, ${(s.seconds / 60).toFixed(0)} min of training runs): a reference model trained on ${(result.settings.corpus.referenceTokens / 1000).toFixed(0)} k tokens of clean addresses steers one pass over a noisy corpus at ${levels}; final held-out loss in nats/byte, differences paired by seed with Student-t 95% intervals.`,
+    `Measured with \`npm run study\` (${result.runCommits.length === 1 ? 'commit' : 'commits'} ${result.runCommits.map((commit) => commit.slice(0, 7)).join(', ')}, ${result.machine.backend} backend, ${result.machine.cores}-core ${result.machine.cpu}, ${(s.seconds / 60).toFixed(0)} min of training runs): a reference model trained on ${(result.settings.corpus.reference / 1000).toFixed(0)} k tokens of clean addresses steers one pass over a noisy corpus at ${levels}; final held-out loss in nats/byte, differences paired by seed with Student-t 95% intervals.`,
     '',
     ...verdictSentences(result).map((sentence) => `- ${sentence}`),
     ...(reach === '' ? [] : [`- Tokens to CLM's final loss: ${reach}.`]),
@@ -160,7 +160,12 @@ export function studyMarkdown(result: StudyResult): string {
     markdownTable(REACH_HEAD, reachRows(result)),
     '',
     markdownTable(
-      ['SLM ratio', 'seeds', `held-out loss at ${level(result.settings.levels[0]!)} e-mail`, '95% CI'],
+      [
+        'SLM ratio',
+        'seeds',
+        `held-out loss at ${level(result.settings.levels[0]!.emailShare)} e-mail`,
+        '95% CI',
+      ],
       sweepRows(result),
     ),
     '',
@@ -236,7 +241,7 @@ async function curveChart(result: StudyResult, emailShare: number): Promise<stri
 
 async function sweepChart(result: StudyResult): Promise<string> {
   return svgChart({
-    title: `SLM's final held-out loss by selection ratio at ${level(result.settings.levels[0]!)} e-mail (mean, 95% CI)`,
+    title: `SLM's final held-out loss by selection ratio at ${level(result.settings.levels[0]!.emailShare)} e-mail (mean, 95% CI)`,
     width: 420,
     height: 240,
     data: {
@@ -275,7 +280,9 @@ export async function writeStudyReport(
   await mkdir(directory, { recursive: true });
   await writeFile(join(directory, 'study.json'), `${JSON.stringify(result, null, 1)}\n`);
   await writeFile(join(directory, 'study.md'), `${studyMarkdown(result)}\n`);
-  const curves = await Promise.all(result.settings.levels.map((share) => curveChart(result, share)));
+  const curves = await Promise.all(
+    result.settings.levels.map(({ emailShare }) => curveChart(result, emailShare)),
+  );
   const s = result.summary;
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>rho-slm study: does SLM help?</title>

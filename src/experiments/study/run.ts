@@ -25,17 +25,23 @@ export interface StudyResult {
   machine: { cpu: string; cores: number; backend: string };
   /** Runs planned and finished: a study read with `finishedOnly` while it runs may be partial. */
   progress: { plannedRuns: number; finishedRuns: number };
-  settings: StudySettings & {
+  /**
+   * The settings as study.json's contract has them: {@link StudySettings} except that
+   * `corpus.reference` is the reference set's tokens (its byte budget is `corpus.referenceBytes`;
+   * the other sizes stay in bytes) and `levels` holds each level's measured sizes.
+   */
+  settings: Omit<StudySettings, 'corpus' | 'levels'> & {
     corpus: StudySettings['corpus'] & {
-      /** Tokens of each split. */
-      referenceTokens: number;
+      /** The reference set's byte budget (`StudySettings.corpus.reference`). */
+      referenceBytes: number;
+      /** Tokens of the validation and held-out sets. */
       validationTokens: number;
       heldOutTokens: number;
       /** Where each split's text came from. */
       description: Record<string, string | number>;
     };
-    /** One per noise level. */
-    levelsMeasured: { emailShare: number; noisyTokens: number; proseTokens: number; trainTokens: number }[];
+    /** One per noise level, the main level first: tokens of the noisy corpus, of its prose, and trained on per run. */
+    levels: { emailShare: number; noisyTokens: number; proseTokens: number; trainTokens: number }[];
   };
   /** CLM at each candidate learning rate (main level, first main seed). */
   calibration: StudyRun[];
@@ -488,12 +494,13 @@ async function studyResult(
       ...settings,
       corpus: {
         ...settings.corpus,
-        referenceTokens: data.corpus.reference.length,
+        reference: data.corpus.reference.length,
+        referenceBytes: settings.corpus.reference,
         validationTokens: data.corpus.validation.length,
         heldOutTokens: data.corpus.heldOut.length,
         description: data.corpus.description,
       },
-      levelsMeasured: data.corpus.levels.map((level, index) => ({
+      levels: data.corpus.levels.map((level, index) => ({
         emailShare: level.emailShare,
         noisyTokens: level.tokens.length,
         proseTokens: level.proseTokens,
