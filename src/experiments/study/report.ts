@@ -103,16 +103,12 @@ export function verdictSentences(result: StudyResult): string[] {
     const claims = result.summary.claims.filter((c) => c.emailShare === emailShare);
     if (claims.length === 0) return [];
     const parts = claims.map((c) => {
-      const other = c.claim.replace('slm < ', '');
-      const words =
-        c.verdict === 'holds'
-          ? `lower than ${other}`
-          : c.verdict === 'reversed'
-            ? `higher than ${other}`
-            : `no clear difference from ${other}`;
-      return `${words} (${signed(c.meanDifference)}, 95% CI ${interval(c.ci95)}, ${c.seeds.length} seed${c.seeds.length === 1 ? '' : 's'})`;
+      const seeds = `${c.seeds.length} seed${c.seeds.length === 1 ? '' : 's'}`;
+      const meaning =
+        c.verdict === 'holds' ? ' (SLM lower)' : c.verdict === 'reversed' ? ' (SLM higher)' : '';
+      return `against ${c.claim.replace('slm < ', '')} **${c.verdict}**${meaning}: ${signed(c.meanDifference)}, 95% CI ${interval(c.ci95)}, ${seeds}`;
     });
-    return [`At ${level(emailShare)} e-mail, SLM's final held-out loss was ${parts.join('; ')}.`];
+    return [`At ${level(emailShare)} e-mail, SLM's final held-out loss ${parts.join('; ')}.`];
   });
 }
 
