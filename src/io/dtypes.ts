@@ -6,11 +6,35 @@ export type TensorDtype = 'F32' | 'F16' | 'BF16';
 /** Bytes per element of each dtype. */
 export const DTYPE_BYTES: Readonly<Record<TensorDtype, number>> = { F32: 4, F16: 2, BF16: 2 };
 
+/** Whether this machine stores numbers little-endian, as checkpoint files do (then typed arrays read them directly). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** `bytes` as a typed array of `Type`: a view where aligned, else over an aligned copy. */
+function aligned<T>(
+  bytes: Uint8Array,
+  size: number,
+  Type: new (buffer: ArrayBuffer, offset: number, length: number) => T,
+): T {
+  const count = bytes.byteLength / size;
+  if (bytes.byteOffset % size === 0) return new Type(bytes.buffer as ArrayBuffer, bytes.byteOffset, count);
+  return new Type(bytes.slice().buffer as ArrayBuffer, 0, count);
+}
+
 /** float32 values from little-endian bytes of `dtype`. */
 export function decodeFloats(bytes: Uint8Array, dtype: TensorDtype): Float32Array {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const count = bytes.byteLength / DTYPE_BYTES[dtype];
   const out = new Float32Array(count);
+  if (LITTLE_ENDIAN && dtype !== 'F16') {
+    // Typed arrays read the file's order directly: one copy for F32, one shift per value for BF16.
+    if (dtype === 'F32') out.set(aligned(bytes, 4, Float32Array));
+    else {
+      const halves = aligned(bytes, 2, Uint16Array);
+      const bits = new Uint32Array(out.buffer);
+      for (let i = 0; i < count; i++) bits[i] = halves[i]! << 16;
+    }
+    return out;
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (dtype === 'F32') {
     for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
   } else if (dtype === 'BF16') {
@@ -25,12 +49,18 @@ export function decodeFloats(bytes: Uint8Array, dtype: TensorDtype): Float32Arra
 /** Little-endian bytes of `values` as `dtype` (`'F32'` or `'BF16'`, rounded to nearest even). */
 export function encodeFloats(values: Float32Array, dtype: 'F32' | 'BF16'): Uint8Array {
   if (dtype === 'F32') {
+    if (LITTLE_ENDIAN) return new Uint8Array(values.slice().buffer);
     const out = new Uint8Array(values.length * 4);
     const view = new DataView(out.buffer);
     for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i]!, true);
     return out;
   }
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  if (LITTLE_ENDIAN) {
+    const halves = new Uint16Array(values.length);
+    for (let i = 0; i < values.length; i++) halves[i] = floatBitsToBfloat16(bits[i]!);
+    return new Uint8Array(halves.buffer);
+  }
   const out = new Uint8Array(values.length * 2);
   const view = new DataView(out.buffer);
   for (let i = 0; i < values.length; i++) view.setUint16(i * 2, floatBitsToBfloat16(bits[i]!), true);

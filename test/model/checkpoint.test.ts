@@ -2,8 +2,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { floatBitsToBfloat16, halfToFloat } from '../../src/io/dtypes.js';
+import { decodeFloats, encodeFloats, floatBitsToBfloat16, halfToFloat } from '../../src/io/dtypes.js';
 import { LLAMA_PRESETS, LlamaModel } from '../../src/model/index.js';
 import { readSafetensors, readSafetensorsHeader, writeSafetensors } from '../../src/model/safetensors.js';
 import { activateBackend, testBackends } from '../helpers/backends.js';
@@ -23,6 +24,9 @@ async function logitsOf(model: LlamaModel): Promise<number[]> {
   tf.dispose([ids, logits]);
   return values;
 }
+
+/** The bits of a float32. */
+const bits = (x: number) => new Uint32Array(new Float32Array([x]).buffer)[0]!;
 
 describe('checkpoints', () => {
   it('save → load gives identical logits (F32) and a Hugging Face config.json', async () => {
@@ -228,11 +232,41 @@ describe('checkpoints', () => {
     expect(halfToFloat(0x0001)).toBe(2 ** -24);
     expect(halfToFloat(0x7c00)).toBe(Number.POSITIVE_INFINITY);
     expect(halfToFloat(0x7e00)).toBeNaN();
-    const bits = (x: number) => new Uint32Array(new Float32Array([x]).buffer)[0]!;
     expect(floatBitsToBfloat16(bits(1))).toBe(0x3f80);
     expect(floatBitsToBfloat16(bits(1 + 2 ** -8))).toBe(0x3f80); // tie → even
     expect(floatBitsToBfloat16(bits(1 + 3 * 2 ** -8))).toBe(0x3f82); // tie → even (up)
     expect(floatBitsToBfloat16(bits(Number.NaN)) & 0x7fc0).toBe(0x7fc0);
+  });
+
+  it('encodes and decodes F32 and BF16 bytes as a DataView reads them, at any byte offset', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.float({ noNaN: true }), { minLength: 0, maxLength: 40 }),
+        fc.integer({ min: 0, max: 3 }),
+        (numbers, offset) => {
+          const values = Float32Array.from(numbers);
+          const f32 = encodeFloats(values, 'F32');
+          const bf16 = encodeFloats(values, 'BF16');
+          const f32View = new DataView(f32.buffer, f32.byteOffset);
+          const bf16View = new DataView(bf16.buffer, bf16.byteOffset);
+          values.forEach((value, i) => {
+            expect(f32View.getFloat32(4 * i, true)).toBe(value);
+            expect(bf16View.getUint16(2 * i, true)).toBe(floatBitsToBfloat16(bits(value)));
+          });
+          // Bytes at an odd place in a larger buffer (as a file read may hand them over).
+          const shifted = (bytes: Uint8Array) => {
+            const buffer = new Uint8Array(bytes.length + offset);
+            buffer.set(bytes, offset);
+            return buffer.subarray(offset);
+          };
+          expect(decodeFloats(shifted(f32), 'F32')).toEqual(values);
+          const widened = decodeFloats(shifted(bf16), 'BF16');
+          widened.forEach((value, i) => {
+            expect(bits(value)).toBe((bf16View.getUint16(2 * i, true) << 16) >>> 0);
+          });
+        },
+      ),
+    );
   });
 });
 
