@@ -6,7 +6,7 @@
 // PyTorch 2 threads beside it in the same run where `torch` imports.
 // Needs about 20 GB: never run it beside the study or the test suite.
 // RHO_SLM_BENCH_PRESET=small runs the same code at 56 M parameters (a check of the bench itself).
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,19 +98,55 @@ async function worker(phase: string, directory: string): Promise<void> {
   console.log(JSON.stringify(figures));
 }
 
-function runWorker(phase: string, directory: string): Record<string, number> {
+/** Resident memory above which a phase is stopped: the machine has 24 GiB and no swap. */
+const MEMORY_LIMIT = 22 * 2 ** 30;
+
+/**
+ * Runs one phase in a child process and resolves to its figures; a phase whose resident memory
+ * passes {@link MEMORY_LIMIT} is killed (before the machine thrashes) and resolves to
+ * `{ outOfMemory: 1 }`.
+ */
+function runWorker(phase: string, directory: string): Promise<Record<string, number>> {
   const self = fileURLToPath(import.meta.url);
-  const run = spawnSync(process.execPath, ['--import', 'tsx', self, '--worker', phase, directory], {
-    encoding: 'utf8',
+  const child = spawn(process.execPath, ['--import', 'tsx', self, '--worker', phase, directory], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, RHO_SLM_BENCH_PRESET: PRESET },
   });
-  if (run.status !== 0)
-    throw new Error(`tinyllama bench: phase ${phase} failed (exit ${run.status ?? run.signal})`);
-  return JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
+  });
+  let killed = false;
+  const watch = setInterval(() => {
+    try {
+      const rss = readFileSync(`/proc/${child.pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
+      if (rss !== null && Number(rss[1]) * 1024 > MEMORY_LIMIT) {
+        killed = true;
+        child.kill('SIGKILL');
+      }
+    } catch {
+      // the child has exited
+    }
+  }, 200);
+  return new Promise((resolve, reject) => {
+    child.on('close', (code, signal) => {
+      clearInterval(watch);
+      if (killed) resolve({ outOfMemory: 1 });
+      else if (code !== 0)
+        reject(new Error(`tinyllama bench: phase ${phase} failed (exit ${code ?? signal})`));
+      else resolve(JSON.parse(stdout.trim().split('\n').at(-1)!));
+    });
+  });
 }
 
 const GiB = 2 ** 30;
+
+/** A training phase's figures as text ("out of memory" when it was stopped). */
+function trainText(tokensPerSecond: number, peakGiB: number): string {
+  return Number.isFinite(peakGiB)
+    ? `${fmt(tokensPerSecond)} tokens/s, peak ${peakGiB.toFixed(1)} GiB`
+    : `out of memory: stopped above ${MEMORY_LIMIT / GiB} GiB resident`;
+}
 
 /** Runs every phase and the PyTorch peer; prints and returns the figures. */
 export async function benchTinyllama(): Promise<Record<string, number>> {
@@ -120,10 +156,10 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
   );
   const directory = mkdtempSync(join(tmpdir(), 'rho-slm-tinyllama-'));
   try {
-    const create = runWorker('create', directory);
-    const score = runWorker('score', directory);
-    const train = runWorker('train', directory);
-    const recomputed = runWorker('train:recompute', directory);
+    const create = await runWorker('create', directory);
+    const score = await runWorker('score', directory);
+    const train = await runWorker('train', directory);
+    const recomputed = await runWorker('train:recompute', directory);
     const weights = create.weightBytes!;
     const ours = {
       createSeconds: create.createSeconds!,
@@ -134,10 +170,11 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
       firstScoredBatchSeconds: score.firstScoredBatchSeconds!,
       scoreTokensPerSecond: score.scoreTokensPerSecond!,
       scorePeakOverWeights: score.peakBytes! / weights,
-      trainTokensPerSecond: train.trainTokensPerSecond!,
-      trainPeakGiB: train.peakBytes! / GiB,
-      recomputeTrainTokensPerSecond: recomputed.trainTokensPerSecond!,
-      recomputeTrainPeakGiB: recomputed.peakBytes! / GiB,
+      trainTokensPerSecond: train.trainTokensPerSecond ?? Number.NaN,
+      trainPeakGiB: train.outOfMemory === 1 ? Number.POSITIVE_INFINITY : train.peakBytes! / GiB,
+      recomputeTrainTokensPerSecond: recomputed.trainTokensPerSecond ?? Number.NaN,
+      recomputeTrainPeakGiB:
+        recomputed.outOfMemory === 1 ? Number.POSITIVE_INFINITY : recomputed.peakBytes! / GiB,
     };
     console.log(`  weights (fp32)                 ${(weights / GiB).toFixed(2)} GiB`);
     console.log(`  create, random weights         ${fmt(ours.createSeconds)} s`);
@@ -152,10 +189,10 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
       `  scoring                        ${fmt(ours.scoreTokensPerSecond)} tokens/s, peak ${ours.scorePeakOverWeights.toFixed(2)}× the weights`,
     );
     console.log(
-      `  SLM training step              ${fmt(ours.trainTokensPerSecond)} tokens/s, peak ${ours.trainPeakGiB.toFixed(1)} GiB`,
+      `  SLM training step              ${trainText(ours.trainTokensPerSecond, ours.trainPeakGiB)}`,
     );
     console.log(
-      `  … recomputing activations      ${fmt(ours.recomputeTrainTokensPerSecond)} tokens/s, peak ${ours.recomputeTrainPeakGiB.toFixed(1)} GiB`,
+      `  … recomputing activations      ${trainText(ours.recomputeTrainTokensPerSecond, ours.recomputeTrainPeakGiB)}`,
     );
     const python = pythonWithTorch();
     if (python === undefined) {
