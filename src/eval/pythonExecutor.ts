@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { SLMError } from '../core/errors.js';
 import { CHANNEL_FD, RUNNER } from './pythonRunner.js';
+import { killMarkedProcesses, RUN_MARKER } from './runMarker.js';
 import { bwrapArguments, hostEnvironment, probeSandbox, SECCOMP_FD } from './sandbox.js';
 
 /** How model-written programs are run: in a bubblewrap sandbox, or as plain processes (unsafe). */
@@ -169,6 +170,7 @@ export async function runPython(code: string, options: PythonRunOptions = {}): P
     String(2 * Math.ceil(timeoutMs / 1000) + 1), // CPU seconds: a backstop if this process dies first
   ];
   const nonce = randomBytes(16).toString('hex'); // the report must carry it; not in the program's scope
+  const marker = randomBytes(16).toString('hex'); // in its environment: not the nonce
   const sandbox = sandboxed ? await probeSandbox(options.bwrap ?? 'bwrap', python) : undefined;
   const directory = sandbox === undefined ? await mkdtemp(join(tmpdir(), 'rho-slm-python-')) : tmpdir();
   try {
@@ -182,7 +184,8 @@ export async function runPython(code: string, options: PythonRunOptions = {}): P
             ];
       const child = spawn(command, args, {
         cwd: directory,
-        env: hostEnvironment(),
+        // Without the sandbox, the marker finds what the program started once the run ends.
+        env: sandbox === undefined ? { ...hostEnvironment(), [RUN_MARKER]: marker } : hostEnvironment(),
         detached: true, // its own process group, killed as a whole
         stdio: ['pipe', 'ignore', 'ignore', 'pipe', sandbox?.seccomp === undefined ? 'ignore' : 'pipe'],
       });
@@ -204,6 +207,7 @@ export async function runPython(code: string, options: PythonRunOptions = {}): P
         clearTimeout(timer);
         clearTimeout(drain);
         killGroup();
+        if (sandbox === undefined) killMarkedProcesses(marker); // what left the process group
         channel.destroy(); // an orphan may still hold its end (without the sandbox)
         resolve(run);
       };
