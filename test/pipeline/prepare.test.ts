@@ -10,7 +10,7 @@ describe('prepareCorpus', () => {
     const directory = await mkdtemp(join(tmpdir(), 'rho-slm-prepare-'));
     try {
       const line = 'Ünïcödé line — with multi-byte characters across chunk edges ✓\n';
-      const text = line.repeat(Math.ceil(2.5e6 / line.length)) + 'no final newline';
+      const text = `${line.repeat(Math.ceil(2.5e6 / line.length))}no final newline`;
       await writeFile(join(directory, 'big.txt'), text);
       await writeFile(
         join(directory, 'docs.jsonl'),
