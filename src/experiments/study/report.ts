@@ -112,6 +112,21 @@ export function verdictSentences(result: StudyResult): string[] {
   });
 }
 
+/** The answer in one line: SLM against CLM at each level, in the fixed verdict words. */
+export function headlineVerdict(result: StudyResult): string {
+  const words = {
+    holds: 'lower loss than CLM',
+    reversed: 'higher loss than CLM',
+    'no clear difference': 'no clear difference from CLM',
+  };
+  const parts = result.summary.claims
+    .filter((claim) => claim.claim === 'slm < clm')
+    .map((claim) => `${words[claim.verdict]} at ${level(claim.emailShare)} e-mail (${claim.verdict})`);
+  return parts.length === 0
+    ? 'No SLM and CLM runs have finished yet.'
+    : `Does SLM help here? SLM: ${parts.join('; ')}.`;
+}
+
 /** The README's study paragraph (generated; a test checks the README quotes it exactly). */
 export function studyReadmeParagraph(result: StudyResult): string {
   const s = result.summary;
@@ -138,6 +153,8 @@ export function studyReadmeParagraph(result: StudyResult): string {
       : [];
   return [
     ...partial,
+    `**${headlineVerdict(result)}**`,
+    '',
     `Measured with \`npm run study\` (${result.runCommits.length === 1 ? 'commit' : 'commits'} ${result.runCommits.map((commit) => commit.slice(0, 7)).join(', ')}, ${result.machine.backend} backend, ${result.machine.cores}-core ${result.machine.cpu}, ${(s.seconds / 60).toFixed(0)} min of training runs): a reference model trained on ${(result.settings.corpus.reference / 1000).toFixed(0)} k tokens of clean addresses steers one pass over a noisy corpus at ${levels}; final held-out loss in nats/byte, differences paired by seed with Student-t 95% intervals.`,
     '',
     ...verdictSentences(result).map((sentence) => `- ${sentence}`),
