@@ -214,10 +214,16 @@ export async function* readSafetensors(
   const handle = await open(path, 'r');
   try {
     let checksum = 0;
+    // One file buffer for every tensor: decoding copies out of it before the next read, so a
+    // 1.1 B checkpoint leaves no gigabytes of read buffers for the garbage collector.
+    let scratch = Buffer.allocUnsafe(0);
     for (const entry of ordered) {
       if (read.has(entry)) {
-        const bytes = Buffer.alloc(entry.end - entry.start);
-        await handle.read(bytes, 0, bytes.byteLength, entry.start);
+        if (scratch.byteLength < entry.end - entry.start)
+          scratch = Buffer.allocUnsafe(entry.end - entry.start);
+        const bytes = scratch.subarray(0, entry.end - entry.start);
+        const { bytesRead } = await handle.read(bytes, 0, bytes.byteLength, entry.start);
+        if (bytesRead !== bytes.byteLength) bad(path, `tensor '${entry.name}' ends past the end of the file`);
         checksum = continueCrc32(bytes, checksum);
         yield [entry.name, { shape: entry.shape, data: decodeFloats(bytes, entry.dtype as TensorDtype) }];
       } else if (expected !== undefined) {
