@@ -20,10 +20,15 @@ const POSITIONS = 256;
 const TRAIN_STEPS = 3; // the first is a warm-up
 const SCORE_BATCHES = 3;
 
-/** Peak resident memory of this process so far, bytes (Linux VmHWM). */
-function peakResidentBytes(): number {
-  const line = readFileSync('/proc/self/status', 'utf8').match(/^VmHWM:\s+(\d+) kB/m);
+/** A memory field of a process's /proc status, bytes: `VmHWM` (peak resident) or `VmRSS` (resident now). */
+function residentBytes(pid: number | 'self', field: 'VmHWM' | 'VmRSS'): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'));
   return line === null ? Number.NaN : Number(line[1]) * 1024;
+}
+
+/** Peak resident memory of this process so far, bytes. */
+function peakResidentBytes(): number {
+  return residentBytes('self', 'VmHWM');
 }
 
 /** One phase, in this (child) process; prints its figures as one JSON line. */
@@ -119,8 +124,7 @@ function runWorker(phase: string, directory: string): Promise<Record<string, num
   let killed = false;
   const watch = setInterval(() => {
     try {
-      const rss = readFileSync(`/proc/${child.pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
-      if (rss !== null && Number(rss[1]) * 1024 > MEMORY_LIMIT) {
+      if (residentBytes(child.pid!, 'VmRSS') > MEMORY_LIMIT) {
         killed = true;
         child.kill('SIGKILL');
       }

@@ -13,7 +13,7 @@ import { buildStudyCorpus, type StudyCorpus, TOKEN_KINDS, type TokenKind, tokenK
 import type { HeldOutPoint, ReferenceTrainingRecord, StudyCondition, StudyRun } from './runRecord.js';
 import { RunStore } from './runStore.js';
 import type { StudySettings } from './settings.js';
-import { type StudySummary, summarizeStudy } from './summary.js';
+import { distinctRuns, meanOf, type StudySummary, summarizeStudy } from './summary.js';
 
 /** Everything study.json holds. */
 export interface StudyResult {
@@ -91,15 +91,9 @@ function runId(spec: RunSpec, emailShare: number, learningRate: number, seed: nu
   return `${spec.condition}${ratio}-e${emailShare}-lr${learningRate}-s${seed}`;
 }
 
-function mean(values: ArrayLike<number>): number {
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += values[i]!;
-  return values.length === 0 ? Number.NaN : sum / values.length;
-}
-
 function byKind(losses: Float32Array, kinds: readonly TokenKind[]): Record<TokenKind, number> {
   return Object.fromEntries(
-    TOKEN_KINDS.map((kind) => [kind, mean(Array.from(losses).filter((_, i) => kinds[i] === kind))]),
+    TOKEN_KINDS.map((kind) => [kind, meanOf(Array.from(losses).filter((_, i) => kinds[i] === kind))]),
   ) as Record<TokenKind, number>;
 }
 
@@ -151,7 +145,7 @@ async function heldOutLosses(model: LlamaModel, context: StudyContext): Promise<
 }
 
 async function validationLoss(model: LlamaModel, context: StudyContext): Promise<number> {
-  return mean(await corpusLosses(model, context.data.validation, context.settings.batchSize));
+  return meanOf(await corpusLosses(model, context.data.validation, context.settings.batchSize));
 }
 
 /** Trains one condition from scratch over one pass of a level's noisy windows. */
@@ -175,7 +169,7 @@ async function trainRun(
   let lastHeldOut: Float32Array = new Float32Array(0);
   const measure = async (step: number) => {
     lastHeldOut = await heldOutLosses(model, context);
-    curve.push({ tokens: step * tokensPerStep, heldOutLoss: mean(lastHeldOut) });
+    curve.push({ tokens: step * tokensPerStep, heldOutLoss: meanOf(lastHeldOut) });
   };
   await measure(0);
   let [selectedEmail, selected, batchEmail, batchTokens] = [0, 0, 0, 0];
@@ -386,8 +380,8 @@ export async function runStudy(settings: StudySettings, options: RunStudyOptions
 
   const references = new Map<number, ReferenceOfSeed | undefined>();
   const referenceOf = async (seed: number): Promise<ReferenceOfSeed | undefined> => {
-    const known = references.get(seed);
-    if (known !== undefined || (options.finishedOnly === true && references.has(seed))) return known;
+    // A seed's entry is undefined only when, reporting finished runs, its reference is missing.
+    if (references.has(seed)) return references.get(seed);
     const id = `reference-lr${learningRate}-s${seed}`;
     const directory = store.modelDirectory(id);
     let model: LlamaModel | undefined;
@@ -396,6 +390,7 @@ export async function runStudy(settings: StudySettings, options: RunStudyOptions
       const trained = await trainReference(seed, learningRate, context);
       await trained.model.save(directory);
       const held = await heldOutLosses(trained.model, context);
+      const heldOutLoss = meanOf(held);
       model = trained.model;
       return {
         condition: 'reference',
@@ -404,8 +399,8 @@ export async function runStudy(settings: StudySettings, options: RunStudyOptions
         ratio: 1,
         strategy: 'none',
         scope: 'batch',
-        finalHeldOutLoss: mean(held),
-        curve: [{ tokens: trained.tokens, heldOutLoss: mean(held) }],
+        finalHeldOutLoss: heldOutLoss,
+        curve: [{ tokens: trained.tokens, heldOutLoss }],
         learningRate,
         tokens: trained.tokens,
         finalValidationLoss: Math.min(...trained.training.validationCurve.map((p) => p.validationLoss)),
@@ -475,21 +470,7 @@ async function studyResult(
     commit,
     runCommits: [...new Set([...calibration, ...runs].map((run) => run.commit))],
     machine: { cpu, cores, backend },
-    progress: {
-      plannedRuns,
-      // The chosen calibration run is also CLM's run of the first main seed: count it once.
-      finishedRuns:
-        calibration.length +
-        runs.length -
-        (runs.some(
-          (run) =>
-            run.condition === 'clm' &&
-            run.emailShare === settings.levels[0] &&
-            run.seed === settings.seeds.main[0],
-        )
-          ? 1
-          : 0),
-    },
+    progress: { plannedRuns, finishedRuns: distinctRuns(calibration, runs, settings).length },
     settings: {
       ...settings,
       corpus: {

@@ -71,9 +71,11 @@ export interface StudySummary {
   seconds: number;
 }
 
-/** Mean of `values` (NaN when empty). */
-export function meanOf(values: readonly number[]): number {
-  return values.length === 0 ? Number.NaN : values.reduce((a, b) => a + b, 0) / values.length;
+/** Mean of `values` (NaN when empty), summed in order in doubles. */
+export function meanOf(values: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i]!;
+  return values.length === 0 ? Number.NaN : sum / values.length;
 }
 
 /** Sample standard deviation of `values` (0 for fewer than two). */
@@ -81,6 +83,21 @@ export function sdOf(values: readonly number[]): number {
   if (values.length < 2) return 0;
   const mean = meanOf(values);
   return Math.sqrt(values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (values.length - 1));
+}
+
+/**
+ * The study's runs, each once: the calibration candidates, then the other runs. The chosen
+ * candidate is also CLM's run of the first main seed at the main level, and is listed only as a
+ * candidate.
+ */
+export function distinctRuns(
+  calibration: readonly StudyRun[],
+  runs: readonly StudyRun[],
+  settings: StudySettings,
+): StudyRun[] {
+  const isChosenCandidate = (run: StudyRun) =>
+    run.condition === 'clm' && run.emailShare === settings.levels[0] && run.seed === settings.seeds.main[0];
+  return [...calibration, ...runs.filter((run) => !isChosenCandidate(run))];
 }
 
 /** The claims, in report order: SLM against each of these. */
@@ -205,11 +222,6 @@ export function summarizeStudy(
           batches: meanOf(group.map((run) => meanOf(run.emailShareTrained.map((s) => s.batches)))),
         };
       }),
-    // The chosen candidate is also CLM's run of the first main seed: count it once.
-    seconds:
-      [...calibration, ...runs].reduce((sum, run) => sum + run.seconds, 0) -
-      (runs.find(
-        (run) => run.condition === 'clm' && run.emailShare === main && run.seed === settings.seeds.main[0],
-      )?.seconds ?? 0),
+    seconds: distinctRuns(calibration, runs, settings).reduce((sum, run) => sum + run.seconds, 0),
   };
 }
