@@ -156,27 +156,30 @@ describe.each(testBackends)('recomputeActivations on $name', (backendConfig) => 
   beforeAll(() => activateBackend(backendConfig));
   const config: LlamaConfig = { ...LLAMA_PRESETS.nano, max_position_embeddings: 64 };
 
-  function gradients(model: LlamaModel, ids: tf.Tensor, labels: tf.Tensor) {
+  // Read with data(), not dataSync(): WebGPU in Node cannot read synchronously.
+  async function gradients(model: LlamaModel, ids: tf.Tensor, labels: tf.Tensor) {
     const { value, grads } = tf.variableGrads(
       () => tf.mean(tokenLoss(model.forward(ids), labels)) as tf.Scalar,
       model.trainableVariables(),
     );
+    const entries = Object.entries(grads);
+    const values = await Promise.all([value, ...entries.map(([, g]) => g)].map((t) => t.data()));
     const result = {
-      loss: value.dataSync()[0]!,
-      grads: Object.fromEntries(Object.entries(grads).map(([name, g]) => [name, Array.from(g.dataSync())])),
+      loss: values[0]![0]!,
+      grads: Object.fromEntries(entries.map(([name], i) => [name, Array.from(values[i + 1]!)])),
     };
     tf.dispose([value, ...Object.values(grads)]);
     return result;
   }
 
-  it('gives the same loss and gradients as keeping the activations', () => {
+  it('gives the same loss and gradients as keeping the activations', async () => {
     const model = LlamaModel.create(config, { seed: 5 });
     const ids = tf.randomUniform([2, 48], 0, config.vocab_size, 'int32', 1);
     const labels = tf.randomUniform([2, 48], 0, config.vocab_size, 'int32', 2);
-    const kept = gradients(model, ids, labels);
+    const kept = await gradients(model, ids, labels);
     model.recomputeActivations = true;
     const before = tf.memory().numTensors;
-    const recomputed = gradients(model, ids, labels);
+    const recomputed = await gradients(model, ids, labels);
     expect(tf.memory().numTensors).toBe(before);
     expect(recomputed.loss).toBeCloseTo(kept.loss, 6);
     expect(Object.keys(recomputed.grads)).toEqual(Object.keys(kept.grads));
