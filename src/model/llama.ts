@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { SLMError } from '../core/errors.js';
 import { createRandom } from '../core/random.js';
-import { writeToNative } from '../tfjs/nativeBackend.js';
+import { activeNativeBackend, writeToNative } from '../tfjs/nativeBackend.js';
 import type { TrainableModel } from '../tfjs/trainStep.js';
 import { causalBias } from './attention.js';
 import { type LlamaConfig, type LlamaPresetName, resolveLlamaConfig } from './config.js';
@@ -141,22 +141,19 @@ export class LlamaModel implements TrainableModel {
     const seeds = createRandom(options.seed ?? 0);
     const id = ++modelsCreated;
     const weights = new Map<string, tf.Variable>();
+    // TensorFlow copies each weight as it is made, so there one array holds every weight's samples.
+    const largest = Math.max(
+      ...parameterTable(resolved).map((spec) => spec.shape.reduce((a, b) => a * b, 1)),
+    );
+    const reused = activeNativeBackend() === undefined ? undefined : new Float32Array(largest);
     for (const spec of parameterTable(resolved)) {
       const shape = internalShape(spec);
       const seed = Math.floor(seeds() * 2 ** 31);
+      const count = spec.shape.reduce((a, b) => a * b, 1);
       const initial =
-        spec.shape.length === 1
-          ? tf.ones(shape)
-          : tf.tensor(
-              normalSamples(
-                spec.shape.reduce((a, b) => a * b, 1),
-                0.02,
-                seed,
-              ),
-              shape,
-            ); // tf.randomNormal's numbers, 1.5× faster
+        spec.shape.length === 1 ? tf.ones(shape) : tf.tensor(normalSamples(count, 0.02, seed, reused), shape); // tf.randomNormal's numbers, 1.5× faster
       const variable = tf.variable(initial, true, `llama${id}/${spec.name}`);
-      writeToNative(variable); // one weight's host copy at a time, not the whole model's
+      writeToNative(variable); // TensorFlow's copy made now, before the array is reused
       weights.set(spec.name, variable);
       initial.dispose();
     }
@@ -244,7 +241,11 @@ export class LlamaModel implements TrainableModel {
    */
   static async load(directory: string): Promise<LlamaModel> {
     const { readLlamaCheckpoint } = await import('./checkpoint.js');
-    const { config, shapes, weights } = await readLlamaCheckpoint(directory);
+    // TensorFlow copies each weight as toVariable makes it, before the stream decodes the next:
+    // there one reused array serves every weight (no decoded gigabytes left for the collector).
+    const { config, shapes, weights } = await readLlamaCheckpoint(directory, {
+      reuseBuffer: activeNativeBackend() !== undefined,
+    });
     return LlamaModel.fromWeightStream(config, shapes, weights);
   }
 

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LLAMA_PRESETS, type LlamaConfig } from '../../src/model/config.js';
@@ -148,6 +151,29 @@ describe.runIf(testBackends.some((config) => config.backend === 'tensorflow'))(
       created.dispose();
       copy.dispose();
       await activateBackend(testBackends[0]!);
+    });
+
+    it('are the same when made and loaded through one reused array as on the cpu backend', async () => {
+      const directory = await mkdtemp(join(tmpdir(), 'rho-slm-native-weights-'));
+      try {
+        await activateBackend(testBackends[0]!); // cpu
+        const reference = LlamaModel.create(LLAMA_PRESETS.nano, { seed: 8 });
+        const expected = await reference.exportWeights();
+        await reference.save(directory, { dtype: 'F32' });
+        reference.dispose();
+        await activateBackend(testBackends.find((config) => config.backend === 'tensorflow')!);
+        for (const model of [
+          LlamaModel.create(LLAMA_PRESETS.nano, { seed: 8 }),
+          await LlamaModel.load(directory),
+        ]) {
+          const weights = await model.exportWeights();
+          for (const [name, { data }] of expected) expect(weights.get(name)!.data, name).toEqual(data);
+          model.dispose();
+        }
+      } finally {
+        await activateBackend(testBackends[0]!);
+        await rm(directory, { recursive: true, force: true });
+      }
     });
   },
 );
