@@ -68,21 +68,27 @@ const shard = (value: string) => {
   return { index: Number(match[1]), count: Number(match[2]) };
 };
 
+/** SIGINTs closer than this are one key press (a terminal's and the one a relaunching parent passes on). */
+const ONE_PRESS_MS = 300;
+
 /** Runs `run` with a signal that Ctrl-C aborts once (stop after the current step); twice exits now. */
 async function withInterrupt<T>(output: CliOutput, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
-  const quit = () => process.exit(130);
-  const stop = () => {
+  let pressedAt = 0;
+  const press = () => {
+    if (controller.signal.aborted) {
+      if (Date.now() - pressedAt > ONE_PRESS_MS) process.exit(130);
+      return;
+    }
+    pressedAt = Date.now();
     output.stderr('\nstopping after the current step (Ctrl-C again to quit now)\n');
     controller.abort();
-    process.once('SIGINT', quit);
   };
-  process.once('SIGINT', stop);
+  process.on('SIGINT', press);
   try {
     return await run(controller.signal);
   } finally {
-    process.removeListener('SIGINT', stop);
-    process.removeListener('SIGINT', quit);
+    process.removeListener('SIGINT', press);
   }
 }
 

@@ -3,13 +3,7 @@ import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process'
 import { join } from 'node:path';
 
 const root = new URL('../..', import.meta.url).pathname;
-const cliArgs = [
-  '--import',
-  join(root, 'node_modules/tsx/dist/esm/index.mjs'),
-  join(root, 'src/cli/bin.ts'),
-  '--backend',
-  'wasm',
-];
+const cliArgs = ['--import', join(root, 'node_modules/tsx/dist/esm/index.mjs'), join(root, 'src/cli/bin.ts')];
 
 /** What a finished command left: exit code (null when killed by a signal) and output. */
 export interface CliResult {
@@ -18,9 +12,10 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Starts `rho-slm <args>` in `cwd`. */
+/** Starts `rho-slm <args>` in `cwd`, on the wasm backend unless `args` name one. */
 export function startCli(cwd: string, args: readonly string[], options: SpawnOptions = {}): ChildProcess {
-  return spawn(process.execPath, [...cliArgs, ...args], {
+  const backend = args.some((arg) => arg.startsWith('--backend')) ? [] : ['--backend', 'wasm'];
+  return spawn(process.execPath, [...cliArgs, ...backend, ...args], {
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
     ...options,

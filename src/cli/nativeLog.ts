@@ -1,0 +1,144 @@
+// TensorFlow's start-up lines. libtensorflow prints them on file descriptor 2 while tfjs-node's
+// addon loads ("WARNING: All log messages before absl::InitializeLog() …", "I0000 … oneDNN custom
+// operations are on …"); no environment variable silences all of them and Node cannot redirect a
+// descriptor in-process. So `rho-slm` runs itself once more as a child whose stderr passes through
+// a filter that drops those lines (unless `--verbose`, or where TensorFlow will not load).
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+
+/** Set in the child's environment: its stderr is already filtered (and says how wide the terminal is). */
+const FILTERED_ENV = 'RHO_SLM_NATIVE_LOG_FILTERED';
+
+/** Whole lines TensorFlow and absl print at start-up, at the levels shown (info; warnings and errors pass). */
+const NATIVE_LINES = [
+  /^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$/,
+  /^I\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ [\w.-]+:\d+\] /,
+  /^To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags\.$/,
+];
+/** Beginnings of those lines: an unfinished line that could still become one is held back. */
+const NATIVE_BEGINNINGS = ['WARNING: All log messages', 'To enable the following instructions'];
+
+/** Whether `line` (without its newline) is one of TensorFlow's start-up lines. */
+export function isNativeStartupLine(line: string): boolean {
+  return NATIVE_LINES.some((pattern) => pattern.test(line));
+}
+
+/** Whether an unfinished line may still turn out to be one of TensorFlow's start-up lines. */
+function mayBecomeNativeLine(start: string): boolean {
+  return (
+    /^I\d{0,4}$/.test(start) ||
+    /^I\d{4} /.test(start) ||
+    NATIVE_BEGINNINGS.some((beginning) => beginning.startsWith(start) || start.startsWith(beginning))
+  );
+}
+
+/** A text filter fed in chunks; see {@link createNativeLogFilter}. */
+export interface NativeLogFilter {
+  /** Filters the next chunk of text. */
+  push(text: string): void;
+  /** Passes on what is held back (the stream has ended). */
+  end(): void;
+}
+
+/**
+ * A filter that drops TensorFlow's start-up lines and passes everything else on to `write`
+ * unchanged, as soon as it can: an unfinished line (a progress bar redrawn with `\r`) is written at
+ * once unless it could still become a start-up line.
+ *
+ * @param write - receives the filtered text
+ */
+export function createNativeLogFilter(write: (text: string) => void): NativeLogFilter {
+  let held = ''; // the start of a line that may still be TensorFlow's
+  let passing = false; // the current line was found not to be TensorFlow's and is partly written
+  const push = (text: string) => {
+    let rest = text;
+    while (rest !== '') {
+      const newline = rest.indexOf('\n');
+      const piece = newline < 0 ? rest : rest.slice(0, newline + 1);
+      rest = newline < 0 ? '' : rest.slice(newline + 1);
+      if (passing) {
+        write(piece);
+        passing = newline < 0;
+        continue;
+      }
+      const line = held + piece;
+      held = '';
+      if (newline >= 0) {
+        if (!isNativeStartupLine(line.slice(0, -1))) write(line);
+      } else if (mayBecomeNativeLine(line)) held = line;
+      else {
+        write(line);
+        passing = true;
+      }
+    }
+  };
+  return {
+    push,
+    end: () => {
+      if (held !== '' && !isNativeStartupLine(held)) write(held);
+      held = '';
+    },
+  };
+}
+
+/**
+ * Whether `rho-slm argv` should run as a filtered child: not inside one already, not with
+ * `--verbose`, not for help or version, not with a backend other than `auto` or `tensorflow` (by
+ * `--backend` or `RHO_SLM_BACKEND`), and not on Windows (where signals cannot be passed on).
+ */
+export function wantsFilteredChild(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  platform: string,
+): boolean {
+  if (env[FILTERED_ENV] !== undefined || platform === 'win32') return false;
+  if (env.RHO_SLM_BACKEND !== undefined && !['auto', 'tensorflow'].includes(env.RHO_SLM_BACKEND))
+    return false;
+  if (argv.length === 0 || argv.some((arg) => ['--verbose', '-h', '--help', '-V', '--version'].includes(arg)))
+    return false;
+  const named = argv.findIndex((arg) => arg === '--backend' || arg.startsWith('--backend='));
+  if (named < 0) return true;
+  const value = argv[named]!.includes('=') ? argv[named]!.split('=')[1] : argv[named + 1];
+  return value === 'auto' || value === 'tensorflow';
+}
+
+/**
+ * In the filtered child: where the parent's stderr is a terminal, makes `process.stderr` report
+ * one (with the parent's width), so that progress bars draw as they would without the filter.
+ */
+export function adoptParentTerminal(env: NodeJS.ProcessEnv = process.env): void {
+  const columns = Number(env[FILTERED_ENV]);
+  if (Number.isInteger(columns) && columns > 0) Object.assign(process.stderr, { isTTY: true, columns });
+}
+
+/**
+ * Runs this program again as a child with the same arguments, its stderr filtered by
+ * {@link createNativeLogFilter}; stdin and stdout are shared. SIGINT, SIGTERM and SIGHUP are passed
+ * on (a terminal's Ctrl-C reaches both processes; the child counts one key press once). Resolves to
+ * the child's exit status (128 + the signal's number when a signal ended it).
+ *
+ * @param argv - the arguments after the program name
+ */
+export function runFilteredChild(argv: readonly string[]): Promise<number> {
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...argv], {
+    stdio: ['inherit', 'inherit', 'pipe'],
+    env: {
+      ...process.env,
+      [FILTERED_ENV]: process.stderr.isTTY ? String(process.stderr.columns ?? 80) : '0',
+    },
+  });
+  const filter = createNativeLogFilter((text) => process.stderr.write(text));
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (text: string) => filter.push(text));
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const pass = (signal: NodeJS.Signals) => child.kill(signal);
+  for (const signal of signals) process.on(signal, pass);
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      for (const name of signals) process.removeListener(name, pass);
+      filter.end();
+      resolve(code ?? 128 + (signal === null ? 0 : constants.signals[signal]));
+    });
+  });
+}
