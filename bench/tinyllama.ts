@@ -2,7 +2,8 @@
 // in a fresh process so that its peak resident memory (VmHWM) is its own: create with random
 // weights and save a BF16 Hugging Face checkpoint; load it and score (time to the first scored
 // batch from process start, scoring tokens/s); SLM training steps (batch 1, T = 256, AdamW with fp32
-// moments, clipping), keeping activations and recomputing them (LlamaModel.recomputeActivations).
+// moments, clipping), keeping activations and recomputing them (LlamaModel.recomputeActivations),
+// the latter also with TensorFlow's system allocator (TF_ONEDNN_USE_SYSTEM_ALLOCATOR=1).
 // PyTorch 2 threads beside it in the same run where `torch` imports.
 // Needs about 20 GB: never run it beside the study or the test suite.
 // RHO_SLM_BENCH_PRESET=small runs the same code at 56 M parameters (a check of the bench itself).
@@ -80,7 +81,7 @@ async function worker(phase: string, directory: string): Promise<void> {
     model.dispose();
   } else {
     const model = await LlamaModel.load(directory);
-    model.recomputeActivations = phase === 'train:recompute';
+    model.recomputeActivations = phase.startsWith('train:recompute');
     const { inputs, labels } = batch();
     const refLoss = tf.fill([1, POSITIONS], 4);
     const optimizer = new AdamW({ learningRate: 1e-4 });
@@ -111,11 +112,15 @@ const MEMORY_LIMIT = 22 * 2 ** 30;
  * passes {@link MEMORY_LIMIT} is killed (before the machine thrashes) and resolves to
  * `{ outOfMemory: 1 }`.
  */
-function runWorker(phase: string, directory: string): Promise<Record<string, number>> {
+function runWorker(
+  phase: string,
+  directory: string,
+  env: Record<string, string> = {},
+): Promise<Record<string, number>> {
   const self = fileURLToPath(import.meta.url);
   const child = spawn(process.execPath, ['--import', 'tsx', self, '--worker', phase, directory], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, RHO_SLM_BENCH_PRESET: PRESET },
+    env: { ...process.env, RHO_SLM_BENCH_PRESET: PRESET, ...env },
   });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => {
@@ -164,6 +169,11 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
     const score = await runWorker('score', directory);
     const train = await runWorker('train', directory);
     const recomputed = await runWorker('train:recompute', directory);
+    // TensorFlow's oneDNN allocator pools large blocks (a BFC allocator) and keeps them; its
+    // switch to the system allocator trades speed for a lower peak.
+    const systemAllocator = await runWorker('train:recompute:system-allocator', directory, {
+      TF_ONEDNN_USE_SYSTEM_ALLOCATOR: '1',
+    });
     const weights = create.weightBytes!;
     const ours = {
       createSeconds: create.createSeconds!,
@@ -179,6 +189,9 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
       recomputeTrainTokensPerSecond: recomputed.trainTokensPerSecond ?? Number.NaN,
       recomputeTrainPeakGiB:
         recomputed.outOfMemory === 1 ? Number.POSITIVE_INFINITY : recomputed.peakBytes! / GiB,
+      systemAllocatorTrainTokensPerSecond: systemAllocator.trainTokensPerSecond ?? Number.NaN,
+      systemAllocatorTrainPeakGiB:
+        systemAllocator.outOfMemory === 1 ? Number.POSITIVE_INFINITY : systemAllocator.peakBytes! / GiB,
     };
     console.log(`  weights (fp32)                 ${(weights / GiB).toFixed(2)} GiB`);
     console.log(`  create, random weights         ${fmt(ours.createSeconds)} s`);
@@ -197,6 +210,9 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
     );
     console.log(
       `  … recomputing activations      ${trainText(ours.recomputeTrainTokensPerSecond, ours.recomputeTrainPeakGiB)}`,
+    );
+    console.log(
+      `  … and the system allocator     ${trainText(ours.systemAllocatorTrainTokensPerSecond, ours.systemAllocatorTrainPeakGiB)} (TF_ONEDNN_USE_SYSTEM_ALLOCATOR=1)`,
     );
     const python = pythonWithTorch();
     if (python === undefined) {
@@ -222,7 +238,7 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
       `  PyTorch ${torch.torch} (2 threads): create ${fmt(torch.createSeconds)} s, scoring ${fmt(torch.scoreTokensPerSecond)} tokens/s, training ${fmt(torch.trainTokensPerSecond)} tokens/s, peak ${(torch.peakBytes / GiB).toFixed(1)} GiB`,
     );
     console.log(
-      `  ratios (ours / PyTorch): training ${(ours.trainTokensPerSecond / torch.trainTokensPerSecond).toFixed(2)}× (recomputing ${(ours.recomputeTrainTokensPerSecond / torch.trainTokensPerSecond).toFixed(2)}×), scoring ${(ours.scoreTokensPerSecond / torch.scoreTokensPerSecond).toFixed(2)}×, create ${(torch.createSeconds / ours.createSeconds).toFixed(2)}× as fast, training peak ${(ours.trainPeakGiB / (torch.peakBytes / GiB)).toFixed(2)}× PyTorch's (recomputing ${(ours.recomputeTrainPeakGiB / (torch.peakBytes / GiB)).toFixed(2)}×)`,
+      `  ratios (ours / PyTorch): training ${(ours.trainTokensPerSecond / torch.trainTokensPerSecond).toFixed(2)}× (recomputing ${(ours.recomputeTrainTokensPerSecond / torch.trainTokensPerSecond).toFixed(2)}×), scoring ${(ours.scoreTokensPerSecond / torch.scoreTokensPerSecond).toFixed(2)}×, create ${(torch.createSeconds / ours.createSeconds).toFixed(2)}× as fast, training peak ${(ours.trainPeakGiB / (torch.peakBytes / GiB)).toFixed(2)}× PyTorch's (recomputing ${(ours.recomputeTrainPeakGiB / (torch.peakBytes / GiB)).toFixed(2)}×); with the system allocator ${(ours.systemAllocatorTrainTokensPerSecond / torch.trainTokensPerSecond).toFixed(2)}× at ${(ours.systemAllocatorTrainPeakGiB / (torch.peakBytes / GiB)).toFixed(2)}× the peak`,
     );
     return {
       ...ours,
