@@ -6,7 +6,8 @@
 // the latter also with TensorFlow's system allocator (TF_ONEDNN_USE_SYSTEM_ALLOCATOR=1).
 // PyTorch 2 threads beside it in the same run where `torch` imports.
 // Needs about 20 GB: never run it beside the study or the test suite.
-// RHO_SLM_BENCH_PRESET=small runs the same code at 56 M parameters (a check of the bench itself).
+// RHO_SLM_BENCH_PRESET=small runs the same code at 56 M parameters (a check of the bench itself);
+// RHO_SLM_BENCH_STEPS=n times n training steps instead of 3 (does the peak settle?).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,7 @@ import { fmt } from './timing.js';
 
 const PRESET = (process.env.RHO_SLM_BENCH_PRESET ?? 'tinyllama-1.1b') as LlamaPresetName;
 const POSITIONS = 256;
-const TRAIN_STEPS = 3; // the first is a warm-up
+const TRAIN_STEPS = Number(process.env.RHO_SLM_BENCH_STEPS ?? 3); // the first is a warm-up
 const SCORE_BATCHES = 3;
 
 /** A memory field of a process's /proc status, bytes: `VmHWM` (peak resident) or `VmRSS` (resident now). */
@@ -92,7 +93,7 @@ async function worker(phase: string, directory: string): Promise<void> {
       await step({ inputs, labels, refLoss });
       seconds.push(since(start));
       process.stderr.write(
-        `  train step ${i + 1}/${TRAIN_STEPS}: ${seconds.at(-1)!.toFixed(1)} s, peak ${(peakResidentBytes() / 2 ** 30).toFixed(1)} GiB\n`,
+        `  train step ${i + 1}/${TRAIN_STEPS}: ${seconds.at(-1)!.toFixed(1)} s, peak ${(peakResidentBytes() / 2 ** 30).toFixed(1)} GiB, resident ${(residentBytes('self', 'VmRSS') / 2 ** 30).toFixed(1)} GiB, ${tf.memory().numTensors} tensors\n`,
       );
     }
     const timed = seconds.slice(1);

@@ -1,5 +1,4 @@
 // Conversions between float32 and the 16-bit float formats checkpoints use.
-import { SLMError } from '../core/errors.js';
 
 /** Storage formats of checkpoint tensors this library reads. */
 export type TensorDtype = 'F32' | 'F16' | 'BF16';
@@ -21,21 +20,16 @@ function aligned<T>(
   return new Type(bytes.slice().buffer as ArrayBuffer, 0, count);
 }
 
-/** float32 values from little-endian bytes of `dtype`, written into `into` when given (its length must be the count). */
-export function decodeFloats(bytes: Uint8Array, dtype: TensorDtype, into?: Float32Array): Float32Array {
+/** float32 values from little-endian bytes of `dtype`. */
+export function decodeFloats(bytes: Uint8Array, dtype: TensorDtype): Float32Array {
   const count = bytes.byteLength / DTYPE_BYTES[dtype];
-  if (into !== undefined && into.length !== count)
-    throw new SLMError(
-      'SHAPE_MISMATCH',
-      `decodeFloats: ${count} values do not fit an array of ${into.length}.`,
-    );
-  const out = into ?? new Float32Array(count);
+  const out = new Float32Array(count);
   if (LITTLE_ENDIAN && dtype !== 'F16') {
     // Typed arrays read the file's order directly: one copy for F32, one shift per value for BF16.
     if (dtype === 'F32') out.set(aligned(bytes, 4, Float32Array));
     else {
       const halves = aligned(bytes, 2, Uint16Array);
-      const bits = new Uint32Array(out.buffer, out.byteOffset, count);
+      const bits = new Uint32Array(out.buffer);
       for (let i = 0; i < count; i++) bits[i] = halves[i]! << 16;
     }
     return out;
@@ -44,7 +38,7 @@ export function decodeFloats(bytes: Uint8Array, dtype: TensorDtype, into?: Float
   if (dtype === 'F32') {
     for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
   } else if (dtype === 'BF16') {
-    const bits = new Uint32Array(out.buffer, out.byteOffset, count);
+    const bits = new Uint32Array(out.buffer);
     for (let i = 0; i < count; i++) bits[i] = view.getUint16(i * 2, true) << 16;
   } else {
     for (let i = 0; i < count; i++) out[i] = halfToFloat(view.getUint16(i * 2, true));

@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 export { SLMError, type SLMErrorCode } from '../core/errors.js';
-export { AdamW, type AdamWOptions, type NamedTensor } from './adamw.js';
+export { AdamW, type AdamWOptions, type NamedTensor, type OptimizerStateEntry } from './adamw.js';
 export type { LayerCache } from './attention.js';
 export {
   LLAMA_PRESETS,

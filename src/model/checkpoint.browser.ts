@@ -10,7 +10,7 @@ function nodeOnly(what: string): SLMError {
 }
 
 /** Throws `NODE_ONLY`: see `readLlamaCheckpoint` in checkpoint.ts. */
-export async function readLlamaCheckpoint(..._args: unknown[]): Promise<CheckpointContents> {
+export async function readLlamaCheckpoint(_directory: string): Promise<CheckpointContents> {
   throw nodeOnly('LlamaModel.load');
 }
 

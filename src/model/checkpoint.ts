@@ -9,7 +9,6 @@ import { DTYPE_BYTES } from '../io/dtypes.js';
 import { type LlamaConfig, validateLlamaConfig } from './config.js';
 import { parameterTable } from './parameterTable.js';
 import {
-  type ReadSafetensorsOptions,
   readSafetensors,
   readSafetensorsHeader,
   type SafetensorsEntry,
@@ -86,11 +85,8 @@ async function weightFiles(directory: string): Promise<string[]> {
   return [single];
 }
 
-async function* streamFiles(
-  files: Map<string, Set<string>>,
-  options: ReadSafetensorsOptions,
-): AsyncGenerator<[string, NamedWeight]> {
-  for (const [file, names] of files) yield* readSafetensors(file, names, options);
+async function* streamFiles(files: Map<string, Set<string>>): AsyncGenerator<[string, NamedWeight]> {
+  for (const [file, names] of files) yield* readSafetensors(file, names);
 }
 
 /** Buffers that Hugging Face checkpoints may carry and the model does not use. */
@@ -162,13 +158,9 @@ function checkRecordedConfig(file: string, metadata: Record<string, string>, con
  * data checksum of every file that has one is verified.
  *
  * @param directory - the checkpoint directory
- * @param options - how the stream decodes (`reuseBuffer`: one array for every weight)
  * @throws {@link SLMError} `BAD_CONFIG`, `BAD_CHECKPOINT` (missing, extra or mis-shaped tensor, corrupt file), each naming the file
  */
-export async function readLlamaCheckpoint(
-  directory: string,
-  options: ReadSafetensorsOptions = {},
-): Promise<CheckpointContents> {
+export async function readLlamaCheckpoint(directory: string): Promise<CheckpointContents> {
   const config = await readConfig(join(directory, 'config.json'));
   const located = new Map<string, { file: string; entry: SafetensorsEntry }>();
   const files = await weightFiles(directory);
@@ -190,7 +182,7 @@ export async function readLlamaCheckpoint(
     byFile.get(file)!.add(name);
   }
   const shapes = new Map([...located].map(([name, { entry }]) => [name, entry.shape]));
-  return { config, shapes, weights: streamFiles(byFile, options) };
+  return { config, shapes, weights: streamFiles(byFile) };
 }
 
 /** `config.json` contents for a configuration, as Hugging Face transformers writes it. */

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { SLMError } from '../core/errors.js';
 import { createRandom } from '../core/random.js';
-import { activeNativeBackend, writeToNative } from '../tfjs/nativeBackend.js';
+import { writeToNative } from '../tfjs/nativeBackend.js';
 import type { TrainableModel } from '../tfjs/trainStep.js';
 import { causalBias } from './attention.js';
 import { type LlamaConfig, type LlamaPresetName, resolveLlamaConfig } from './config.js';
@@ -12,7 +12,7 @@ import { type DecoderLayer, decoderLayer, recomputedDecoderLayer } from './decod
 import { type GenerateOptions, generate } from './generate.js';
 import type { KVCache } from './kvCache.js';
 import { rmsNorm } from './layers.js';
-import { normalSamples } from './normalInit.js';
+import { normalStreams } from './normalStreams.js';
 import { embedding, linear } from './ops.js';
 import { type ParameterSpec, parameterCount, parameterTable } from './parameterTable.js';
 import { ropeTables } from './rope.js';
@@ -141,21 +141,35 @@ export class LlamaModel implements TrainableModel {
     const seeds = createRandom(options.seed ?? 0);
     const id = ++modelsCreated;
     const weights = new Map<string, tf.Variable>();
-    // TensorFlow copies each weight as it is made, so there one array holds every weight's samples.
-    const largest = Math.max(
-      ...parameterTable(resolved).map((spec) => spec.shape.reduce((a, b) => a * b, 1)),
+    const table = parameterTable(resolved);
+    const seedOf = new Map(table.map((spec) => [spec.name, Math.floor(seeds() * 2 ** 31)]));
+    // tf.randomNormal's numbers, drawn in worker threads. Each weight gets its own array: backends
+    // keep the array they are given (tfjs-node's TensorFlow tensors alias an aligned one).
+    const samples = normalStreams(
+      table
+        .filter((spec) => spec.shape.length > 1)
+        .map((spec) => ({ count: spec.shape.reduce((a, b) => a * b, 1), seed: seedOf.get(spec.name)! })),
+      0.02,
     );
-    const reused = activeNativeBackend() === undefined ? undefined : new Float32Array(largest);
-    for (const spec of parameterTable(resolved)) {
-      const shape = internalShape(spec);
-      const seed = Math.floor(seeds() * 2 ** 31);
-      const count = spec.shape.reduce((a, b) => a * b, 1);
-      const initial =
-        spec.shape.length === 1 ? tf.ones(shape) : tf.tensor(normalSamples(count, 0.02, seed, reused), shape); // tf.randomNormal's numbers, 1.5× faster
-      const variable = tf.variable(initial, true, `llama${id}/${spec.name}`);
-      writeToNative(variable); // TensorFlow's copy made now, before the array is reused
-      weights.set(spec.name, variable);
-      initial.dispose();
+    try {
+      for (const spec of table) {
+        const shape = internalShape(spec);
+        let initial: tf.Tensor;
+        if (spec.shape.length === 1) initial = tf.ones(shape);
+        else {
+          const values = samples.next().value as Float32Array;
+          initial = tf.tensor(values.slice(), shape);
+        }
+        const variable = tf.variable(initial, true, `llama${id}/${spec.name}`);
+        writeToNative(variable); // its TensorFlow tensor made now, not at first use
+        weights.set(spec.name, variable);
+        initial.dispose();
+      }
+    } catch (error) {
+      tf.dispose([...weights.values()]);
+      throw error;
+    } finally {
+      samples.return(undefined); // stops the worker threads
     }
     return new LlamaModel(resolved, weights);
   }
@@ -241,11 +255,7 @@ export class LlamaModel implements TrainableModel {
    */
   static async load(directory: string): Promise<LlamaModel> {
     const { readLlamaCheckpoint } = await import('./checkpoint.js');
-    // TensorFlow copies each weight as toVariable makes it, before the stream decodes the next:
-    // there one reused array serves every weight (no decoded gigabytes left for the collector).
-    const { config, shapes, weights } = await readLlamaCheckpoint(directory, {
-      reuseBuffer: activeNativeBackend() !== undefined,
-    });
+    const { config, shapes, weights } = await readLlamaCheckpoint(directory);
     return LlamaModel.fromWeightStream(config, shapes, weights);
   }
 

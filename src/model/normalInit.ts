@@ -2,10 +2,12 @@
 // 'float32', seed) (seedrandom's Alea generator and the Marsaglia polar method, in tfjs's order of
 // operations), written straight into a Float32Array in one tight loop instead of one method call
 // per element. At TinyLlama-1.1B's size this is most of `LlamaModel.create`'s time.
-import { SLMError } from '../core/errors.js';
 
-/** seedrandom's Mash hash, which seeds Alea: returns a function of strings to [0, 1). */
-function mash(): (data: string) => number {
+/**
+ * seedrandom's Mash hash, which seeds Alea: returns a function of strings to [0, 1).
+ * Self-contained (no outside names): its source also runs in worker threads.
+ */
+export function mash(): (data: string) => number {
   let n = 0xefc8249d;
   return (data) => {
     for (let i = 0; i < data.length; i++) {
@@ -29,25 +31,23 @@ function mash(): (data: string) => number {
  * @param count - number of samples `[N]`
  * @param stdDev - standard deviation
  * @param seed - a non-zero integer (tfjs draws a random seed for 0; this function does not)
- * @param into - where to write the samples (its first `count` elements); a new array when omitted
- * @returns the samples: `into`'s first `count` elements, or a new array
  * @example
  * ```ts
  * const values = normalSamples(4096, 0.02, 7);
  * ```
  */
-export function normalSamples(
-  count: number,
-  stdDev: number,
-  seed: number,
-  into?: Float32Array,
-): Float32Array {
-  if (into !== undefined && into.length < count)
-    throw new SLMError(
-      'SHAPE_MISMATCH',
-      `normalSamples: ${count} samples do not fit an array of ${into.length}.`,
-    );
-  const out = into === undefined ? new Float32Array(count) : into.subarray(0, count);
+export function normalSamples(count: number, stdDev: number, seed: number): Float32Array {
+  const out = new Float32Array(count);
+  fillNormal(out, stdDev, seed);
+  return out;
+}
+
+/**
+ * Fills `out` with `normalSamples(out.length, stdDev, seed)`. Self-contained apart from
+ * {@link mash}: its source also runs in worker threads (see normalStreams.ts).
+ */
+export function fillNormal(out: Float32Array, stdDev: number, seed: number): void {
+  const count = out.length;
   const hash = mash();
   let s0 = hash(' ');
   let s1 = hash(' ');
@@ -86,5 +86,4 @@ export function normalSamples(
     out[i] = mean + stdDev * v1 * factor;
     if (i + 1 < count) out[i + 1] = mean + stdDev * v2 * factor;
   }
-  return out;
 }

@@ -185,17 +185,6 @@ function recordedChecksum(path: string, header: SafetensorsHeader): string | und
   return expected;
 }
 
-/** Options of {@link readSafetensors}. */
-export interface ReadSafetensorsOptions {
-  /**
-   * Decode every tensor into one reused array: each tensor's `data` is valid only until the next
-   * is requested, so a consumer must copy it first (as the `tensorflow` backend does when a weight
-   * is handed to TensorFlow). A large checkpoint then leaves no decoded arrays for the garbage
-   * collector. @default false
-   */
-  reuseBuffer?: boolean;
-}
-
 /**
  * Streams the tensors of a safetensors file as float32, in file order, one at a time. When the
  * file carries this library's data checksum (every file it writes does), the whole data section is
@@ -204,7 +193,6 @@ export interface ReadSafetensorsOptions {
  *
  * @param path - the `.safetensors` file
  * @param wanted - names to read (others are skipped, or only hashed); all when omitted
- * @param options - see {@link ReadSafetensorsOptions}
  * @throws {@link SLMError} `BAD_CHECKPOINT` for a malformed file, an unsupported dtype or a checksum mismatch
  * @example
  * ```ts
@@ -214,7 +202,6 @@ export interface ReadSafetensorsOptions {
 export async function* readSafetensors(
   path: string,
   wanted?: ReadonlySet<string>,
-  options: ReadSafetensorsOptions = {},
 ): AsyncGenerator<[string, NamedWeight]> {
   const header = await readSafetensorsHeader(path);
   const expected = recordedChecksum(path, header);
@@ -230,7 +217,6 @@ export async function* readSafetensors(
     // One file buffer for every tensor: decoding copies out of it before the next read, so a
     // 1.1 B checkpoint leaves no gigabytes of read buffers for the garbage collector.
     let scratch = Buffer.allocUnsafe(0);
-    let decoded = new Float32Array(0);
     for (const entry of ordered) {
       if (read.has(entry)) {
         if (scratch.byteLength < entry.end - entry.start)
@@ -239,11 +225,7 @@ export async function* readSafetensors(
         const { bytesRead } = await handle.read(bytes, 0, bytes.byteLength, entry.start);
         if (bytesRead !== bytes.byteLength) bad(path, `tensor '${entry.name}' ends past the end of the file`);
         checksum = continueCrc32(bytes, checksum);
-        const dtype = entry.dtype as TensorDtype;
-        const count = bytes.byteLength / DTYPE_BYTES[dtype];
-        if (options.reuseBuffer === true && decoded.length < count) decoded = new Float32Array(count);
-        const into = options.reuseBuffer === true ? decoded.subarray(0, count) : undefined;
-        yield [entry.name, { shape: entry.shape, data: decodeFloats(bytes, dtype, into) }];
+        yield [entry.name, { shape: entry.shape, data: decodeFloats(bytes, entry.dtype as TensorDtype) }];
       } else if (expected !== undefined) {
         for (let position = entry.start; position < entry.end; position += CHECKSUM_CHUNK_BYTES) {
           const bytes = Buffer.alloc(Math.min(CHECKSUM_CHUNK_BYTES, entry.end - position));

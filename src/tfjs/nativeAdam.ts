@@ -121,18 +121,16 @@ export class NativeAdamSlot {
     updated.dispose();
   }
 
-  /** The moments, copied to the host (readable whichever backend is active now). */
-  moments(): NativeMoments {
+  /** One moment, copied to the host (readable whichever backend is active now). */
+  moment(which: keyof NativeMoments): Float32Array {
     const binding = this.#backend.binding;
-    const read = (index: number) => {
-      const [value] = binding.executeOp('ReadVariableOp', [this.#dtype()], [this.#handles[index]!], 1);
-      try {
-        return Float32Array.from(binding.tensorDataSync(value!.id));
-      } finally {
-        binding.deleteTensor(value!.id);
-      }
-    };
-    return { first: read(1), second: read(2) };
+    const index = which === 'first' ? 1 : 2;
+    const [value] = binding.executeOp('ReadVariableOp', [this.#dtype()], [this.#handles[index]!], 1);
+    try {
+      return Float32Array.from(binding.tensorDataSync(value!.id));
+    } finally {
+      binding.deleteTensor(value!.id);
+    }
   }
 
   /** Destroys the resources. */

@@ -53,10 +53,11 @@ export function activeNativeBackend(): NativeBackend | undefined {
 
 /**
  * Hands `tensor`'s host values to TensorFlow now, on the `tensorflow` backend (elsewhere nothing):
- * tfjs-node keeps the values a tensor was made from in JavaScript until an op first reads it, so a
- * model's freshly made weights would be held twice, once in JavaScript and once in TensorFlow,
- * from their first use until the garbage collector runs. TensorFlow copies the values; the
- * JavaScript array is released here.
+ * tfjs-node keeps the values a tensor was made from in JavaScript until an op first reads it.
+ * TensorFlow shares an array that is 64-byte aligned and copies one that is not (measured: about
+ * half of the arrays up to a few MB are shared, none of 64 MB), so the array must never be written
+ * again. For a copied array this releases it now, instead of holding a model's weights twice from
+ * their first use until the garbage collector runs.
  *
  * @example
  * ```ts

@@ -137,6 +137,43 @@ describe('AdamW', () => {
       expect(resumed.values).toEqual(perVariable.values);
     });
 
+    it('stateEntries lists getWeights’ names, shapes and values, copies nothing until read, and survives a restore', async () => {
+      const variables = [[3, 4], [4], [2, 5]].map((shape, v) =>
+        tf.tidy(() => tf.variable(tf.tensor(seq(shape, v), shape), true)),
+      );
+      const optimizer = new AdamW({ learningRate: 0.01, groupElements: 16 });
+      for (let step = 1; step <= 2; step++)
+        optimizer.applyScaledGradients(
+          Object.fromEntries(
+            variables.map((variable, v) => [
+              variable.name,
+              tf.tensor(seq(variable.shape, v + 3 * step), variable.shape),
+            ]),
+          ),
+          0.5,
+        );
+      const before = tf.memory().numTensors;
+      const entries = optimizer.stateEntries();
+      expect(tf.memory().numTensors).toBe(before);
+      const read = async (list: typeof entries) =>
+        Promise.all(list.map(async (entry) => [entry.name, entry.shape, Array.from(await entry.read())]));
+      const listed = await read(entries);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(listed[0]).toEqual(['iter', [], [2]]);
+      const weights = await optimizer.getWeights();
+      expect(listed).toEqual(
+        await Promise.all(
+          weights.map(async (w) => [w.name, w.tensor.shape, Array.from(await w.tensor.data())]),
+        ),
+      );
+      const restored = new AdamW({ learningRate: 0.01, groupElements: 16 });
+      await restored.setWeights(weights);
+      expect(await read(restored.stateEntries())).toEqual(listed);
+      tf.dispose([...weights.map((w) => w.tensor), ...variables]);
+      optimizer.dispose();
+      restored.dispose();
+    });
+
     it('applyScaledGradients is bit for bit applyGradients on scaled gradients, and frees every gradient', async () => {
       for (const groupElements of [1, 16]) {
         const reference = await run(groupElements, undefined, { scale: 0.37, how: 'scale first' });

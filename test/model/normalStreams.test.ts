@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { normalSamples } from '../../src/model/normalInit.js';
+import { normalStreams } from '../../src/model/normalStreams.js';
+
+/** The first and last few values and a checksum of all of an array's bits. */
+function digest(values: Float32Array): number[] {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  let hash = 0;
+  for (const word of bits) hash = (Math.imul(hash, 31) + word) | 0;
+  return [...values.subarray(0, 3), ...values.subarray(-3), hash, values.length];
+}
+
+describe('normalStreams', () => {
+  it('yields normalSamples for every job, in order, drawn on one thread or several', () => {
+    // 17.5 M samples in all: above the size where worker threads start.
+    const jobs = [6_000_000, 1, 4_500_000, 2_000_001, 5_000_000, 7].map((count, i) => ({
+      count,
+      seed: 101 + i,
+    }));
+    const expected = jobs.map((job) => digest(normalSamples(job.count, 0.5, job.seed)));
+    for (const threads of [1, 2, 3]) {
+      const seen = [...normalStreams(jobs, 0.5, threads)].length;
+      expect(seen).toBe(jobs.length);
+      const drawn: number[][] = [];
+      for (const values of normalStreams(jobs, 0.5, threads)) drawn.push(digest(values)); // each read before the next
+      expect(drawn, `${threads} threads`).toEqual(expected);
+    }
+  }, 60_000);
+
+  it('stops its workers when the consumer stops early, and draws small jobs on the calling thread', () => {
+    const big = [
+      { count: 9_000_000, seed: 3 },
+      { count: 9_000_000, seed: 4 },
+      { count: 9_000_000, seed: 5 },
+    ];
+    const stream = normalStreams(big, 1, 2);
+    expect(digest(stream.next().value as Float32Array)).toEqual(digest(normalSamples(9_000_000, 1, 3)));
+    expect(stream.return(undefined).done).toBe(true);
+    const small = [
+      { count: 10, seed: 9 },
+      { count: 3, seed: 2 },
+    ];
+    const drawn: number[][] = [];
+    for (const values of normalStreams(small, 2, 4)) drawn.push(Array.from(values));
+    expect(drawn).toEqual(small.map((job) => Array.from(normalSamples(job.count, 2, job.seed))));
+  }, 60_000);
+});
