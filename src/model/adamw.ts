@@ -422,6 +422,7 @@ export class AdamW extends tf.Optimizer {
    *
    * @example
    * ```ts
+   * const optimizer = new AdamW({ learningRate: 1e-3 });
    * for (const entry of optimizer.stateEntries()) console.log(entry.name, (await entry.read()).length);
    * ```
    */
