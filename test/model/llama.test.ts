@@ -180,6 +180,30 @@ describe.runIf(testBackends.some((config) => config.backend === 'tensorflow'))(
   },
 );
 
+describe.each(testBackends)('an inference forward on $name', (backendConfig) => {
+  beforeAll(() => activateBackend(backendConfig));
+
+  it('frees each layer’s intermediates as it goes: its peak does not grow with depth', async () => {
+    const peakOf = async (layers: number) => {
+      const config: LlamaConfig = { ...LLAMA_PRESETS.nano, hidden_size: 64, num_hidden_layers: layers };
+      const model = LlamaModel.create(config, { seed: 2 });
+      const ids = tf.randomUniform([2, 64], 0, config.vocab_size, 'int32', 5);
+      const { peakBytes } = await measurePeakBytes(async () => {
+        const logits = model.forward(ids);
+        await logits.data();
+        logits.dispose();
+      });
+      tf.dispose(ids);
+      model.dispose();
+      return peakBytes;
+    };
+    const [shallow, deep] = [await peakOf(2), await peakOf(8)];
+    // One scope for the whole forward held every layer's attention scores and MLP activations:
+    // 8 layers peaked at about 3× the 2-layer peak.
+    expect(deep).toBeLessThan(1.3 * shallow);
+  });
+});
+
 describe.each(testBackends)('recomputeActivations on $name', (backendConfig) => {
   beforeAll(() => activateBackend(backendConfig));
   const config: LlamaConfig = { ...LLAMA_PRESETS.nano, max_position_embeddings: 64 };
