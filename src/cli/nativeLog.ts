@@ -2,11 +2,13 @@
 // addon loads ("WARNING: All log messages before absl::InitializeLog() …", "I0000 … oneDNN custom
 // operations are on …"); no environment variable silences all of them and Node cannot redirect a
 // descriptor in-process. So `rho-slm` runs itself once more as a child whose stderr passes through
-// a filter that drops those lines (unless `--verbose`, or where TensorFlow will not load).
+// a filter that drops those lines (unless `--verbose`, or where TensorFlow will not load). The
+// child's environment can also carry allocator settings TensorFlow and glibc read at start-up
+// (`--low-memory`).
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 
-/** Set in the child's environment: its stderr is already filtered (and says how wide the terminal is). */
+/** Set in the child's environment: it is the child (and, when above 0, the width of the parent's terminal). */
 const FILTERED_ENV = 'RHO_SLM_NATIVE_LOG_FILTERED';
 
 /** Whole lines TensorFlow and absl print at start-up, at the levels shown (info; warnings and errors pass). */
@@ -82,24 +84,46 @@ export function createNativeLogFilter(write: (text: string) => void): NativeLogF
 }
 
 /**
- * Whether `rho-slm argv` should run as a filtered child: not inside one already, not with
- * `--verbose`, not for help or version, not with a backend other than `auto` or `tensorflow` (by
- * `--backend` or `RHO_SLM_BACKEND`), and not on Windows (where signals cannot be passed on).
+ * What `--low-memory` sets in the environment of the process TensorFlow runs in: TensorFlow's
+ * system allocator instead of oneDNN's pooling one, and glibc returning every freed block of 1 MB
+ * or more to the system. TinyLlama-1.1B then trains in about PyTorch's memory at about 0.8× the
+ * speed (docs/benchmarks.md).
  */
-export function wantsFilteredChild(
+export const LOW_MEMORY_ENV: Readonly<Record<string, string>> = {
+  TF_ONEDNN_USE_SYSTEM_ALLOCATOR: '1',
+  MALLOC_MMAP_THRESHOLD_: '1048576',
+};
+
+/** How `rho-slm` runs itself as a child: whether its stderr is filtered, and what its environment adds. */
+export interface ChildPlan {
+  filter: boolean;
+  env: Readonly<Record<string, string>>;
+}
+
+/**
+ * Whether `rho-slm argv` should run as a child, and how: only where TensorFlow may load (backend
+ * `auto` or `tensorflow`, by `--backend` or `RHO_SLM_BACKEND`), not inside a child already, not for
+ * help or version, and not on Windows (where signals cannot be passed on). Its stderr is filtered
+ * unless `--verbose`; `--low-memory` adds {@link LOW_MEMORY_ENV}. `undefined`: run in this process.
+ */
+export function childPlan(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
   platform: string,
-): boolean {
-  if (env[FILTERED_ENV] !== undefined || platform === 'win32') return false;
+): ChildPlan | undefined {
+  if (env[FILTERED_ENV] !== undefined || platform === 'win32') return undefined;
   if (env.RHO_SLM_BACKEND !== undefined && !['auto', 'tensorflow'].includes(env.RHO_SLM_BACKEND))
-    return false;
-  if (argv.length === 0 || argv.some((arg) => ['--verbose', '-h', '--help', '-V', '--version'].includes(arg)))
-    return false;
+    return undefined;
+  if (argv.length === 0 || argv.some((arg) => ['-h', '--help', '-V', '--version'].includes(arg)))
+    return undefined;
   const named = argv.findIndex((arg) => arg === '--backend' || arg.startsWith('--backend='));
-  if (named < 0) return true;
-  const value = argv[named]!.includes('=') ? argv[named]!.split('=')[1] : argv[named + 1];
-  return value === 'auto' || value === 'tensorflow';
+  if (named >= 0) {
+    const value = argv[named]!.includes('=') ? argv[named]!.split('=')[1] : argv[named + 1];
+    if (value !== 'auto' && value !== 'tensorflow') return undefined;
+  }
+  const filter = !argv.includes('--verbose');
+  const lowMemory = argv.includes('--low-memory');
+  return filter || lowMemory ? { filter, env: lowMemory ? LOW_MEMORY_ENV : {} } : undefined;
 }
 
 /**
@@ -112,24 +136,27 @@ export function adoptParentTerminal(env: NodeJS.ProcessEnv = process.env): void 
 }
 
 /**
- * Runs this program again as a child with the same arguments, its stderr filtered by
- * {@link createNativeLogFilter}; stdin and stdout are shared. SIGINT, SIGTERM and SIGHUP are passed
- * on (a terminal's Ctrl-C reaches both processes; the child counts one key press once). Resolves to
- * the child's exit status (128 + the signal's number when a signal ended it).
+ * Runs this program again as a child with the same arguments and `plan.env` added to its
+ * environment; with `plan.filter`, its stderr passes through {@link createNativeLogFilter}. stdin
+ * and stdout are shared. SIGINT, SIGTERM and SIGHUP are passed on (a terminal's Ctrl-C reaches
+ * both processes; the child counts one key press once). Resolves to the child's exit status
+ * (128 + the signal's number when a signal ended it).
  *
  * @param argv - the arguments after the program name
+ * @param plan - from {@link childPlan}
  */
-export function runFilteredChild(argv: readonly string[]): Promise<number> {
+export function runAsChild(argv: readonly string[], plan: ChildPlan): Promise<number> {
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...argv], {
-    stdio: ['inherit', 'inherit', 'pipe'],
+    stdio: ['inherit', 'inherit', plan.filter ? 'pipe' : 'inherit'],
     env: {
       ...process.env,
-      [FILTERED_ENV]: process.stderr.isTTY ? String(process.stderr.columns ?? 80) : '0',
+      ...plan.env,
+      [FILTERED_ENV]: plan.filter && process.stderr.isTTY ? String(process.stderr.columns ?? 80) : '0',
     },
   });
   const filter = createNativeLogFilter((text) => process.stderr.write(text));
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (text: string) => filter.push(text));
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (text: string) => filter.push(text));
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   const pass = (signal: NodeJS.Signals) => child.kill(signal);
   for (const signal of signals) process.on(signal, pass);

@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createNativeLogFilter, isNativeStartupLine, wantsFilteredChild } from '../../src/cli/nativeLog.js';
+import {
+  childPlan,
+  createNativeLogFilter,
+  isNativeStartupLine,
+  LOW_MEMORY_ENV,
+} from '../../src/cli/nativeLog.js';
 import { testBackends } from '../helpers/backends.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -83,19 +88,32 @@ describe('the filter of TensorFlow start-up lines', () => {
     expect(seen.at(-1)).toBe('\rtrain [======    ] 6/10 steps');
   });
 
-  it('runs a child only where TensorFlow may load and its lines are not wanted', () => {
+  it('runs a child only where TensorFlow may load, filtering unless --verbose, with --low-memory’s settings', () => {
     const env = {};
-    expect(wantsFilteredChild(['train', '--data', 'x.tok'], env, 'linux')).toBe(true);
-    expect(wantsFilteredChild(['--backend', 'tensorflow', 'eval'], env, 'linux')).toBe(true);
-    expect(wantsFilteredChild(['--backend=auto', 'eval'], env, 'darwin')).toBe(true);
-    expect(wantsFilteredChild(['--backend', 'wasm', 'eval'], env, 'linux')).toBe(false);
-    expect(wantsFilteredChild(['--backend=cpu', 'eval'], env, 'linux')).toBe(false);
-    expect(wantsFilteredChild(['train', '--verbose'], env, 'linux')).toBe(false);
-    expect(wantsFilteredChild(['--help'], env, 'linux')).toBe(false);
-    expect(wantsFilteredChild([], env, 'linux')).toBe(false);
-    expect(wantsFilteredChild(['train'], env, 'win32')).toBe(false);
-    expect(wantsFilteredChild(['train'], { RHO_SLM_NATIVE_LOG_FILTERED: '0' }, 'linux')).toBe(false);
-    expect(wantsFilteredChild(['train'], { RHO_SLM_BACKEND: 'wasm' }, 'linux')).toBe(false);
+    const filtered = { filter: true, env: {} };
+    expect(childPlan(['train', '--data', 'x.tok'], env, 'linux')).toEqual(filtered);
+    expect(childPlan(['--backend', 'tensorflow', 'eval'], env, 'linux')).toEqual(filtered);
+    expect(childPlan(['--backend=auto', 'eval'], env, 'darwin')).toEqual(filtered);
+    expect(childPlan(['train', '--low-memory'], env, 'linux')).toEqual({ filter: true, env: LOW_MEMORY_ENV });
+    expect(childPlan(['train', '--low-memory', '--verbose'], env, 'linux')).toEqual({
+      filter: false,
+      env: LOW_MEMORY_ENV,
+    });
+    expect(LOW_MEMORY_ENV).toEqual({
+      TF_ONEDNN_USE_SYSTEM_ALLOCATOR: '1',
+      MALLOC_MMAP_THRESHOLD_: '1048576',
+    });
+    for (const [argv, environment, platform] of [
+      [['--backend', 'wasm', 'eval'], env, 'linux'],
+      [['--backend=cpu', 'train', '--low-memory'], env, 'linux'],
+      [['train', '--verbose'], env, 'linux'],
+      [['--help'], env, 'linux'],
+      [[], env, 'linux'],
+      [['train'], env, 'win32'],
+      [['train'], { RHO_SLM_NATIVE_LOG_FILTERED: '0' }, 'linux'],
+      [['train'], { RHO_SLM_BACKEND: 'wasm' }, 'linux'],
+    ] as const)
+      expect(childPlan(argv, environment, platform), argv.join(' ')).toBeUndefined();
   });
 });
 
@@ -114,7 +132,6 @@ describe.runIf(testBackends.some((config) => config.backend === 'tensorflow'))(
           runCli(directory, [
             '--backend',
             'tensorflow',
-            ...extra,
             'train',
             '--data',
             'text.tok',
@@ -128,11 +145,15 @@ describe.runIf(testBackends.some((config) => config.backend === 'tensorflow'))(
             '1',
             '--seq-len',
             '16',
+            ...extra,
           ]);
         const quiet = await train('quiet', []);
         expect(quiet.code, quiet.stderr).toBe(0);
         expect(quiet.stderr).toContain('backend: tensorflow');
         expect(quiet.stderr).not.toMatch(/oneDNN|absl|^I\d{4} /m);
+        const lean = await train('lean', ['--low-memory']);
+        expect(lean.code, lean.stderr).toBe(0);
+        expect(lean.stderr).not.toMatch(/oneDNN|absl|^I\d{4} /m);
         const verbose = await train('verbose', ['--verbose']);
         expect(verbose.code, verbose.stderr).toBe(0);
         expect(verbose.stderr).toContain('oneDNN custom operations are on');
