@@ -112,15 +112,13 @@ export function childPlan(
   platform: string,
 ): ChildPlan | undefined {
   if (env[FILTERED_ENV] !== undefined || platform === 'win32') return undefined;
-  if (env.RHO_SLM_BACKEND !== undefined && !['auto', 'tensorflow'].includes(env.RHO_SLM_BACKEND))
-    return undefined;
   if (argv.length === 0 || argv.some((arg) => ['-h', '--help', '-V', '--version'].includes(arg)))
     return undefined;
   const named = argv.findIndex((arg) => arg === '--backend' || arg.startsWith('--backend='));
-  if (named >= 0) {
-    const value = argv[named]!.includes('=') ? argv[named]!.split('=')[1] : argv[named + 1];
-    if (value !== 'auto' && value !== 'tensorflow') return undefined;
-  }
+  const flag =
+    named < 0 ? undefined : argv[named]!.includes('=') ? argv[named]!.split('=')[1] : argv[named + 1];
+  const backend = env.RHO_SLM_BACKEND ?? flag ?? 'auto'; // the environment wins, as in useBackend
+  if (backend !== 'auto' && backend !== 'tensorflow') return undefined;
   const filter = !argv.includes('--verbose');
   const lowMemory = argv.includes('--low-memory');
   return filter || lowMemory ? { filter, env: lowMemory ? LOW_MEMORY_ENV : {} } : undefined;

@@ -30,12 +30,6 @@ export class NativeAdamScalars {
   }
 }
 
-/** A variable's moments read back to the host. */
-export interface NativeMoments {
-  first: Float32Array;
-  second: Float32Array;
-}
-
 /** Whether {@link NativeAdamSlot} can run: the active backend is `tensorflow`. */
 export function nativeAdamActive(): boolean {
   return activeNativeBackend() !== undefined;
@@ -122,7 +116,7 @@ export class NativeAdamSlot {
   }
 
   /** One moment, copied to the host (readable whichever backend is active now). */
-  moment(which: keyof NativeMoments): Float32Array {
+  moment(which: 'first' | 'second'): Float32Array {
     const binding = this.#backend.binding;
     const index = which === 'first' ? 1 : 2;
     const [value] = binding.executeOp('ReadVariableOp', [this.#dtype()], [this.#handles[index]!], 1);

@@ -95,6 +95,10 @@ describe('the filter of TensorFlow start-up lines', () => {
     expect(childPlan(['--backend', 'tensorflow', 'eval'], env, 'linux')).toEqual(filtered);
     expect(childPlan(['--backend=auto', 'eval'], env, 'darwin')).toEqual(filtered);
     expect(childPlan(['train', '--low-memory'], env, 'linux')).toEqual({ filter: true, env: LOW_MEMORY_ENV });
+    // RHO_SLM_BACKEND overrides --backend, as useBackend does.
+    expect(childPlan(['--backend', 'wasm', 'eval'], { RHO_SLM_BACKEND: 'tensorflow' }, 'linux')).toEqual(
+      filtered,
+    );
     expect(childPlan(['train', '--low-memory', '--verbose'], env, 'linux')).toEqual({
       filter: false,
       env: LOW_MEMORY_ENV,
