@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkNumberOption } from '../core/check.js';
 import { SLMError } from '../core/errors.js';
-import { NativeAdamScalars, NativeAdamSlot, nativeAdamActive } from '../tfjs/nativeAdam.js';
+import { NativeAdamScalars, NativeAdamSlot, NativeZeros, nativeAdamActive } from '../tfjs/nativeAdam.js';
 
 /** A tensor with a name, as tfjs optimizers exchange their state. */
 export interface NamedTensor {
@@ -119,6 +119,8 @@ export class AdamW extends tf.Optimizer {
   #groups: UpdateGroup[] = [];
   /** Per-variable state on the `tensorflow` backend, by variable name, in gradient order. */
   readonly #slots = new Map<string, NativeAdamSlot>();
+  /** Zeros for the native slots' in-place multiplications. */
+  #zeros: NativeZeros | undefined;
   /** Moments restored by `setWeights` before the groups exist, by variable name. */
   readonly #restored = new Map<string, { first?: tf.Tensor; second?: tf.Tensor }>();
   #step = 0;
@@ -241,20 +243,28 @@ export class AdamW extends tf.Optimizer {
     release: boolean,
   ): void {
     this.#releaseGroups();
-    const scalars = new NativeAdamScalars({ stepSize, beta1: this.#beta1, beta2: this.#beta2, epsilon });
+    const scalars = new NativeAdamScalars({
+      stepSize,
+      beta1: this.#beta1,
+      beta2: this.#beta2,
+      epsilon,
+      scale,
+      decay: 1 - decayRate,
+    });
+    this.#zeros ??= new NativeZeros();
+    this.#zeros.reserve(Math.max(...[...gradients.keys()].map((name) => variables[name]!.size)));
     try {
+      // Every variable's moments first, in one run: made as the loop frees gradients, they would
+      // fill the gradients' holes and leave the next step's gradients to grow TensorFlow's pool.
+      for (const name of gradients.keys()) {
+        if (this.#slots.has(name)) continue;
+        this.#slots.set(name, new NativeAdamSlot(variables[name]!, this.#restored.get(name)));
+        this.#dropRestored(name);
+      }
       for (const [name, gradient] of gradients) {
         const variable = variables[name]!;
-        let slot = this.#slots.get(name);
-        if (slot === undefined) {
-          slot = new NativeAdamSlot(variable, this.#restored.get(name));
-          this.#dropRestored(name);
-          this.#slots.set(name, slot);
-        }
         const decays = this.#weightDecay > 0 && this.#decays(variable);
-        const scaled = scale === 1 ? gradient : tf.mul(gradient, scale);
-        slot.update(variable, scaled, scalars, decays ? 1 - decayRate : undefined);
-        if (scaled !== gradient) scaled.dispose();
+        this.#slots.get(name)!.update(variable, gradient, release, decays, scalars, this.#zeros);
         if (release) gradient.dispose();
       }
     } finally {
@@ -395,6 +405,12 @@ export class AdamW extends tf.Optimizer {
       slot.dispose();
     }
     this.#slots.clear();
+    this.#disposeZeros();
+  }
+
+  #disposeZeros(): void {
+    this.#zeros?.dispose();
+    this.#zeros = undefined;
   }
 
   /** A native slot's moments as tensors on the active backend. */
@@ -410,6 +426,7 @@ export class AdamW extends tf.Optimizer {
     this.#disposeGroups();
     for (const slot of this.#slots.values()) slot.dispose();
     this.#slots.clear();
+    this.#disposeZeros();
     for (const name of [...this.#restored.keys()]) this.#dropRestored(name);
     super.dispose();
   }

@@ -14,6 +14,16 @@ export interface NativeTensorMetadata {
   id: number;
 }
 
+/** tfjs-node's record of one tfjs data id. */
+export interface NativeTensorEntry {
+  /** Host values not yet written to TensorFlow, or `null`. */
+  values: unknown;
+  /** The native tensor id (`-1`: none). */
+  id: number;
+  /** How many tfjs tensors share this data id. */
+  refCount: number;
+}
+
 /** What rho-slm uses of tfjs-node's native binding. */
 export interface NativeBinding {
   TF_ATTR_TYPE: number;
@@ -21,6 +31,7 @@ export interface NativeBinding {
   TF_ATTR_BOOL: number;
   TF_ATTR_SHAPE: number;
   TF_FLOAT: number;
+  TF_INT32: number;
   /** Runs a TensorFlow op on native tensor ids; returns its outputs' metadata. */
   executeOp(
     name: string,
@@ -28,7 +39,7 @@ export interface NativeBinding {
     inputs: number[],
     outputs: number,
   ): NativeTensorMetadata[];
-  createTensor(shape: number[], dtype: number, values: Float32Array): number;
+  createTensor(shape: number[], dtype: number, values: Float32Array | Int32Array): number;
   tensorDataSync(id: number): Float32Array;
   deleteTensor(id: number): void;
 }
@@ -38,8 +49,8 @@ export interface NativeBackend {
   binding: NativeBinding;
   /** Native tensor ids of tfjs tensors held by this backend (writing pending values first). */
   getInputTensorIds(tensors: tf.Tensor[]): number[];
-  /** The tensors this backend holds, by data id; `values` are host values not yet written to TensorFlow. */
-  tensorMap: { has(dataId: object): boolean; get(dataId: object): { values: unknown } | undefined };
+  /** The tensors this backend holds, by data id. */
+  tensorMap: { has(dataId: object): boolean; get(dataId: object): NativeTensorEntry | undefined };
   /** Registers a native op's output as a tfjs tensor. */
   createOutputTensor(metadata: NativeTensorMetadata): tf.Tensor;
   /** Runs a TensorFlow op on tfjs tensors; returns its one output as a tfjs tensor. */

@@ -216,6 +216,41 @@ describe('AdamW', () => {
       tf.dispose(variables);
     });
 
+    it('leaves tensors that share a weight’s or a gradient’s data as they were (in-place updates copy on write)', async () => {
+      const shape = [4, 8];
+      const values = (offset: number) => Array.from({ length: 32 }, (_, i) => Math.cos(0.7 * i + offset));
+      const variable = tf.variable(tf.tensor(values(0), shape), true);
+      const optimizer = new AdamW({ learningRate: 0.1, weightDecay: 0.5 });
+      const gradientAt = (step: number) => ({ [variable.name]: tf.tensor(values(step), shape) });
+      optimizer.applyScaledGradients(gradientAt(1), 0.5); // moments made; the weight now in place
+      const weightBefore = [...(await variable.data())];
+      const cloned = tf.clone(variable); // the same data, one more tfjs tensor on it
+      const reshaped = tf.reshape(variable, [32]); // a new tensor on the same buffer (tensorflow)
+      const gradients = gradientAt(2);
+      const gradientCopy = tf.clone(gradients[variable.name]!);
+      const gradientView = tf.reshape(gradients[variable.name]!, [32]);
+      optimizer.applyScaledGradients(gradients, 0.25);
+      const weightAfter = [...(await variable.data())];
+      expect(weightAfter).not.toEqual(weightBefore);
+      expect([...(await cloned.data())]).toEqual(weightBefore);
+      expect([...(await reshaped.data())]).toEqual(weightBefore);
+      expect([...(await gradientCopy.data())]).toEqual([...Float32Array.from(values(2))]);
+      expect([...(await gradientView.data())]).toEqual([...Float32Array.from(values(2))]);
+      tf.dispose([cloned, reshaped, gradientCopy, gradientView]);
+      // the same update with nothing shared gives the same weights
+      const alone = tf.variable(tf.tensor(values(0), shape), true);
+      const twin = new AdamW({ learningRate: 0.1, weightDecay: 0.5 });
+      for (const [step, scale] of [
+        [1, 0.5],
+        [2, 0.25],
+      ] as const)
+        twin.applyScaledGradients({ [alone.name]: tf.tensor(values(step), shape) }, scale);
+      expect([...(await alone.data())]).toEqual(weightAfter);
+      optimizer.dispose();
+      twin.dispose();
+      tf.dispose([variable, alone]);
+    });
+
     it('keeps tf.memory().numTensors flat from step to step, and frees everything on dispose', async () => {
       const before = tf.memory().numTensors;
       const { counts } = await run(16);
@@ -239,6 +274,26 @@ describe('AdamW', () => {
       tf.dispose([variable, gradient]);
     });
   });
+
+  it.runIf(testBackends.some((config) => config.backend === 'tensorflow'))(
+    'on tensorflow, updates a weight in place: the variable keeps its data, and only shared data is copied',
+    async () => {
+      await activateBackend(testBackends.find((c) => c.backend === 'tensorflow')!);
+      const weight = tf.variable(tf.randomNormal([16, 16], 0, 1, 'float32', 1), true);
+      const optimizer = new AdamW({ learningRate: 0.05, weightDecay: 0.2 });
+      const step = () => optimizer.applyScaledGradients({ [weight.name]: tf.onesLike(weight) }, 0.5);
+      step();
+      const data = weight.dataId;
+      step();
+      expect(weight.dataId).toBe(data);
+      const snapshot = tf.clone(weight); // a second tfjs tensor on the data: the update replaces it
+      step();
+      expect(weight.dataId).not.toBe(data);
+      expect(snapshot.dataId).toBe(data);
+      optimizer.dispose();
+      tf.dispose([weight, snapshot]);
+    },
+  );
 
   it.runIf(testBackends.some((config) => config.backend === 'tensorflow'))(
     'carries its moments across a backend change between steps (tensorflow, then cpu)',
