@@ -3,23 +3,27 @@
 // weights and save a BF16 Hugging Face checkpoint; load it and score (time to the first scored
 // batch from process start, scoring tokens/s); SLM training steps (batch 1, T = 256, AdamW with fp32
 // moments, clipping), keeping activations and recomputing them (LlamaModel.recomputeActivations),
-// the latter also with TensorFlow's system allocator (TF_ONEDNN_USE_SYSTEM_ALLOCATOR=1).
-// PyTorch 2 threads beside it in the same run where `torch` imports.
+// the latter also in `rho-slm train --low-memory`'s environment (LOW_MEMORY_ENV).
+// PyTorch 2 threads beside it in the same run where `torch` imports. Training is timed as PyTorch's
+// peer times it: two warm-up steps, then the median of the rest.
 // Needs about 20 GB: never run it beside the study or the test suite.
 // RHO_SLM_BENCH_PRESET=small runs the same code at 56 M parameters (a check of the bench itself);
-// RHO_SLM_BENCH_STEPS=n times n training steps instead of 3 (does the peak settle?).
+// RHO_SLM_BENCH_STEPS=n runs n training steps instead of 4 (does the peak settle?).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { lowMemoryEnv } from '../src/cli/nativeLog.js';
 import { LLAMA_PRESETS, type LlamaPresetName } from '../src/model/config.js';
 import { pythonWithTorch, runPythonBench } from './native.js';
-import { fmt } from './timing.js';
+import { fmt, median } from './timing.js';
 
 const PRESET = (process.env.RHO_SLM_BENCH_PRESET ?? 'tinyllama-1.1b') as LlamaPresetName;
 const POSITIONS = 256;
-const TRAIN_STEPS = Number(process.env.RHO_SLM_BENCH_STEPS ?? 3); // the first is a warm-up
+const TRAIN_STEPS = Number(process.env.RHO_SLM_BENCH_STEPS ?? 4);
+/** Untimed training steps first, as bench/pytorch_llama.py's median_seconds has them. */
+const TRAIN_WARMUP = 2;
 const SCORE_BATCHES = 3;
 
 /** A memory field of a process's /proc status, bytes: `VmHWM` (peak resident) or `VmRSS` (resident now). */
@@ -96,8 +100,7 @@ async function worker(phase: string, directory: string): Promise<void> {
         `  train step ${i + 1}/${TRAIN_STEPS}: ${seconds.at(-1)!.toFixed(1)} s, peak ${(peakResidentBytes() / 2 ** 30).toFixed(1)} GiB, resident ${(residentBytes('self', 'VmRSS') / 2 ** 30).toFixed(1)} GiB, ${tf.memory().numTensors} tensors\n`,
       );
     }
-    const timed = seconds.slice(1);
-    figures.trainStepSeconds = timed.reduce((a, b) => a + b, 0) / timed.length;
+    figures.trainStepSeconds = median(seconds.slice(TRAIN_WARMUP));
     figures.trainTokensPerSecond = POSITIONS / figures.trainStepSeconds;
     figures.firstStepSeconds = seconds[0]!;
   }
@@ -170,11 +173,9 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
     const score = await runWorker('score', directory);
     const train = await runWorker('train', directory);
     const recomputed = await runWorker('train:recompute', directory);
-    // TensorFlow's oneDNN allocator pools large blocks (a BFC allocator) and keeps them; its
-    // switch to the system allocator trades speed for a lower peak.
-    const systemAllocator = await runWorker('train:recompute:system-allocator', directory, {
-      TF_ONEDNN_USE_SYSTEM_ALLOCATOR: '1',
-    });
+    // TensorFlow's oneDNN allocator pools large blocks (a BFC allocator) and keeps them;
+    // `--low-memory` switches it to the system allocator, trading speed for a lower peak.
+    const lowMemory = await runWorker('train:recompute:low-memory', directory, lowMemoryEnv(process.env));
     const weights = create.weightBytes!;
     const ours = {
       createSeconds: create.createSeconds!,
@@ -190,9 +191,9 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
       recomputeTrainTokensPerSecond: recomputed.trainTokensPerSecond ?? Number.NaN,
       recomputeTrainPeakGiB:
         recomputed.outOfMemory === 1 ? Number.POSITIVE_INFINITY : recomputed.peakBytes! / GiB,
-      systemAllocatorTrainTokensPerSecond: systemAllocator.trainTokensPerSecond ?? Number.NaN,
-      systemAllocatorTrainPeakGiB:
-        systemAllocator.outOfMemory === 1 ? Number.POSITIVE_INFINITY : systemAllocator.peakBytes! / GiB,
+      lowMemoryTrainTokensPerSecond: lowMemory.trainTokensPerSecond ?? Number.NaN,
+      lowMemoryTrainPeakGiB:
+        lowMemory.outOfMemory === 1 ? Number.POSITIVE_INFINITY : lowMemory.peakBytes! / GiB,
     };
     console.log(`  weights (fp32)                 ${(weights / GiB).toFixed(2)} GiB`);
     console.log(`  create, random weights         ${fmt(ours.createSeconds)} s`);
@@ -213,7 +214,11 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
       `  … recomputing activations      ${trainText(ours.recomputeTrainTokensPerSecond, ours.recomputeTrainPeakGiB)}`,
     );
     console.log(
-      `  … and the system allocator     ${trainText(ours.systemAllocatorTrainTokensPerSecond, ours.systemAllocatorTrainPeakGiB)} (TF_ONEDNN_USE_SYSTEM_ALLOCATOR=1)`,
+      `  … and --low-memory             ${trainText(ours.lowMemoryTrainTokensPerSecond, ours.lowMemoryTrainPeakGiB)} (${Object.entries(
+        lowMemoryEnv(process.env),
+      )
+        .map(([name, value]) => `${name}=${value}`)
+        .join(' ')})`,
     );
     const python = pythonWithTorch();
     if (python === undefined) {
@@ -239,7 +244,7 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
       `  PyTorch ${torch.torch} (2 threads): create ${fmt(torch.createSeconds)} s, scoring ${fmt(torch.scoreTokensPerSecond)} tokens/s, training ${fmt(torch.trainTokensPerSecond)} tokens/s, peak ${(torch.peakBytes / GiB).toFixed(1)} GiB`,
     );
     console.log(
-      `  ratios (ours / PyTorch): training ${(ours.trainTokensPerSecond / torch.trainTokensPerSecond).toFixed(2)}× (recomputing ${(ours.recomputeTrainTokensPerSecond / torch.trainTokensPerSecond).toFixed(2)}×), scoring ${(ours.scoreTokensPerSecond / torch.scoreTokensPerSecond).toFixed(2)}×, create ${(torch.createSeconds / ours.createSeconds).toFixed(2)}× as fast, training peak ${(ours.trainPeakGiB / (torch.peakBytes / GiB)).toFixed(2)}× PyTorch's (recomputing ${(ours.recomputeTrainPeakGiB / (torch.peakBytes / GiB)).toFixed(2)}×); with the system allocator ${(ours.systemAllocatorTrainTokensPerSecond / torch.trainTokensPerSecond).toFixed(2)}× at ${(ours.systemAllocatorTrainPeakGiB / (torch.peakBytes / GiB)).toFixed(2)}× the peak`,
+      `  ratios (ours / PyTorch): training ${(ours.trainTokensPerSecond / torch.trainTokensPerSecond).toFixed(2)}× (recomputing ${(ours.recomputeTrainTokensPerSecond / torch.trainTokensPerSecond).toFixed(2)}×), scoring ${(ours.scoreTokensPerSecond / torch.scoreTokensPerSecond).toFixed(2)}×, create ${(torch.createSeconds / ours.createSeconds).toFixed(2)}× as fast, training peak ${(ours.trainPeakGiB / (torch.peakBytes / GiB)).toFixed(2)}× PyTorch's (recomputing ${(ours.recomputeTrainPeakGiB / (torch.peakBytes / GiB)).toFixed(2)}×); with --low-memory ${(ours.lowMemoryTrainTokensPerSecond / torch.trainTokensPerSecond).toFixed(2)}× at ${(ours.lowMemoryTrainPeakGiB / (torch.peakBytes / GiB)).toFixed(2)}× the peak`,
     );
     return {
       ...ours,

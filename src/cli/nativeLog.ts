@@ -85,14 +85,29 @@ export function createNativeLogFilter(write: (text: string) => void): NativeLogF
 
 /**
  * What `--low-memory` sets in the environment of the process TensorFlow runs in: TensorFlow's
- * system allocator instead of oneDNN's pooling one, and glibc returning every freed block of 1 MB
- * or more to the system. TinyLlama-1.1B then trains in about PyTorch's memory at about 0.8× the
- * speed (docs/benchmarks.md).
+ * system allocator instead of oneDNN's pooling one, glibc returning every freed block of 1 MB or
+ * more to the system, and glibc asking for transparent huge pages for its blocks (fewer page faults
+ * when a block is touched again; glibc 2.35 or later, older ones ignore it). TinyLlama-1.1B then
+ * trains below PyTorch's memory at about 0.8× its speed (docs/benchmarks.md). Use
+ * {@link lowMemoryEnv} to add it to an environment.
  */
 export const LOW_MEMORY_ENV: Readonly<Record<string, string>> = {
   TF_ONEDNN_USE_SYSTEM_ALLOCATOR: '1',
   MALLOC_MMAP_THRESHOLD_: '1048576',
+  GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1',
 };
+
+/** {@link LOW_MEMORY_ENV} for a process started from `env`: glibc tunables already set there are kept. */
+export function lowMemoryEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const tunables = env.GLIBC_TUNABLES;
+  return {
+    ...LOW_MEMORY_ENV,
+    GLIBC_TUNABLES:
+      tunables === undefined || tunables === ''
+        ? LOW_MEMORY_ENV.GLIBC_TUNABLES!
+        : `${tunables}:${LOW_MEMORY_ENV.GLIBC_TUNABLES}`,
+  };
+}
 
 /** How `rho-slm` runs itself as a child: whether its stderr is filtered, and what its environment adds. */
 export interface ChildPlan {
@@ -104,7 +119,7 @@ export interface ChildPlan {
  * Whether `rho-slm argv` should run as a child, and how: only where TensorFlow may load (backend
  * `auto` or `tensorflow`, by `--backend` or `RHO_SLM_BACKEND`), not inside a child already, not for
  * help or version, and not on Windows (where signals cannot be passed on). Its stderr is filtered
- * unless `--verbose`; `--low-memory` adds {@link LOW_MEMORY_ENV}. `undefined`: run in this process.
+ * unless `--verbose`; `--low-memory` adds {@link lowMemoryEnv}. `undefined`: run in this process.
  */
 export function childPlan(
   argv: readonly string[],
@@ -121,7 +136,7 @@ export function childPlan(
   if (backend !== 'auto' && backend !== 'tensorflow') return undefined;
   const filter = !argv.includes('--verbose');
   const lowMemory = argv.includes('--low-memory');
-  return filter || lowMemory ? { filter, env: lowMemory ? LOW_MEMORY_ENV : {} } : undefined;
+  return filter || lowMemory ? { filter, env: lowMemory ? lowMemoryEnv(env) : {} } : undefined;
 }
 
 /**

@@ -106,6 +106,14 @@ describe('the filter of TensorFlow start-up lines', () => {
     expect(LOW_MEMORY_ENV).toEqual({
       TF_ONEDNN_USE_SYSTEM_ALLOCATOR: '1',
       MALLOC_MMAP_THRESHOLD_: '1048576',
+      GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1',
+    });
+    // glibc tunables the user set are kept
+    expect(
+      childPlan(['train', '--low-memory'], { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }, 'linux'),
+    ).toEqual({
+      filter: true,
+      env: { ...LOW_MEMORY_ENV, GLIBC_TUNABLES: 'glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1' },
     });
     for (const [argv, environment, platform] of [
       [['--backend', 'wasm', 'eval'], env, 'linux'],
