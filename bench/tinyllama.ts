@@ -65,7 +65,7 @@ async function worker(phase: string, directory: string): Promise<void> {
     model.dispose();
   } else if (phase === 'score') {
     let start = performance.now();
-    const model = await LlamaModel.load(directory);
+    const model = await LlamaModel.load(directory, { inference: true });
     figures.loadSeconds = since(start);
     figures.loadPeakBytes = peakResidentBytes();
     figures.weightBytes = model.parameterCount() * 4;

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { SLMError } from '../core/errors.js';
 import { createRandom } from '../core/random.js';
-import { writeToNative } from '../tfjs/nativeBackend.js';
+import { adoptableFloat32Array, writeToNative } from '../tfjs/nativeBackend.js';
 import type { TrainableModel } from '../tfjs/trainStep.js';
 import { causalBias } from './attention.js';
 import { type LlamaConfig, type LlamaPresetName, resolveLlamaConfig } from './config.js';
@@ -16,12 +16,26 @@ import { normalStreams } from './normalStreams.js';
 import { embedding, linear } from './ops.js';
 import { type ParameterSpec, parameterCount, parameterTable } from './parameterTable.js';
 import { ropeTables } from './rope.js';
+import { transposeInto } from './transpose.js';
 import type { NamedWeight, SaveOptions } from './weights.js';
 
 /** Options of {@link LlamaModel.create}. */
 export interface CreateOptions {
   /** Seed of the initial weights (normal, std 0.02; norms 1, as transformers initialises Llama). @default 0 */
   seed?: number;
+}
+
+/** Options of {@link LlamaModel.load} and {@link LlamaModel.fromWeightStream}. */
+export interface LoadOptions {
+  /**
+   * The model will only run forward passes (scoring, evaluation, generation). On the `tensorflow`
+   * backend its weights then stay in the arrays they were read into, which TensorFlow adopts
+   * instead of copying: TinyLlama-1.1B loads and scores at about 1.2× its weights' memory instead of
+   * 1.4×. Such a model still trains, but its first update copies every weight into TensorFlow's
+   * memory (a buffer TensorFlow did not allocate is never updated in place), so leave it unset for
+   * a model you train. @default false
+   */
+  inference?: boolean;
 }
 
 /** The model's weights by role, looked up once by Hugging Face name. */
@@ -66,7 +80,7 @@ function isProjection(name: string): boolean {
   return name.endsWith('_proj.weight') || name === 'lm_head.weight';
 }
 
-function internalShape(spec: ParameterSpec): number[] {
+function internalShape(spec: Pick<ParameterSpec, 'name' | 'shape'>): number[] {
   return isProjection(spec.name) ? [...spec.shape].reverse() : spec.shape;
 }
 
@@ -91,11 +105,21 @@ function checkWeightShapes(
 }
 
 /** A trainable variable in the internal layout from a Hugging Face–layout weight. */
-function toVariable(modelId: number, name: string, { data, shape }: NamedWeight): tf.Variable {
-  const value = tf.tidy(() => {
-    const stored = tf.tensor(data, shape, 'float32');
-    return isProjection(name) ? tf.transpose(stored) : stored;
-  });
+function toVariable(
+  modelId: number,
+  name: string,
+  { data, shape }: NamedWeight,
+  inference: boolean,
+): tf.Variable {
+  // Laid out on the host, not by a transpose op (whose copy would stay in TensorFlow's pool); for
+  // inference in an array TensorFlow adopts (see LoadOptions.inference).
+  let values = data;
+  if (inference || isProjection(name)) {
+    values = inference ? adoptableFloat32Array(data.length) : new Float32Array(data.length);
+    if (isProjection(name)) transposeInto(data, shape[0]!, shape[1]!, values);
+    else values.set(data);
+  }
+  const value = tf.tensor(values, internalShape({ name, shape }), 'float32');
   const variable = tf.variable(value, true, `llama${modelId}/${name}`);
   writeToNative(variable);
   value.dispose();
@@ -194,7 +218,7 @@ export class LlamaModel implements TrainableModel {
     const id = ++modelsCreated;
     const variables = new Map<string, tf.Variable>();
     for (const spec of parameterTable(resolved))
-      variables.set(spec.name, toVariable(id, spec.name, weights.get(spec.name)!));
+      variables.set(spec.name, toVariable(id, spec.name, weights.get(spec.name)!, false));
     return new LlamaModel(resolved, variables);
   }
 
@@ -205,12 +229,14 @@ export class LlamaModel implements TrainableModel {
    * @param config - the configuration
    * @param shapes - the shape of every available tensor by name (e.g. from file headers)
    * @param stream - `[name, weight]` pairs; names not in the model are skipped
+   * @param options - see {@link LoadOptions}
    * @throws {@link SLMError} `BAD_CONFIG`; `BAD_CHECKPOINT` naming a missing or mis-shaped tensor
    */
   static async fromWeightStream(
     config: LlamaPresetName | LlamaConfig,
     shapes: ReadonlyMap<string, readonly number[]>,
     stream: AsyncIterable<[string, NamedWeight]>,
+    options: LoadOptions = {},
   ): Promise<LlamaModel> {
     const resolved = resolveLlamaConfig(config);
     checkWeightShapes(resolved, (name) => shapes.get(name));
@@ -219,7 +245,7 @@ export class LlamaModel implements TrainableModel {
     const variables = new Map<string, tf.Variable>();
     try {
       for await (const [name, weight] of stream)
-        if (needed.has(name)) variables.set(name, toVariable(id, name, weight));
+        if (needed.has(name)) variables.set(name, toVariable(id, name, weight, options.inference === true));
     } catch (error) {
       tf.dispose([...variables.values()]);
       throw error;
@@ -246,17 +272,19 @@ export class LlamaModel implements TrainableModel {
    * error); weights stream into the model one tensor at a time, and the data checksum that `save`
    * records is verified.
    *
+   * @param options - see {@link LoadOptions}; `{ inference: true }` for a model that only scores
    * @throws {@link SLMError} `BAD_CONFIG`, `BAD_CHECKPOINT` naming the file and a missing, extra or mis-shaped tensor or the corruption
    *
    * @example
    * ```ts
    * const model = await LlamaModel.load('TinyLlama-1.1B');
+   * const scorer = await LlamaModel.load('checkpoints/ref', { inference: true });
    * ```
    */
-  static async load(directory: string): Promise<LlamaModel> {
+  static async load(directory: string, options: LoadOptions = {}): Promise<LlamaModel> {
     const { readLlamaCheckpoint } = await import('./checkpoint.js');
     const { config, shapes, weights } = await readLlamaCheckpoint(directory);
-    return LlamaModel.fromWeightStream(config, shapes, weights);
+    return LlamaModel.fromWeightStream(config, shapes, weights, options);
   }
 
   /**

@@ -51,7 +51,10 @@ function bytesOf(tokenizer: Tokenizer, ids: ArrayLike<number>): number {
  * ```
  */
 export async function evaluateModel(options: EvaluateOptions): Promise<EvaluateResult> {
-  const model = typeof options.model === 'string' ? await LlamaModel.load(options.model) : options.model;
+  const model =
+    typeof options.model === 'string'
+      ? await LlamaModel.load(options.model, { inference: true })
+      : options.model;
   const tokenizer = options.tokenizer ?? byteTokenizer();
   const file = await openTokens(options.data, model.config.vocab_size, tokenizer.fingerprint).catch(
     (error: unknown) => {

@@ -53,7 +53,10 @@ export interface InspectOptions {
  * ```
  */
 export async function inspectWindow(options: InspectOptions): Promise<InspectedToken[]> {
-  const model = typeof options.model === 'string' ? await LlamaModel.load(options.model) : options.model;
+  const model =
+    typeof options.model === 'string'
+      ? await LlamaModel.load(options.model, { inference: true })
+      : options.model;
   const tokenizer = options.tokenizer ?? byteTokenizer();
   const opened: { close(): Promise<void> }[] = [];
   try {

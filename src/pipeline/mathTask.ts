@@ -89,7 +89,10 @@ export async function evaluateMathTask(options: MathTaskOptions): Promise<MathEv
       `eval: unknown task '${options.task}'; expected one of ${MATH_TASKS.join(', ')}.`,
     );
   const { dataset, shots } = await taskExamples(options);
-  const model = typeof options.model === 'string' ? await LlamaModel.load(options.model) : options.model;
+  const model =
+    typeof options.model === 'string'
+      ? await LlamaModel.load(options.model, { inference: true })
+      : options.model;
   try {
     const total = Math.min(options.limit ?? dataset.length, dataset.length);
     options.onProgress?.(0, total);

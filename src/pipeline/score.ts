@@ -80,7 +80,10 @@ export async function scoreCorpus(options: ScoreOptions): Promise<ScoreFileInfo 
 }
 
 async function score(options: ScoreOptions): Promise<ScoreFileInfo | undefined> {
-  const model = typeof options.model === 'string' ? await LlamaModel.load(options.model) : options.model;
+  const model =
+    typeof options.model === 'string'
+      ? await LlamaModel.load(options.model, { inference: true })
+      : options.model;
   try {
     const file = await openTokens(options.data, model.config.vocab_size);
     try {

@@ -79,3 +79,20 @@ export function activeNativeBackend(): NativeBackend | undefined {
 export function writeToNative(tensor: tf.Tensor): void {
   activeNativeBackend()?.getInputTensorIds([tensor]);
 }
+
+/** glibc serves blocks of 32 MiB and more (its largest mmap threshold) from their own pages, 16 bytes in. */
+const OWN_PAGES_BYTES = 32 * 2 ** 20;
+
+/**
+ * A zero-filled `Float32Array` of `length` that TensorFlow can adopt without copying, where that
+ * can be arranged: on glibc a block of 32 MiB or more starts 16 bytes into its own pages, so the
+ * array starts 48 bytes into a slightly larger buffer, 64-byte aligned. Elsewhere it is an
+ * ordinary array. Either way it is correct (TensorFlow checks the address and copies an unaligned
+ * array); adopted, a model's weights are not held twice while it loads, nor left in TensorFlow's
+ * pool. Once a tensor has the array, never write it again (see {@link writeToNative}).
+ */
+export function adoptableFloat32Array(length: number): Float32Array {
+  const bytes = length * 4;
+  if (bytes + 64 < OWN_PAGES_BYTES) return new Float32Array(length);
+  return new Float32Array(new ArrayBuffer(bytes + 64), 48, length);
+}

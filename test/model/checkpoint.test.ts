@@ -5,7 +5,13 @@ import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeFloats, encodeFloats, floatBitsToBfloat16, halfToFloat } from '../../src/io/dtypes.js';
-import { LLAMA_PRESETS, LlamaModel } from '../../src/model/index.js';
+import {
+  AdamW,
+  LLAMA_PRESETS,
+  type LlamaConfig,
+  LlamaModel,
+  type LlamaPresetName,
+} from '../../src/model/index.js';
 import { readSafetensors, readSafetensorsHeader, writeSafetensors } from '../../src/model/safetensors.js';
 import { activateBackend, testBackends } from '../helpers/backends.js';
 
@@ -48,6 +54,57 @@ describe('checkpoints', () => {
     model.dispose();
     loaded.dispose();
   });
+
+  /** Logits of a model saved from `config`, loaded with and without `{ inference: true }`, before and after one update. */
+  async function loadedAndTrained(config: LlamaPresetName | LlamaConfig, name: string) {
+    const model = LlamaModel.create(config, { seed: 5 });
+    const path = join(directory, name);
+    await model.save(path);
+    model.dispose();
+    const trained = async (options: { inference?: boolean }) => {
+      const loaded = await LlamaModel.load(path, options);
+      const logits = await logitsOf(loaded);
+      const optimizer = new AdamW({ learningRate: 0.01 });
+      const weights = loaded.trainableVariables();
+      optimizer.applyScaledGradients(
+        Object.fromEntries(weights.map((w, i) => [w.name, tf.fill(w.shape, 0.01 * (i + 1))])),
+        0.5,
+      );
+      const after = await logitsOf(loaded);
+      optimizer.dispose();
+      loaded.dispose();
+      return { logits, after };
+    };
+    const plain = await trained({});
+    const inference = await trained({ inference: true });
+    expect(inference.logits).toEqual(plain.logits);
+    expect(inference.after).toEqual(plain.after);
+    expect(inference.after).not.toEqual(inference.logits);
+  }
+
+  it.each(testBackends)(
+    'load with { inference: true } gives the same logits, and the model still trains the same, on $name',
+    async (backend) => {
+      await activateBackend(backend);
+      await loadedAndTrained('nano', `inference-${backend.name}`);
+    },
+  );
+
+  it.runIf(testBackends.some((config) => config.backend === 'tensorflow'))(
+    'on tensorflow, so does a model whose 36 MB weights TensorFlow adopts (their first update copies them)',
+    async () => {
+      await activateBackend(testBackends.find((config) => config.backend === 'tensorflow')!);
+      const wide = {
+        ...LLAMA_PRESETS.nano,
+        hidden_size: 2048,
+        num_hidden_layers: 1,
+        num_attention_heads: 16,
+        num_key_value_heads: 4,
+        vocab_size: 4400, // embedding and output layer 4400 × 2048 floats, 36 MB each
+      };
+      await loadedAndTrained(wide, 'inference-wide');
+    },
+  );
 
   it('BF16 save → load matches within bfloat16 rounding', async () => {
     const model = LlamaModel.create('nano', { seed: 6 });

@@ -415,7 +415,7 @@ export async function runStudy(settings: StudySettings, options: RunStudyOptions
       references.set(seed, run === undefined ? undefined : { run, refLoss: new Map() });
       return references.get(seed);
     }
-    model ??= await LlamaModel.load(directory);
+    model ??= await LlamaModel.load(directory, { inference: true });
     const refLoss = new Map<number, Float32Array>();
     for (const [index, level] of data.levels.entries()) {
       options.onProgress?.(`scoring the ${levelName(index)} corpus with reference ${seed}`, 0, 1);

@@ -1,0 +1,42 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { adoptableFloat32Array, writeToNative } from '../../src/tfjs/nativeBackend.js';
+import { activateBackend, testBackends } from '../helpers/backends.js';
+
+const native = testBackends.find((config) => config.backend === 'tensorflow');
+
+describe('adoptableFloat32Array', () => {
+  it('is a zero-filled Float32Array of the length asked for, small ones ordinary', () => {
+    for (const length of [0, 1, 1000, 9_000_000]) {
+      const array = adoptableFloat32Array(length);
+      expect(array).toBeInstanceOf(Float32Array);
+      expect(array.length).toBe(length);
+      expect(array.every((x) => x === 0)).toBe(true);
+    }
+    expect(adoptableFloat32Array(1000).byteOffset).toBe(0);
+    const large = adoptableFloat32Array(9_000_000);
+    expect(large.byteOffset % 16).toBe(0);
+  });
+
+  it.runIf(native !== undefined && process.platform === 'linux')(
+    'on tensorflow (glibc), a large one is adopted: TensorFlow shares it instead of copying',
+    async () => {
+      await activateBackend(native!);
+      const shared = async (array: Float32Array) => {
+        array[0] = 1;
+        const tensor = tf.tensor(array);
+        writeToNative(tensor);
+        array[0] = 2; // seen by the tensor only if TensorFlow kept this array
+        const first = tf.slice(tensor, 0, 1);
+        const value = (await first.data())[0];
+        tf.dispose([tensor, first]);
+        return value === 2;
+      };
+      const adopted = [];
+      for (let trial = 0; trial < 4; trial++) adopted.push(await shared(adoptableFloat32Array(9_000_000)));
+      expect(adopted).toEqual([true, true, true, true]);
+      // the same size as an ordinary array is copied: its block starts 16 bytes into a page
+      expect(await shared(new Float32Array(9_000_000))).toBe(false);
+    },
+  );
+});
