@@ -221,7 +221,7 @@ export function program(output: CliOutput = processOutput): Command {
     )
     .option(
       '--low-memory',
-      "tensorflow backend: TensorFlow's system allocator and glibc's mmap threshold for the process (TinyLlama-1.1B in about PyTorch's memory, 0.8x the speed)",
+      "tensorflow backend: TensorFlow's system allocator and glibc's low-memory settings for the process (TinyLlama-1.1B below PyTorch's memory, at 0.8x its speed)",
     )
     .option('--steps <n>', 'optimizer steps', integer, 200)
     .option('--batch <n>', 'windows per step', integer, 8)
