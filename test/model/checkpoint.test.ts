@@ -14,6 +14,7 @@ import {
 } from '../../src/model/index.js';
 import { readSafetensors, readSafetensorsHeader, writeSafetensors } from '../../src/model/safetensors.js';
 import { activateBackend, testBackends } from '../helpers/backends.js';
+import { expectAllClose } from '../helpers/compare.js';
 
 let directory: string;
 beforeAll(async () => {
@@ -56,7 +57,7 @@ describe('checkpoints', () => {
   });
 
   /** Logits of a model saved from `config`, loaded with and without `{ inference: true }`, before and after one update. */
-  async function loadedAndTrained(config: LlamaPresetName | LlamaConfig, name: string) {
+  async function loadedAndTrained(config: LlamaPresetName | LlamaConfig, name: string, exact = true) {
     const model = LlamaModel.create(config, { seed: 5 });
     const path = join(directory, name);
     await model.save(path);
@@ -77,8 +78,11 @@ describe('checkpoints', () => {
     };
     const plain = await trained({});
     const inference = await trained({ inference: true });
-    expect(inference.logits).toEqual(plain.logits);
-    expect(inference.after).toEqual(plain.after);
+    // webgpu's split-K products add in any order (atomics): equal within rounding there
+    const same = (a: number[], b: number[]) =>
+      exact ? expect(a).toEqual(b) : expectAllClose(a, b, { abs: 1e-5, rel: 1e-5 });
+    same(inference.logits, plain.logits);
+    same(inference.after, plain.after);
     expect(inference.after).not.toEqual(inference.logits);
   }
 
@@ -90,10 +94,10 @@ describe('checkpoints', () => {
     },
   );
 
-  it.runIf(testBackends.some((config) => config.backend === 'tensorflow'))(
-    'on tensorflow, so does a model whose 36 MB weights TensorFlow adopts (their first update copies them)',
-    async () => {
-      await activateBackend(testBackends.find((config) => config.backend === 'tensorflow')!);
+  it.each(testBackends)(
+    'so does a model with 36 MB weights (arrays TensorFlow adopts on tensorflow; views into larger buffers elsewhere), on $name',
+    async (backend) => {
+      await activateBackend(backend);
       const wide = {
         ...LLAMA_PRESETS.nano,
         hidden_size: 2048,
@@ -102,8 +106,9 @@ describe('checkpoints', () => {
         num_key_value_heads: 4,
         vocab_size: 4400, // embedding and output layer 4400 × 2048 floats, 36 MB each
       };
-      await loadedAndTrained(wide, 'inference-wide');
+      await loadedAndTrained(wide, `inference-wide-${backend.name}`, backend.backend !== 'webgpu');
     },
+    240_000, // about 45 s on software Vulkan
   );
 
   it('BF16 save → load matches within bfloat16 rounding', async () => {
