@@ -1,7 +1,8 @@
 // Held-out quality: mean token loss, perplexity and bits per byte over every window of a corpus.
 import { byteTokenizer, type Tokenizer } from '../data/byteTokenizer.js';
 import { readWindows, windowCount } from '../data/windows.js';
-import { LlamaModel } from '../model/llama.js';
+import type { LlamaModel } from '../model/llama.js';
+import { withInferenceModel } from './inferenceModel.js';
 import { openTokens } from './openTokens.js';
 import { windowLosses } from './tokenLosses.js';
 
@@ -51,45 +52,37 @@ function bytesOf(tokenizer: Tokenizer, ids: ArrayLike<number>): number {
  * ```
  */
 export async function evaluateModel(options: EvaluateOptions): Promise<EvaluateResult> {
-  const model =
-    typeof options.model === 'string'
-      ? await LlamaModel.load(options.model, { inference: true })
-      : options.model;
   const tokenizer = options.tokenizer ?? byteTokenizer();
-  const file = await openTokens(options.data, model.config.vocab_size, tokenizer.fingerprint).catch(
-    (error: unknown) => {
-      if (typeof options.model === 'string') model.dispose();
-      throw error;
-    },
-  );
-  try {
-    const seqLen = options.seqLen ?? model.config.max_position_embeddings;
-    const batchSize = options.batchSize ?? 8;
-    const windows = Math.min(
-      windowCount(file.info.tokenCount, seqLen),
-      options.maxWindows ?? Number.POSITIVE_INFINITY,
-    );
-    let nats = 0;
-    let tokens = 0;
-    let bytes = 0;
-    for (let first = 0; first < windows; first += batchSize) {
-      const ids = Array.from({ length: Math.min(batchSize, windows - first) }, (_, i) => first + i);
-      const batch = await readWindows(file, ids, seqLen);
-      const losses = await windowLosses(model, batch, seqLen);
-      for (let i = 0; i < losses.length; i++) nats += losses[i]!;
-      tokens += losses.length;
-      for (let row = 0; row < ids.length; row++)
-        bytes += bytesOf(tokenizer, batch.targets.subarray(row * seqLen, (row + 1) * seqLen));
+  return withInferenceModel(options.model, async (model) => {
+    const file = await openTokens(options.data, model.config.vocab_size, tokenizer.fingerprint);
+    try {
+      const seqLen = options.seqLen ?? model.config.max_position_embeddings;
+      const batchSize = options.batchSize ?? 8;
+      const windows = Math.min(
+        windowCount(file.info.tokenCount, seqLen),
+        options.maxWindows ?? Number.POSITIVE_INFINITY,
+      );
+      let nats = 0;
+      let tokens = 0;
+      let bytes = 0;
+      for (let first = 0; first < windows; first += batchSize) {
+        const ids = Array.from({ length: Math.min(batchSize, windows - first) }, (_, i) => first + i);
+        const batch = await readWindows(file, ids, seqLen);
+        const losses = await windowLosses(model, batch, seqLen);
+        for (let i = 0; i < losses.length; i++) nats += losses[i]!;
+        tokens += losses.length;
+        for (let row = 0; row < ids.length; row++)
+          bytes += bytesOf(tokenizer, batch.targets.subarray(row * seqLen, (row + 1) * seqLen));
+      }
+      const loss = tokens === 0 ? 0 : nats / tokens;
+      return {
+        loss,
+        perplexity: Math.exp(loss),
+        bitsPerByte: bytes === 0 ? 0 : nats / Math.LN2 / bytes,
+        tokens,
+      };
+    } finally {
+      await file.close();
     }
-    const loss = tokens === 0 ? 0 : nats / tokens;
-    return {
-      loss,
-      perplexity: Math.exp(loss),
-      bitsPerByte: bytes === 0 ? 0 : nats / Math.LN2 / bytes,
-      tokens,
-    };
-  } finally {
-    await file.close();
-    if (typeof options.model === 'string') model.dispose();
-  }
+  });
 }

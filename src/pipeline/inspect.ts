@@ -6,7 +6,8 @@ import { topKMask } from '../core/topKMask.js';
 import { byteTokenizer, type Tokenizer } from '../data/byteTokenizer.js';
 import { ScoreFile } from '../data/scoreFile.js';
 import { readWindows, windowCount } from '../data/windows.js';
-import { LlamaModel } from '../model/llama.js';
+import type { LlamaModel } from '../model/llama.js';
+import { withInferenceModel } from './inferenceModel.js';
 import { openTokens } from './openTokens.js';
 import { windowLosses } from './tokenLosses.js';
 
@@ -53,43 +54,40 @@ export interface InspectOptions {
  * ```
  */
 export async function inspectWindow(options: InspectOptions): Promise<InspectedToken[]> {
-  const model =
-    typeof options.model === 'string'
-      ? await LlamaModel.load(options.model, { inference: true })
-      : options.model;
   const tokenizer = options.tokenizer ?? byteTokenizer();
-  const opened: { close(): Promise<void> }[] = [];
-  try {
-    const tokens = await openTokens(options.data, model.config.vocab_size, tokenizer.fingerprint);
-    opened.push(tokens);
-    const scores = await ScoreFile.open(options.scores);
-    opened.push(scores);
-    await scores.verify();
-    if (scores.info.tokenFileCrc !== tokens.info.payloadCrc)
-      throw new SLMError(
-        'BAD_OPTION',
-        `inspect: ${options.scores} holds scores of another corpus than ${options.data}.`,
-      );
-    const seqLen = scores.info.seqLen;
-    const windows = windowCount(tokens.info.tokenCount, seqLen);
-    if (!(Number.isInteger(options.window) && options.window >= 0 && options.window < windows)) {
-      throw new SLMError('BAD_OPTION', `inspect: window ${options.window} is outside [0, ${windows}).`);
+  return withInferenceModel(options.model, async (model) => {
+    const opened: { close(): Promise<void> }[] = [];
+    try {
+      const tokens = await openTokens(options.data, model.config.vocab_size, tokenizer.fingerprint);
+      opened.push(tokens);
+      const scores = await ScoreFile.open(options.scores);
+      opened.push(scores);
+      await scores.verify();
+      if (scores.info.tokenFileCrc !== tokens.info.payloadCrc)
+        throw new SLMError(
+          'BAD_OPTION',
+          `inspect: ${options.scores} holds scores of another corpus than ${options.data}.`,
+        );
+      const seqLen = scores.info.seqLen;
+      const windows = windowCount(tokens.info.tokenCount, seqLen);
+      if (!(Number.isInteger(options.window) && options.window >= 0 && options.window < windows)) {
+        throw new SLMError('BAD_OPTION', `inspect: window ${options.window} is outside [0, ${windows}).`);
+      }
+      const batch = await readWindows(tokens, [options.window], seqLen);
+      const modelLoss = await windowLosses(model, batch, seqLen);
+      const refLoss = await scores.read(options.window, 1);
+      const excess = modelLoss.map((loss, i) => loss - refLoss[i]!);
+      const mask = topKMask(excess, { ratio: options.ratio ?? DEFAULT_RATIO });
+      return Array.from(batch.targets, (id, i) => ({
+        id,
+        text: tokenizer.decode([id]),
+        modelLoss: modelLoss[i]!,
+        refLoss: refLoss[i]!,
+        excess: excess[i]!,
+        selected: mask[i] === 1,
+      }));
+    } finally {
+      for (const file of opened) await file.close();
     }
-    const batch = await readWindows(tokens, [options.window], seqLen);
-    const modelLoss = await windowLosses(model, batch, seqLen);
-    const refLoss = await scores.read(options.window, 1);
-    const excess = modelLoss.map((loss, i) => loss - refLoss[i]!);
-    const mask = topKMask(excess, { ratio: options.ratio ?? DEFAULT_RATIO });
-    return Array.from(batch.targets, (id, i) => ({
-      id,
-      text: tokenizer.decode([id]),
-      modelLoss: modelLoss[i]!,
-      refLoss: refLoss[i]!,
-      excess: excess[i]!,
-      selected: mask[i] === 1,
-    }));
-  } finally {
-    for (const file of opened) await file.close();
-    if (typeof options.model === 'string') model.dispose();
-  }
+  });
 }

@@ -7,7 +7,8 @@ import { evaluate, type MathEvaluation } from '../eval/evaluate.js';
 import type { GradingMode } from '../eval/grading.js';
 import type { PythonRunOptions } from '../eval/pythonExecutor.js';
 import type { PromptFormat } from '../eval/toolIntegrated.js';
-import { LlamaModel } from '../model/llama.js';
+import type { LlamaModel } from '../model/llama.js';
+import { withInferenceModel } from './inferenceModel.js';
 
 /** The math tasks: GSM8K and MATH from JSONL files, or seeded synthetic arithmetic (no download). */
 export const MATH_TASKS = ['gsm8k', 'math', 'arithmetic'] as const;
@@ -89,14 +90,10 @@ export async function evaluateMathTask(options: MathTaskOptions): Promise<MathEv
       `eval: unknown task '${options.task}'; expected one of ${MATH_TASKS.join(', ')}.`,
     );
   const { dataset, shots } = await taskExamples(options);
-  const model =
-    typeof options.model === 'string'
-      ? await LlamaModel.load(options.model, { inference: true })
-      : options.model;
-  try {
+  return withInferenceModel(options.model, async (model) => {
     const total = Math.min(options.limit ?? dataset.length, dataset.length);
     options.onProgress?.(0, total);
-    return await evaluate({
+    return evaluate({
       model,
       tokenizer: options.tokenizer ?? byteTokenizer(),
       dataset,
@@ -110,7 +107,5 @@ export async function evaluateMathTask(options: MathTaskOptions): Promise<MathEv
       ...(options.out === undefined ? {} : { out: options.out }),
       ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     });
-  } finally {
-    if (typeof options.model === 'string') model.dispose();
-  }
+  });
 }

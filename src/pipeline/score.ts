@@ -5,8 +5,9 @@ import { SLMError } from '../core/errors.js';
 import { type ScoreFileInfo, ScoreFileWriter } from '../data/scoreFile.js';
 import type { TokenFile } from '../data/tokenFile.js';
 import { readWindows, windowCount } from '../data/windows.js';
-import { LlamaModel } from '../model/llama.js';
+import type { LlamaModel } from '../model/llama.js';
 import { modelFingerprint } from './fingerprint.js';
+import { withInferenceModel } from './inferenceModel.js';
 import { openTokens } from './openTokens.js';
 import { firstExisting, lockOutput } from './outputGuard.js';
 import { windowLosses } from './tokenLosses.js';
@@ -80,20 +81,14 @@ export async function scoreCorpus(options: ScoreOptions): Promise<ScoreFileInfo 
 }
 
 async function score(options: ScoreOptions): Promise<ScoreFileInfo | undefined> {
-  const model =
-    typeof options.model === 'string'
-      ? await LlamaModel.load(options.model, { inference: true })
-      : options.model;
-  try {
+  return withInferenceModel(options.model, async (model) => {
     const file = await openTokens(options.data, model.config.vocab_size);
     try {
       return await scoreFile(options, model, file);
     } finally {
       await file.close();
     }
-  } finally {
-    if (typeof options.model === 'string') model.dispose();
-  }
+  });
 }
 
 async function scoreFile(
