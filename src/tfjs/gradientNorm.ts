@@ -1,7 +1,7 @@
 // The global L2 norm of a set of gradients and PyTorch-style clipping to a maximum norm, with the
 // scale decided on the host so that an unclipped step multiplies nothing.
 import * as tf from '@tensorflow/tfjs';
-import { activeNativeBackend } from './nativeBackend.js';
+import { activeNativeBackend, typeAttribute } from './nativeBackend.js';
 
 /**
  * The sum of scalar tensors. Not `tf.addN`: on webgpu it binds one storage buffer per input, and past
@@ -19,7 +19,7 @@ function sumOfSquares(tensors: tf.Tensor[]): tf.Scalar {
   if (tensors.length === 0) return tf.scalar(0);
   const backend = activeNativeBackend();
   if (backend === undefined) return sumScalars(tensors.map((t) => tf.sum(tf.square(t))));
-  const type = { name: 'T', type: backend.binding.TF_ATTR_TYPE, value: backend.binding.TF_FLOAT };
+  const type = typeAttribute(backend, 'T', backend.binding.TF_FLOAT);
   const halves = tensors.map((t) => backend.executeSingleOutput('L2Loss', [type], [t]));
   return tf.mul(sumScalars(halves), 2);
 }

@@ -9,6 +9,7 @@ import {
   type NativeAttribute,
   type NativeBackend,
   type NativeTensorEntry,
+  typeAttribute,
 } from './nativeBackend.js';
 
 /** The scalars of one AdamW step, made once per step and shared by every variable. */
@@ -88,10 +89,7 @@ export class NativeZeros {
     try {
       this.#flat = binding.executeOp(
         'Fill',
-        [
-          floatType(this.#backend),
-          { name: 'index_type', type: binding.TF_ATTR_TYPE, value: binding.TF_INT32 },
-        ],
+        [floatType(this.#backend), typeAttribute(this.#backend, 'index_type', binding.TF_INT32)],
         [dims, zero],
         1,
       )[0]!.id;
@@ -108,11 +106,11 @@ export class NativeZeros {
     const cached = this.#views.get(key);
     if (cached !== undefined) return cached;
     const binding = this.#backend.binding;
-    const size = shape.reduce((a, b) => a * b, 1);
+    const size = tf.util.sizeFromShape(shape);
     const int32 = (values: number[]) =>
       binding.createTensor([values.length], binding.TF_INT32, Int32Array.from(values));
     const inputs = [int32([0]), int32([size]), int32(shape)];
-    const indexType = (name: string) => ({ name, type: binding.TF_ATTR_TYPE, value: binding.TF_INT32 });
+    const indexType = (name: string) => typeAttribute(this.#backend, name, binding.TF_INT32);
     try {
       const [slice] = binding.executeOp(
         'Slice',
@@ -149,7 +147,13 @@ export class NativeZeros {
 }
 
 function floatType(backend: NativeBackend): NativeAttribute {
-  return { name: 'T', type: backend.binding.TF_ATTR_TYPE, value: backend.binding.TF_FLOAT };
+  return typeAttribute(backend, 'T', backend.binding.TF_FLOAT);
+}
+
+/** The attributes of TensorFlow's `ResourceApply*` optimizer kernels on float32. */
+function applyAttributes(backend: NativeBackend): NativeAttribute[] {
+  const flag = (name: string) => ({ name, type: backend.binding.TF_ATTR_BOOL, value: false });
+  return [floatType(backend), flag('use_locking'), flag('use_nesterov')];
 }
 
 /** Resource names are unique per process: TensorFlow keys resource variables by name. */
@@ -227,11 +231,7 @@ export class NativeAdamSlot {
       try {
         binding.executeOp(
           'ResourceApplyAdam',
-          [
-            floatType(this.#backend),
-            { name: 'use_locking', type: binding.TF_ATTR_BOOL, value: false },
-            { name: 'use_nesterov', type: binding.TF_ATTR_BOOL, value: false },
-          ],
+          applyAttributes(this.#backend),
           [weight, first, second, ...scalars.adam, value!.id],
           0,
         );
@@ -280,11 +280,7 @@ export class NativeAdamSlot {
     const binding = this.#backend.binding;
     binding.executeOp(
       'ResourceApplyMomentum',
-      [
-        floatType(this.#backend),
-        { name: 'use_locking', type: binding.TF_ATTR_BOOL, value: false },
-        { name: 'use_nesterov', type: binding.TF_ATTR_BOOL, value: false },
-      ],
+      applyAttributes(this.#backend),
       [this.#handles[2]!, resource, zero, zeros.view(this.shape), factor],
       0,
     );
@@ -313,7 +309,7 @@ export class NativeAdamSlot {
   }
 
   #dtype(): NativeAttribute {
-    return { name: 'dtype', type: this.#backend.binding.TF_ATTR_TYPE, value: this.#backend.binding.TF_FLOAT };
+    return typeAttribute(this.#backend, 'dtype', this.#backend.binding.TF_FLOAT);
   }
 
   /** `tensor`, or a copy of it on this backend when another backend holds its data. */

@@ -62,6 +62,11 @@ export function activeNativeBackend(): NativeBackend | undefined {
   return tf.getBackend() === 'tensorflow' ? (tf.backend() as unknown as NativeBackend) : undefined;
 }
 
+/** The op attribute `name` naming a dtype of the binding (e.g. `binding.TF_FLOAT`). */
+export function typeAttribute(backend: NativeBackend, name: string, dtype: number): NativeAttribute {
+  return { name, type: backend.binding.TF_ATTR_TYPE, value: dtype };
+}
+
 /**
  * Hands `tensor`'s host values to TensorFlow now, on the `tensorflow` backend (elsewhere nothing):
  * tfjs-node keeps the values a tensor was made from in JavaScript until an op first reads it.
