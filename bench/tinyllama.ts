@@ -3,7 +3,7 @@
 // weights and save a BF16 Hugging Face checkpoint; load it and score (time to the first scored
 // batch from process start, scoring tokens/s); SLM training steps (batch 1, T = 256, AdamW with fp32
 // moments, clipping), keeping activations and recomputing them (LlamaModel.recomputeActivations),
-// the latter also in `rho-slm train --low-memory`'s environment (LOW_MEMORY_ENV).
+// the latter also in `rho-slm train --low-memory`'s environment (lowMemoryEnv).
 // PyTorch 2 threads beside it in the same run where `torch` imports. Training is timed as PyTorch's
 // peer times it: two warm-up steps, then the median of the rest.
 // Needs about 20 GB: never run it beside the study or the test suite.
@@ -154,6 +154,11 @@ function runWorker(
 
 const GiB = 2 ** 30;
 
+/** A training phase's peak resident memory, GiB (infinite when it was stopped for passing the limit). */
+function peakGiB(figures: Record<string, number>): number {
+  return figures.outOfMemory === 1 ? Number.POSITIVE_INFINITY : figures.peakBytes! / GiB;
+}
+
 /** A training phase's figures as text ("out of memory" when it was stopped). */
 function trainText(tokensPerSecond: number, peakGiB: number): string {
   return Number.isFinite(peakGiB)
@@ -175,7 +180,8 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
     const recomputed = await runWorker('train:recompute', directory);
     // TensorFlow's oneDNN allocator pools large blocks (a BFC allocator) and keeps them;
     // `--low-memory` switches it to the system allocator, trading speed for a lower peak.
-    const lowMemory = await runWorker('train:recompute:low-memory', directory, lowMemoryEnv(process.env));
+    const lowMemoryEnvironment = lowMemoryEnv(process.env);
+    const lowMemory = await runWorker('train:recompute:low-memory', directory, lowMemoryEnvironment);
     const weights = create.weightBytes!;
     const ours = {
       createSeconds: create.createSeconds!,
@@ -187,13 +193,11 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
       scoreTokensPerSecond: score.scoreTokensPerSecond!,
       scorePeakOverWeights: score.peakBytes! / weights,
       trainTokensPerSecond: train.trainTokensPerSecond ?? Number.NaN,
-      trainPeakGiB: train.outOfMemory === 1 ? Number.POSITIVE_INFINITY : train.peakBytes! / GiB,
+      trainPeakGiB: peakGiB(train),
       recomputeTrainTokensPerSecond: recomputed.trainTokensPerSecond ?? Number.NaN,
-      recomputeTrainPeakGiB:
-        recomputed.outOfMemory === 1 ? Number.POSITIVE_INFINITY : recomputed.peakBytes! / GiB,
+      recomputeTrainPeakGiB: peakGiB(recomputed),
       lowMemoryTrainTokensPerSecond: lowMemory.trainTokensPerSecond ?? Number.NaN,
-      lowMemoryTrainPeakGiB:
-        lowMemory.outOfMemory === 1 ? Number.POSITIVE_INFINITY : lowMemory.peakBytes! / GiB,
+      lowMemoryTrainPeakGiB: peakGiB(lowMemory),
     };
     console.log(`  weights (fp32)                 ${(weights / GiB).toFixed(2)} GiB`);
     console.log(`  create, random weights         ${fmt(ours.createSeconds)} s`);
@@ -215,7 +219,7 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
     );
     console.log(
       `  … and --low-memory             ${trainText(ours.lowMemoryTrainTokensPerSecond, ours.lowMemoryTrainPeakGiB)} (${Object.entries(
-        lowMemoryEnv(process.env),
+        lowMemoryEnvironment,
       )
         .map(([name, value]) => `${name}=${value}`)
         .join(' ')})`,

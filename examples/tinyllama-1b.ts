@@ -73,8 +73,8 @@ console.log(
 );
 const before = await meanLoss(heldOut);
 
-// Step 3: SLM training, AdamW with fp32 moments, gradient clipping at 1. Recomputing activations
-// keeps the 1.1 B model's peak near 20 GiB; keeping them peaked at 21.4 GiB to over 22 GiB (bench).
+// Step 3: SLM training, AdamW with fp32 moments, gradient clipping at 1. Recomputing activations,
+// the 1.1 B model peaked at 19.2 GiB in the bench; keeping them, at 20.8 GiB (docs/benchmarks.md).
 model.recomputeActivations = true;
 const optimizer = new AdamW({ learningRate: 2e-5 });
 const step = createTrainStep({ model, optimizer, selective: { ratio: 0.6 }, clipNorm: 1 });

@@ -57,7 +57,8 @@ function builtin<T>(id: string): T | undefined {
 
 /**
  * Yields `normalSamples(job.count, stdDev, job.seed)` for each job, in order. Each array is valid
- * only until the next is requested: copy it first (TensorFlow does when a tensor is handed to it).
+ * only until the next is requested: copy it before a tensor gets it (a backend may keep the array
+ * it is given; tfjs-node's TensorFlow adopts an aligned one).
  * With Node's worker threads and enough samples, up to `threads` jobs are drawn ahead in parallel.
  *
  * @param jobs - the tensors to draw; seeds non-zero
