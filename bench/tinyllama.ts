@@ -1,6 +1,6 @@
 // `npm run bench -- tinyllama`: the bundled model at TinyLlama-1.1B's size on this machine, each phase
 // in a fresh process so that its peak resident memory (VmHWM) is its own: create with random
-// weights and save a BF16 Hugging Face checkpoint; load it and score (time to the first scored
+// weights (tf.randomNormal's numbers, then the ziggurat sampler) and save a BF16 Hugging Face checkpoint; load it and score (time to the first scored
 // batch from process start, scoring tokens/s); SLM training steps (batch 1, T = 256, AdamW with fp32
 // moments, clipping), keeping activations and recomputing them (LlamaModel.recomputeActivations),
 // the latter also in `rho-slm train --low-memory`'s environment (lowMemoryEnv).
@@ -62,6 +62,11 @@ async function worker(phase: string, directory: string): Promise<void> {
     start = performance.now();
     await model.save(directory, { dtype: 'BF16' });
     figures.saveSeconds = since(start);
+    model.dispose();
+  } else if (phase === 'create:ziggurat') {
+    const start = performance.now();
+    const model = LlamaModel.create(config, { seed: 1, sampler: 'ziggurat' });
+    figures.createSeconds = since(start);
     model.dispose();
   } else if (phase === 'score') {
     let start = performance.now();
@@ -175,6 +180,7 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
   const directory = mkdtempSync(join(tmpdir(), 'rho-slm-tinyllama-'));
   try {
     const create = await runWorker('create', directory);
+    const createZiggurat = await runWorker('create:ziggurat', directory);
     const score = await runWorker('score', directory);
     const train = await runWorker('train', directory);
     const recomputed = await runWorker('train:recompute', directory);
@@ -185,6 +191,7 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
     const weights = create.weightBytes!;
     const ours = {
       createSeconds: create.createSeconds!,
+      createZigguratSeconds: createZiggurat.createSeconds!,
       saveSeconds: create.saveSeconds!,
       loadSeconds: score.loadSeconds!,
       loadPeakOverWeights: score.loadPeakBytes! / weights,
@@ -200,7 +207,9 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
       lowMemoryTrainPeakGiB: peakGiB(lowMemory),
     };
     console.log(`  weights (fp32)                 ${(weights / GiB).toFixed(2)} GiB`);
-    console.log(`  create, random weights         ${fmt(ours.createSeconds)} s`);
+    console.log(
+      `  create, random weights         ${fmt(ours.createSeconds)} s (tf.randomNormal's numbers); ${fmt(ours.createZigguratSeconds)} s with { sampler: 'ziggurat' }`,
+    );
     console.log(`  save (BF16 safetensors)        ${fmt(ours.saveSeconds)} s`);
     console.log(
       `  load (BF16 → fp32)             ${fmt(ours.loadSeconds)} s, peak ${ours.loadPeakOverWeights.toFixed(2)}× the weights`,
@@ -248,7 +257,7 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
       `  PyTorch ${torch.torch} (2 threads): create ${fmt(torch.createSeconds)} s, scoring ${fmt(torch.scoreTokensPerSecond)} tokens/s, training ${fmt(torch.trainTokensPerSecond)} tokens/s, peak ${(torch.peakBytes / GiB).toFixed(1)} GiB`,
     );
     console.log(
-      `  ratios (ours / PyTorch): training ${(ours.trainTokensPerSecond / torch.trainTokensPerSecond).toFixed(2)}× (recomputing ${(ours.recomputeTrainTokensPerSecond / torch.trainTokensPerSecond).toFixed(2)}×), scoring ${(ours.scoreTokensPerSecond / torch.scoreTokensPerSecond).toFixed(2)}×, create ${(torch.createSeconds / ours.createSeconds).toFixed(2)}× as fast, training peak ${(ours.trainPeakGiB / (torch.peakBytes / GiB)).toFixed(2)}× PyTorch's (recomputing ${(ours.recomputeTrainPeakGiB / (torch.peakBytes / GiB)).toFixed(2)}×); with --low-memory ${(ours.lowMemoryTrainTokensPerSecond / torch.trainTokensPerSecond).toFixed(2)}× at ${(ours.lowMemoryTrainPeakGiB / (torch.peakBytes / GiB)).toFixed(2)}× the peak`,
+      `  ratios (ours / PyTorch): training ${(ours.trainTokensPerSecond / torch.trainTokensPerSecond).toFixed(2)}× (recomputing ${(ours.recomputeTrainTokensPerSecond / torch.trainTokensPerSecond).toFixed(2)}×), scoring ${(ours.scoreTokensPerSecond / torch.scoreTokensPerSecond).toFixed(2)}×, create ${(torch.createSeconds / ours.createSeconds).toFixed(2)}× as fast (ziggurat ${(torch.createSeconds / ours.createZigguratSeconds).toFixed(2)}×), training peak ${(ours.trainPeakGiB / (torch.peakBytes / GiB)).toFixed(2)}× PyTorch's (recomputing ${(ours.recomputeTrainPeakGiB / (torch.peakBytes / GiB)).toFixed(2)}×); with --low-memory ${(ours.lowMemoryTrainTokensPerSecond / torch.trainTokensPerSecond).toFixed(2)}× at ${(ours.lowMemoryTrainPeakGiB / (torch.peakBytes / GiB)).toFixed(2)}× the peak`,
     );
     return {
       ...ours,

@@ -18,6 +18,7 @@ export {
 export type { GenerateOptions } from './generate.js';
 export { KVCache } from './kvCache.js';
 export { type CreateOptions, LlamaModel, type LoadOptions } from './llama.js';
+export type { NormalSampler } from './normalStreams.js';
 export { type ParameterSpec, parameterCount, parameterTable } from './parameterTable.js';
 export { type WarmupCosineOptions, warmupCosineSchedule } from './schedule.js';
 export type { NamedWeight, SaveOptions } from './weights.js';

@@ -2,6 +2,7 @@
 // SentencePiece vocabulary when the vocabulary is the byte one (3 specials + 256 bytes), and the
 // weights with the q/k row permutation llama.cpp's converter applies (rotate-half → interleaved).
 import { SLMError } from '../core/errors.js';
+import { elementCount } from '../core/shape.js';
 import { writeAll, writeFileAtomic } from '../io/atomicFile.js';
 import type { LlamaConfig } from './config.js';
 import type { LlamaModel } from './llama.js';
@@ -222,7 +223,7 @@ export async function exportGguf(model: LlamaModel, path: string, name = 'rho-sl
     for (const size of [...spec.shape].reverse()) header.u64(size); // ggml lists the innermost dimension first
     header.u32(0); // GGML_TYPE_F32
     header.u64(offset);
-    offset += Math.ceil((spec.shape.reduce((a, b) => a * b, 1) * 4) / ALIGNMENT) * ALIGNMENT;
+    offset += Math.ceil((elementCount(spec.shape) * 4) / ALIGNMENT) * ALIGNMENT;
   }
   header.pad();
   const headBytes = header.bytes();

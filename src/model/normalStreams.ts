@@ -1,8 +1,16 @@
 // Many seeded normal tensors in a row, drawn by worker threads where Node has them: for each job the
-// same numbers as normalSamples(count, stdDev, seed), in job order. Each job is one sequential
+// same numbers as the sampler's fill function on one array (normalInit.ts's tf.randomNormal-exact
+// fillNormal, or ziggurat.ts's fillZiggurat), in job order. Each job is one sequential
 // generator stream, so the jobs (a model's weights) are what runs in parallel; the caller blocks
 // (Atomics.wait) only while the next job is not drawn yet. LlamaModel.create stays synchronous.
 import { fillNormal, mash } from './normalInit.js';
+import { fillZiggurat } from './ziggurat.js';
+
+/** How samples are drawn: `'tfjs'` as tf.randomNormal draws them, `'ziggurat'` about 3× faster (other numbers). */
+export type NormalSampler = 'tfjs' | 'ziggurat';
+
+/** The fill function of each sampler (each self-contained apart from {@link mash}). */
+const FILL = { tfjs: fillNormal, ziggurat: fillZiggurat } as const;
 
 /** One tensor's samples: how many, and the seed of its stream. */
 export interface NormalJob {
@@ -13,6 +21,13 @@ export interface NormalJob {
 /** Jobs of fewer samples than this in all are drawn on the calling thread (a worker takes ~30 ms to start). */
 const PARALLEL_MIN_SAMPLES = 1 << 24;
 
+/**
+ * Where every yielded array starts in its buffer. Buffers start on an 8-byte boundary at least, so
+ * an array 4 bytes in is never 8-byte aligned, and TensorFlow, which adopts only aligned arrays
+ * (tfjs-node's `createTensor`), always copies it: see `transientTensor` in nativeBackend.ts.
+ */
+const UNALIGNED_BYTES = 4;
+
 /** A slot's state in the shared control array. */
 const FREE = 0;
 const FILLED = 1;
@@ -21,13 +36,15 @@ const FAILED = 2;
 /** What a worker runs: it draws its jobs into its slot's buffer, one at a time, as the slot frees. */
 const WORKER_SOURCE = `${mash}
 ${fillNormal}
+${fillZiggurat}
 const { workerData } = require('node:worker_threads');
-const { jobs, stdDev, control, buffer, slot } = workerData;
+const { jobs, stdDev, sampler, control, buffer, slot } = workerData;
+const fill = { tfjs: ${fillNormal.name}, ziggurat: ${fillZiggurat.name} }[sampler];
 const flags = new Int32Array(control);
 try {
   for (const job of jobs) {
     Atomics.wait(flags, slot, ${FILLED});
-    fillNormal(new Float32Array(buffer, 0, job.count), stdDev, job.seed);
+    fill(new Float32Array(buffer, ${UNALIGNED_BYTES}, job.count), stdDev, job.seed);
     Atomics.store(flags, slot, ${FILLED});
     Atomics.notify(flags, slot);
   }
@@ -56,41 +73,46 @@ function builtin<T>(id: string): T | undefined {
 }
 
 /**
- * Yields `normalSamples(job.count, stdDev, job.seed)` for each job, in order. Each array is valid
- * only until the next is requested: copy it before a tensor gets it (a backend may keep the array
- * it is given; tfjs-node's TensorFlow adopts an aligned one).
+ * Yields `count` samples of N(0, stdDev²) from `sampler`'s stream `seed` for each job, in order
+ * (with `'tfjs'`, `normalSamples(job.count, stdDev, job.seed)`). Each array is valid only until
+ * the next is requested, and starts 4 bytes past an 8-byte boundary: make tensors of it with
+ * `transientTensor` (nativeBackend.ts), which copies it where a backend would keep it.
  * With Node's worker threads and enough samples, up to `threads` jobs are drawn ahead in parallel.
  *
  * @param jobs - the tensors to draw; seeds non-zero
  * @param stdDev - standard deviation
- * @param threads - worker threads @default the machine's available parallelism
+ * @param options - `sampler` (default `'tfjs'`); `threads`, the most worker threads (default the
+ * machine's available parallelism)
  */
 export function* normalStreams(
   jobs: readonly NormalJob[],
   stdDev: number,
-  threads = builtin<Os>('node:os')?.availableParallelism() ?? 1,
+  options: { sampler?: NormalSampler; threads?: number } = {},
 ): Generator<Float32Array> {
+  const sampler = options.sampler ?? 'tfjs';
+  const threads = options.threads ?? builtin<Os>('node:os')?.availableParallelism() ?? 1;
   const largest = Math.max(0, ...jobs.map((job) => job.count));
   const total = jobs.reduce((sum, job) => sum + job.count, 0);
   const workerThreads = builtin<WorkerThreads>('node:worker_threads');
   if (workerThreads === undefined || threads < 2 || total < PARALLEL_MIN_SAMPLES) {
-    const buffer = new Float32Array(largest);
+    const buffer = new ArrayBuffer(UNALIGNED_BYTES + 4 * largest);
     for (const job of jobs) {
-      const out = buffer.subarray(0, job.count);
-      fillNormal(out, stdDev, job.seed);
+      const out = new Float32Array(buffer, UNALIGNED_BYTES, job.count);
+      FILL[sampler](out, stdDev, job.seed);
       yield out;
     }
     return;
   }
   const slots = Math.min(threads, jobs.length);
   const control = new Int32Array(new SharedArrayBuffer(4 * slots));
-  const buffers = Array.from({ length: slots }, () => new SharedArrayBuffer(4 * largest));
+  const buffers = Array.from({ length: slots }, () => new SharedArrayBuffer(UNALIGNED_BYTES + 4 * largest));
   const workers = buffers.map((buffer, slot) => {
     const worker = new workerThreads.Worker(WORKER_SOURCE, {
       eval: true,
       workerData: {
         jobs: jobs.filter((_, i) => i % slots === slot),
         stdDev,
+        sampler,
         control: control.buffer,
         buffer,
         slot,
@@ -105,7 +127,7 @@ export function* normalStreams(
       Atomics.wait(control, slot, FREE);
       if (Atomics.load(control, slot) === FAILED)
         throw new Error(`normalStreams: the worker drawing job ${i} failed (out of memory?)`);
-      yield new Float32Array(buffers[slot]!, 0, job.count);
+      yield new Float32Array(buffers[slot]!, UNALIGNED_BYTES, job.count);
       Atomics.store(control, slot, FREE);
       Atomics.notify(control, slot);
     }

@@ -1,4 +1,6 @@
 // Every parameter of a Llama model by its Hugging Face name and [out, in] shape, without weights.
+
+import { elementCount } from '../core/shape.js';
 import type { LlamaConfig } from './config.js';
 
 /** One parameter tensor: Hugging Face name and shape (`[out, in]` for projections). */
@@ -58,5 +60,5 @@ export function parameterTable(config: LlamaConfig): ParameterSpec[] {
  * ```
  */
 export function parameterCount(table: readonly ParameterSpec[]): number {
-  return table.reduce((total, spec) => total + spec.shape.reduce((a, b) => a * b, 1), 0);
+  return table.reduce((total, spec) => total + elementCount(spec.shape), 0);
 }

@@ -4,6 +4,7 @@
 import { open } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { SLMError } from '../core/errors.js';
+import { elementCount } from '../core/shape.js';
 import { writeAll, writeFileAtomic } from '../io/atomicFile.js';
 import { continueCrc32 } from '../io/checksum.js';
 import { DTYPE_BYTES, decodeFloats, encodeFloats, type TensorDtype } from '../io/dtypes.js';
@@ -63,7 +64,7 @@ function parseEntry(path: string, name: string, value: unknown, dataStart: numbe
       `tensor '${name}' has data offsets ${JSON.stringify(offsets)} outside the ${dataBytes} data bytes (truncated file?)`,
     );
   }
-  const elements = (shape as number[]).reduce((a, b) => a * b, 1);
+  const elements = elementCount(shape as number[]);
   const bytes = DTYPE_BYTES[dtype as TensorDtype];
   if (bytes !== undefined && last - first !== elements * bytes) {
     bad(
@@ -275,7 +276,7 @@ export async function writeSafetensors(
   const layout: { name: string; dtype: string; shape: number[]; start: number; end: number }[] = [];
   let offset = 0;
   for (const { name, shape } of specs) {
-    const byteLength = shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype];
+    const byteLength = elementCount(shape) * DTYPE_BYTES[dtype];
     header[name] = { dtype, shape, data_offsets: [offset, offset + byteLength] };
     layout.push({ name, dtype, shape, start: offset, end: offset + byteLength });
     offset += byteLength;
@@ -300,7 +301,7 @@ export async function writeSafetensors(
     let checksum = 0;
     for (const { name, shape } of specs) {
       const values = await read(name);
-      if (values.length !== shape.reduce((a, b) => a * b, 1)) {
+      if (values.length !== elementCount(shape)) {
         throw new SLMError(
           'SHAPE_MISMATCH',
           `writeSafetensors: tensor '${name}' has ${values.length} values for shape [${shape}].`,

@@ -85,6 +85,23 @@ export function writeToNative(tensor: tf.Tensor): void {
   activeNativeBackend()?.getInputTensorIds([tensor]);
 }
 
+/**
+ * A tensor of `values` that stays correct when the caller overwrites `values` right after: on the
+ * `tensorflow` backend, an array that starts 4 bytes past an 8-byte boundary (as `normalStreams`
+ * yields them) is handed to TensorFlow now, which copies what it cannot adopt, so no copy is made
+ * in JavaScript; on other backends, and for any other array, the tensor gets a copy.
+ *
+ * @param values - values the caller will overwrite
+ * @param shape - the tensor's shape
+ */
+export function transientTensor(values: Float32Array, shape: number[]): tf.Tensor {
+  if (activeNativeBackend() === undefined || values.byteOffset % 8 !== 4)
+    return tf.tensor(values.slice(), shape);
+  const tensor = tf.tensor(values, shape);
+  writeToNative(tensor);
+  return tensor;
+}
+
 /** glibc serves blocks of 32 MiB and more (its largest mmap threshold) from their own pages, 16 bytes in. */
 const OWN_PAGES_BYTES = 32 * 2 ** 20;
 

@@ -9,6 +9,7 @@ import {
   resolveSelection,
   type SelectionOptions,
 } from '../core/selectionSettings.js';
+import { elementCount } from '../core/shape.js';
 import { indexLabels } from './labelIndex.js';
 import { scoresOnDevice } from './scoresOnDevice.js';
 import { readSelectionStatsSync } from './selectionStats.js';
@@ -71,7 +72,7 @@ export function selectionGroupSize(
   batchShape: readonly number[],
   fn: string,
 ): number {
-  const total = batchShape.reduce((a, b) => a * b, 1);
+  const total = elementCount(batchShape);
   const seqLen =
     selection.seqLen ?? (selection.scope === 'sequence' ? batchShape[batchShape.length - 1] : undefined);
   return groupLength(total, selection.scope, seqLen, fn);
@@ -209,7 +210,7 @@ export function selectiveLoss(
   checkTensor(logits, fn, 'logits');
   const selection = resolveTensorSelection(options, refLoss !== null && refLoss !== undefined, fn);
   const batchShape = logits.shape.slice(0, -1);
-  const tokenCount = batchShape.reduce((a, b) => a * b, 1);
+  const tokenCount = elementCount(batchShape);
   const vocab = logits.shape[logits.rank - 1]!;
   const groupSize = selectionGroupSize(selection, batchShape, fn);
   checkLabels(labels, vocab, selection.ignoreIndex, fn, 'labels');

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { checkArrayLike, type NumericArray } from '../core/check.js';
 import { SLMError } from '../core/errors.js';
 import { checkLabelValues } from '../core/labels.js';
+import { elementCount } from '../core/shape.js';
 
 /** A tensor, or host numbers that become one. */
 export type TensorLike = tf.Tensor | ArrayLike<number>;
@@ -55,7 +56,7 @@ export function asTensor(
     return { tensor: tf.cast(value, dtype), created: true };
   }
   checkArrayLike(value, fn, arg);
-  const size = shape.reduce((a, b) => a * b, 1);
+  const size = elementCount(shape);
   if (value.length !== size) {
     throw new SLMError(
       'SHAPE_MISMATCH',

@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { SLMError } from '../core/errors.js';
 import { DEFAULT_IGNORE_INDEX } from '../core/labels.js';
+import { elementCount } from '../core/shape.js';
 import { customGradient } from './customGradient.js';
 import { hostKernelsActive, hostTokenLossRows } from './hostKernels.js';
 import { indexLabels, type LabelIndex, tokenRowLoss } from './labelIndex.js';
@@ -105,7 +106,7 @@ export function tokenLoss(
   );
   try {
     return tf.tidy(() => {
-      const tokenCount = batchShape.reduce((a, b) => a * b, 1);
+      const tokenCount = elementCount(batchShape);
       const index = indexLabels(tf.reshape(labelTensor, [tokenCount]), vocab, ignoreIndex);
       // no reshape when already [N, V]: on tensorflow a reshape is a second handle on the buffer
       const rows = tokenLossRows(

@@ -2,6 +2,7 @@
 // computed on the wasm heap in place, registered once where wasm has none of its own; and an
 // Identity that shares its input's memory instead of copying it.
 import * as tf from '@tensorflow/tfjs';
+import { elementCount } from '../core/shape.js';
 import type { WasmHeapAccess } from '../heap/wasmHeap.js';
 
 /** What a kernel here reads of the wasm backend: its heap. */
@@ -28,7 +29,7 @@ function unsortedSegmentSum({ inputs, backend, attrs }: KernelArgs): tf.TensorIn
   const segmentIds = inputs.segmentIds!;
   const numSegments = attrs!.numSegments as number;
   const rest = x.shape.slice(segmentIds.shape.length);
-  const inner = rest.reduce((a, b) => a * b, 1);
+  const inner = elementCount(rest);
   const out = wasm.makeOutput([numSegments, ...rest], x.dtype);
   const ids = wasm.typedArrayFromHeap(segmentIds); // after makeOutput: a growing heap detaches views
   const values = wasm.typedArrayFromHeap(x);

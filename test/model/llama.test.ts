@@ -4,12 +4,27 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LLAMA_PRESETS, type LlamaConfig } from '../../src/model/config.js';
-import { LlamaModel } from '../../src/model/llama.js';
+import { type CreateOptions, LlamaModel } from '../../src/model/llama.js';
+import type { NamedWeight } from '../../src/model/weights.js';
 import { createTrainStep, tokenLoss } from '../../src/tfjs/index.js';
 import { activateBackend, testBackends } from '../helpers/backends.js';
 import { expectAllClose } from '../helpers/compare.js';
+import { expectSLMError } from '../helpers/errors.js';
 import { referenceLlamaLogits } from '../helpers/llamaReference.js';
 import { measurePeakBytes } from '../helpers/memoryMeter.js';
+
+/** The first weight whose bits differ between `a` and `b`, where and how, or `'none'`. */
+function firstDifference(a: Map<string, NamedWeight>, b: Map<string, NamedWeight>): string {
+  for (const [name, { data }] of a) {
+    const other = new Uint32Array(b.get(name)!.data.slice().buffer);
+    const bits = new Uint32Array(data.slice().buffer);
+    const differing = bits.filter((word, i) => word !== other[i]).length;
+    const at = bits.findIndex((word, i) => word !== other[i]);
+    if (differing > 0)
+      return `${name}: ${differing} of ${bits.length} values differ, first at ${at} (${data[at]} vs ${b.get(name)!.data[at]})`;
+  }
+  return 'none';
+}
 
 /** nano with larger weights than the 0.02 init, so attention is far from uniform. */
 async function sharpModel(config: LlamaConfig, seed: number): Promise<LlamaModel> {
@@ -131,6 +146,40 @@ describe('LlamaModel gradients', () => {
   });
 });
 
+describe('LlamaModel.create with the ziggurat sampler', () => {
+  beforeAll(() => activateBackend(testBackends[0]!));
+
+  it('gives one model per seed, other numbers than the default sampler, norms of ones; an unknown sampler is refused', async () => {
+    const weights = async (options: CreateOptions) => {
+      const model = LlamaModel.create('nano', options);
+      const exported = await model.exportWeights();
+      model.dispose();
+      return exported;
+    };
+    const ziggurat = await weights({ seed: 5, sampler: 'ziggurat' });
+    expect(firstDifference(ziggurat, await weights({ seed: 5, sampler: 'ziggurat' }))).toBe('none');
+    expect(firstDifference(ziggurat, await weights({ seed: 5 }))).toMatch(/^model\.embed_tokens\.weight: /);
+    expect(firstDifference(ziggurat, await weights({ seed: 6, sampler: 'ziggurat' }))).not.toBe('none');
+    for (const [name, { data }] of ziggurat) {
+      if (name.endsWith('norm.weight'))
+        expect(
+          data.every((value) => value === 1),
+          name,
+        ).toBe(true);
+      else {
+        const spread = Math.sqrt(data.reduce((sum, value) => sum + value * value, 0) / data.length);
+        expect(spread, name).toBeGreaterThan(0.016);
+        expect(spread, name).toBeLessThan(0.024); // std 0.02
+      }
+    }
+    expectSLMError(
+      () => LlamaModel.create('nano', { sampler: 'box-muller' as 'tfjs' }),
+      'BAD_OPTION',
+      /sampler must be 'tfjs' or 'ziggurat', got "box-muller"/,
+    );
+  });
+});
+
 describe.runIf(testBackends.some((config) => config.backend === 'tensorflow'))(
   'weights on the native backend',
   () => {
@@ -164,13 +213,12 @@ describe.runIf(testBackends.some((config) => config.backend === 'tensorflow'))(
         await reference.save(directory, { dtype: 'F32' });
         reference.dispose();
         await activateBackend(testBackends.find((config) => config.backend === 'tensorflow')!);
-        for (const model of [LlamaModel.create(config, { seed: 8 }), await LlamaModel.load(directory)]) {
+        for (const how of ['created', 'loaded'] as const) {
+          const model =
+            how === 'created' ? LlamaModel.create(config, { seed: 8 }) : await LlamaModel.load(directory);
           const weights = await model.exportWeights();
-          const bytes = (values: Float32Array) =>
-            Buffer.from(values.buffer, values.byteOffset, values.byteLength);
-          for (const [name, { data }] of expected)
-            expect(bytes(weights.get(name)!.data).equals(bytes(data)), name).toBe(true);
           model.dispose();
+          expect(firstDifference(expected, weights), `${how} on tensorflow vs created on cpu`).toBe('none');
         }
       } finally {
         await activateBackend(testBackends[0]!);

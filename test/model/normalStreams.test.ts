@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { normalSamples } from '../../src/model/normalInit.js';
 import { normalStreams } from '../../src/model/normalStreams.js';
+import { fillZiggurat } from '../../src/model/ziggurat.js';
 
 /** The first and last few values and a checksum of all of an array's bits. */
 function digest(values: Float32Array): number[] {
@@ -19,12 +20,29 @@ describe('normalStreams', () => {
     }));
     const expected = jobs.map((job) => digest(normalSamples(job.count, 0.5, job.seed)));
     for (const threads of [1, 2, 3]) {
-      const seen = [...normalStreams(jobs, 0.5, threads)].length;
+      const seen = [...normalStreams(jobs, 0.5, { threads })].length;
       expect(seen).toBe(jobs.length);
       const drawn: number[][] = [];
-      for (const values of normalStreams(jobs, 0.5, threads)) drawn.push(digest(values)); // each read before the next
+      for (const values of normalStreams(jobs, 0.5, { threads })) {
+        expect(values.byteOffset % 8, 'never 8-byte aligned (TensorFlow copies it)').toBe(4);
+        drawn.push(digest(values)); // each read before the next
+      }
       expect(drawn, `${threads} threads`).toEqual(expected);
     }
+  }, 60_000);
+
+  it('draws with the ziggurat sampler the same on one thread or several', () => {
+    const jobs = [9_000_000, 3, 8_000_000].map((count, i) => ({ count, seed: 7 + i }));
+    const expected = jobs.map((job) => {
+      const values = new Float32Array(job.count);
+      fillZiggurat(values, 2, job.seed);
+      return digest(values);
+    });
+    for (const threads of [1, 2]) {
+      const drawn = Array.from(normalStreams(jobs, 2, { sampler: 'ziggurat', threads }), digest);
+      expect(drawn, `${threads} threads`).toEqual(expected);
+    }
+    expect(expected[0]).not.toEqual(digest(normalSamples(9_000_000, 2, 7)));
   }, 60_000);
 
   it('stops its workers when the consumer stops early, and draws small jobs on the calling thread', () => {
@@ -33,7 +51,7 @@ describe('normalStreams', () => {
       { count: 9_000_000, seed: 4 },
       { count: 9_000_000, seed: 5 },
     ];
-    const stream = normalStreams(big, 1, 2);
+    const stream = normalStreams(big, 1, { threads: 2 });
     expect(digest(stream.next().value as Float32Array)).toEqual(digest(normalSamples(9_000_000, 1, 3)));
     expect(stream.return(undefined).done).toBe(true);
     const small = [
@@ -41,7 +59,7 @@ describe('normalStreams', () => {
       { count: 3, seed: 2 },
     ];
     const drawn: number[][] = [];
-    for (const values of normalStreams(small, 2, 4)) drawn.push(Array.from(values));
+    for (const values of normalStreams(small, 2, { threads: 4 })) drawn.push(Array.from(values));
     expect(drawn).toEqual(small.map((job) => Array.from(normalSamples(job.count, 2, job.seed))));
   }, 60_000);
 });

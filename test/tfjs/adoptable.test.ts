@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { adoptableFloat32Array, writeToNative } from '../../src/tfjs/nativeBackend.js';
+import { adoptableFloat32Array, transientTensor, writeToNative } from '../../src/tfjs/nativeBackend.js';
 import { activateBackend, testBackends } from '../helpers/backends.js';
 
 const native = testBackends.find((config) => config.backend === 'tensorflow');
@@ -39,4 +39,32 @@ describe('adoptableFloat32Array', () => {
       expect(await shared(new Float32Array(9_000_000))).toBe(false);
     },
   );
+});
+
+describe.each(testBackends)('transientTensor on $name', (backendConfig) => {
+  it('keeps the values it was made from when the array is written after, shared or not, aligned or not', async () => {
+    await activateBackend(backendConfig);
+    for (const length of [1000, 9_000_000])
+      for (const Buffer of [ArrayBuffer, SharedArrayBuffer])
+        for (const offset of [4, 0]) {
+          const values = new Float32Array(new Buffer(offset + 4 * length), offset, length);
+          values[0] = 1;
+          values[length - 1] = 3;
+          const tensor = transientTensor(values, [length]);
+          values.fill(7); // as normalStreams' next job would
+          const ends = tf.concat([tf.slice(tensor, 0, 1), tf.slice(tensor, length - 1, 1)]);
+          expect(
+            Array.from(await ends.data()),
+            `${length} values at byte ${offset} of a ${Buffer.name}`,
+          ).toEqual([1, 3]);
+          if (backendConfig.backend === 'tensorflow') {
+            // handed to TensorFlow at once: no JavaScript array kept for it
+            const backend = tf.backend() as unknown as {
+              tensorMap: { get(id: object): { values: unknown } };
+            };
+            expect(backend.tensorMap.get(tensor.dataId)!.values).toBeNull();
+          }
+          tf.dispose([tensor, ends]);
+        }
+  });
 });
