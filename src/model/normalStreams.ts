@@ -33,8 +33,19 @@ const FREE = 0;
 const FILLED = 1;
 const FAILED = 2;
 
+/**
+ * Blocks while `flags[index]` is `value`, however often it is woken. A bare `Atomics.wait` is not
+ * enough: a notify can come late (its thread preempted between its store and its notify, as under
+ * load) and wake the wait for the next job while this job is still unread, which once gave a model
+ * the weights of the next job in its slot. Self-contained: its source also runs in worker threads.
+ */
+export function waitWhile(flags: Int32Array, index: number, value: number): void {
+  while (Atomics.load(flags, index) === value) Atomics.wait(flags, index, value);
+}
+
 /** What a worker runs: it draws its jobs into its slot's buffer, one at a time, as the slot frees. */
 const WORKER_SOURCE = `${mash}
+${waitWhile}
 ${fillNormal}
 ${fillZiggurat}
 const { workerData } = require('node:worker_threads');
@@ -43,7 +54,7 @@ const fill = { tfjs: ${fillNormal.name}, ziggurat: ${fillZiggurat.name} }[sample
 const flags = new Int32Array(control);
 try {
   for (const job of jobs) {
-    Atomics.wait(flags, slot, ${FILLED});
+    waitWhile(flags, slot, ${FILLED});
     fill(new Float32Array(buffer, ${UNALIGNED_BYTES}, job.count), stdDev, job.seed);
     Atomics.store(flags, slot, ${FILLED});
     Atomics.notify(flags, slot);
@@ -124,7 +135,7 @@ export function* normalStreams(
   try {
     for (const [i, job] of jobs.entries()) {
       const slot = i % slots;
-      Atomics.wait(control, slot, FREE);
+      waitWhile(control, slot, FREE);
       if (Atomics.load(control, slot) === FAILED)
         throw new Error(`normalStreams: the worker drawing job ${i} failed (out of memory?)`);
       yield new Float32Array(buffers[slot]!, UNALIGNED_BYTES, job.count);

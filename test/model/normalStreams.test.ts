@@ -1,6 +1,7 @@
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { normalSamples } from '../../src/model/normalInit.js';
-import { normalStreams } from '../../src/model/normalStreams.js';
+import { normalStreams, waitWhile } from '../../src/model/normalStreams.js';
 import { fillZiggurat } from '../../src/model/ziggurat.js';
 
 /** The first and last few values and a checksum of all of an array's bits. */
@@ -62,4 +63,27 @@ describe('normalStreams', () => {
     for (const values of normalStreams(small, 2, { threads: 4 })) drawn.push(Array.from(values));
     expect(drawn).toEqual(small.map((job) => Array.from(normalSamples(job.count, 2, job.seed))));
   }, 60_000);
+});
+
+describe('waitWhile', () => {
+  it('returns only once the value has changed, however many notifies come before (late ones included)', async () => {
+    // flags[0]: the value waited on; flags[1]: notifies sent while it was unchanged; flags[2]: 0, to sleep on.
+    const flags = new Int32Array(new SharedArrayBuffer(12));
+    const worker = new Worker(
+      `const { workerData } = require('node:worker_threads');
+       const flags = new Int32Array(workerData);
+       for (let i = 0; i < 20; i++) {
+         Atomics.wait(flags, 2, 0, 2); // sleeps 2 ms
+         Atomics.add(flags, 1, 1);
+         Atomics.notify(flags, 0); // the value is still 0: as a late notify for an earlier change
+       }
+       Atomics.store(flags, 0, 1);
+       Atomics.notify(flags, 0);`,
+      { eval: true, workerData: flags.buffer },
+    );
+    waitWhile(flags, 0, 0);
+    expect(Atomics.load(flags, 0)).toBe(1);
+    expect(Atomics.load(flags, 1)).toBe(20);
+    await worker.terminate();
+  });
 });
