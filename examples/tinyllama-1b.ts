@@ -25,7 +25,10 @@ const elapsed = (start: number) => (performance.now() - start) / 1000;
 let start = performance.now();
 const model =
   directory === undefined
-    ? LlamaModel.create({ ...LLAMA_PRESETS[preset], max_position_embeddings: T }, { seed: 1 })
+    ? LlamaModel.create(
+        { ...LLAMA_PRESETS[preset], max_position_embeddings: T },
+        { seed: 1, sampler: 'ziggurat' },
+      ) // the fast sampler: random weights either way
     : await LlamaModel.load(directory);
 console.log(
   `${directory === undefined ? `random weights (no checkpoint given), preset ${preset}` : `loaded ${directory}`}: ` +
