@@ -4,9 +4,10 @@
 // then CLM, SLM and random selection train side by side from the same start; the page shows the
 // held-out loss and the tokens SLM selects, live. Built by scripts/build-playground.mjs.
 import { byteTokenizer } from '../src/data/byteTokenizer.js';
-import { DEFAULT_RATIO, selectiveLoss, topKMask } from '../src/index.js';
+import { DEFAULT_RATIO, selectiveLoss } from '../src/index.js';
 import { LLAMA_PRESETS } from '../src/model/config.js';
 import { LlamaModel } from '../src/model/llama.js';
+import { inspectTokens } from '../src/pipeline/inspectedTokens.js';
 import { corpusLosses, memorySource, TokenWindows } from '../src/pipeline/memoryWindows.js';
 import { renderTokenSpans } from '../src/pipeline/renderTokens.js';
 import { windowLosses } from '../src/pipeline/tokenLosses.js';
@@ -124,17 +125,8 @@ async function main(): Promise<void> {
       drawChart(curves);
       const shown = noisy[shownWindow]!;
       const modelLoss = await losses(models.SLM, shown);
-      const excess = modelLoss.map((l, t) => l - shownRefLoss[t]!);
-      const mask = topKMask(excess, { ratio: DEFAULT_RATIO });
       $('tokens').innerHTML = renderTokenSpans(
-        shown.slice(1).map((id, t) => ({
-          id,
-          text: tokenizer.decode([id]),
-          modelLoss: modelLoss[t]!,
-          refLoss: shownRefLoss[t]!,
-          excess: excess[t]!,
-          selected: mask[t] === 1,
-        })),
+        inspectTokens(shown.slice(1), modelLoss, shownRefLoss, DEFAULT_RATIO, tokenizer),
       );
       const check = selectiveLoss({ modelLoss, refLoss: shownRefLoss, ratio: DEFAULT_RATIO });
       status(

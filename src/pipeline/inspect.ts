@@ -2,30 +2,16 @@
 // loss, and whether the top-k rule selects it (as in the Rho-1 paper's Figure 2).
 import { SLMError } from '../core/errors.js';
 import { DEFAULT_RATIO } from '../core/selectionSettings.js';
-import { topKMask } from '../core/topKMask.js';
 import { byteTokenizer, type Tokenizer } from '../data/byteTokenizer.js';
 import { ScoreFile } from '../data/scoreFile.js';
 import { readWindows, windowCount } from '../data/windows.js';
 import type { LlamaModel } from '../model/llama.js';
 import { withInferenceModel } from './inferenceModel.js';
+import { type InspectedToken, inspectTokens } from './inspectedTokens.js';
 import { openTokens } from './openTokens.js';
 import { windowLosses } from './tokenLosses.js';
 
-/** One target token of an inspected window. */
-export interface InspectedToken {
-  /** Token id. */
-  id: number;
-  /** Its text (bytes that do not form whole characters show as U+FFFD). */
-  text: string;
-  /** Current model's loss `L_θ` (nats). */
-  modelLoss: number;
-  /** Reference loss `L_ref` (nats). */
-  refLoss: number;
-  /** `L_θ − L_ref`. */
-  excess: number;
-  /** Whether the top-`ratio` rule over this window selects it. */
-  selected: boolean;
-}
+export type { InspectedToken };
 
 /** Options of {@link inspectWindow}. */
 export interface InspectOptions {
@@ -76,16 +62,7 @@ export async function inspectWindow(options: InspectOptions): Promise<InspectedT
       const batch = await readWindows(tokens, [options.window], seqLen);
       const modelLoss = await windowLosses(model, batch, seqLen);
       const refLoss = await scores.read(options.window, 1);
-      const excess = modelLoss.map((loss, i) => loss - refLoss[i]!);
-      const mask = topKMask(excess, { ratio: options.ratio ?? DEFAULT_RATIO });
-      return Array.from(batch.targets, (id, i) => ({
-        id,
-        text: tokenizer.decode([id]),
-        modelLoss: modelLoss[i]!,
-        refLoss: refLoss[i]!,
-        excess: excess[i]!,
-        selected: mask[i] === 1,
-      }));
+      return inspectTokens(batch.targets, modelLoss, refLoss, options.ratio ?? DEFAULT_RATIO, tokenizer);
     } finally {
       for (const file of opened) await file.close();
     }

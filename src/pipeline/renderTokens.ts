@@ -1,6 +1,6 @@
 // Inspected tokens as terminal colours or a self-contained HTML page: red for high excess loss
 // (selected for training), blue for low; selected tokens underlined (terminal) or outlined (HTML).
-import type { InspectedToken } from './inspect.js';
+import type { InspectedToken } from './inspectedTokens.js';
 
 /** A colour for `excess` relative to the largest magnitude: red above 0, blue below. */
 function heat(excess: number, scale: number): [number, number, number] {

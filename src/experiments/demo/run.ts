@@ -4,10 +4,9 @@
 // and random selection from the same initialisation on the same token budget, and measure each on
 // held-out prose of the same domain as they train. One seed: `npm run study` is the evidence.
 import * as tf from '@tensorflow/tfjs';
-import { topKMask } from '../../core/topKMask.js';
 import { byteTokenizer } from '../../data/byteTokenizer.js';
 import { LlamaModel } from '../../model/llama.js';
-import type { InspectedToken } from '../../pipeline/inspect.js';
+import { type InspectedToken, inspectTokens } from '../../pipeline/inspectedTokens.js';
 import { corpusLosses, memorySource, TokenWindows } from '../../pipeline/memoryWindows.js';
 import { type RunEnvironment, runEnvironment } from '../../pipeline/runEnvironment.js';
 import { trainingSteps } from '../../pipeline/trainingLoop.js';
@@ -229,20 +228,17 @@ export async function runDemo(
       slmModel!,
       new TokenWindows(noisy.tokens.subarray(window * T, window * T + T + 1), T),
     );
-    const excess = modelLoss.map((loss, t) => loss - refLoss[window * T + t]!);
-    const mask = topKMask(excess, { ratio: settings.ratio });
     const { targets } = noisy.batch([window]);
     windows.push({
       window,
       emailShare: emailShare(window),
-      tokens: Array.from(targets, (id, t) => ({
-        id,
-        text: tokenizer.decode([id]),
-        modelLoss: modelLoss[t]!,
-        refLoss: refLoss[window * T + t]!,
-        excess: excess[t]!,
-        selected: mask[t] === 1,
-      })),
+      tokens: inspectTokens(
+        targets,
+        modelLoss,
+        refLoss.subarray(window * T, window * T + T),
+        settings.ratio,
+        tokenizer,
+      ),
     });
   }
   slmModel!.dispose();
