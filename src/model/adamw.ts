@@ -400,15 +400,14 @@ export class AdamW extends tf.Optimizer {
 
   /** Moves the moments held by native slots back to per-variable tensors in `#restored`, and frees the slots. */
   #releaseSlots(): void {
-    for (const [name, slot] of this.#slots) {
-      this.#restored.set(name, this.#momentTensors(slot));
-      slot.dispose();
-    }
-    this.#slots.clear();
-    this.#disposeZeros();
+    for (const [name, slot] of this.#slots) this.#restored.set(name, this.#momentTensors(slot));
+    this.#disposeSlots();
   }
 
-  #disposeZeros(): void {
+  /** Frees the native slots and their zeros. */
+  #disposeSlots(): void {
+    for (const slot of this.#slots.values()) slot.dispose();
+    this.#slots.clear();
     this.#zeros?.dispose();
     this.#zeros = undefined;
   }
@@ -424,9 +423,7 @@ export class AdamW extends tf.Optimizer {
   /** Frees the moment estimates. */
   override dispose(): void {
     this.#disposeGroups();
-    for (const slot of this.#slots.values()) slot.dispose();
-    this.#slots.clear();
-    this.#disposeZeros();
+    this.#disposeSlots();
     for (const name of [...this.#restored.keys()]) this.#dropRestored(name);
     super.dispose();
   }
