@@ -337,10 +337,13 @@ export class LlamaModel implements TrainableModel {
   async exportWeight(name: string): Promise<Float32Array> {
     const variable = this.#weights.get(name);
     if (variable === undefined) throw new SLMError('BAD_OPTION', `LlamaModel has no weight '${name}'.`);
-    const stored = isProjection(name) ? tf.transpose(variable) : variable;
-    const data = (await stored.data()) as Float32Array;
-    if (stored !== variable) stored.dispose();
-    return data;
+    const data = (await variable.data()) as Float32Array;
+    if (!isProjection(name)) return data;
+    // Back to Hugging Face's [out, in] on the host, as toVariable lays it out (no transpose op).
+    const [rows, columns] = variable.shape as [number, number];
+    const exported = new Float32Array(data.length);
+    transposeInto(data, rows, columns, exported);
+    return exported;
   }
 
   /** The weights in Hugging Face layout, by name, in {@link parameterTable} order. */
