@@ -41,7 +41,8 @@ export function decodeFloats(bytes: Uint8Array, dtype: TensorDtype): Float32Arra
     const bits = new Uint32Array(out.buffer);
     for (let i = 0; i < count; i++) bits[i] = view.getUint16(i * 2, true) << 16;
   } else {
-    for (let i = 0; i < count; i++) out[i] = halfToFloat(view.getUint16(i * 2, true));
+    const bits = new Uint32Array(out.buffer);
+    for (let i = 0; i < count; i++) bits[i] = halfToFloatBits(view.getUint16(i * 2, true));
   }
   return out;
 }
@@ -73,14 +74,33 @@ export function floatBitsToBfloat16(bits: number): number {
   return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
 }
 
+/**
+ * The float32 bits of an IEEE 754 half-precision value given by its bits (exact: every half is a
+ * float32; NaN payloads kept). Self-contained: its source also runs in worker threads.
+ */
+export function halfToFloatBits(half: number): number {
+  const sign = (half & 0x8000) << 16;
+  const exponent = (half >>> 10) & 0x1f;
+  let fraction = half & 0x03ff;
+  if (exponent === 0x1f) return (sign | 0x7f800000 | (fraction << 13)) >>> 0; // infinity or NaN
+  if (exponent !== 0) return (sign | ((exponent + 112) << 23) | (fraction << 13)) >>> 0;
+  if (fraction === 0) return sign >>> 0; // ±0
+  let biased = 113; // a subnormal, fraction · 2⁻²⁴: shift its leading bit up to the implicit one
+  while ((fraction & 0x400) === 0) {
+    fraction <<= 1;
+    biased--;
+  }
+  return (sign | (biased << 23) | ((fraction & 0x3ff) << 13)) >>> 0;
+}
+
+/** One float32 seen as bits and as a number, for {@link halfToFloat}. */
+const FLOAT_BITS = new Uint32Array(1);
+const FLOAT_VALUE = new Float32Array(FLOAT_BITS.buffer);
+
 /** IEEE 754 half precision bits to a number. */
 export function halfToFloat(half: number): number {
-  const sign = half & 0x8000 ? -1 : 1;
-  const exponent = (half >>> 10) & 0x1f;
-  const fraction = half & 0x03ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24;
-  if (exponent === 0x1f) return fraction === 0 ? sign * Number.POSITIVE_INFINITY : Number.NaN;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+  FLOAT_BITS[0] = halfToFloatBits(half);
+  return FLOAT_VALUE[0]!;
 }
 
 function roundHalfEven(x: number): number {

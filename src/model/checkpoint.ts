@@ -3,27 +3,35 @@
 import { access, mkdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { SLMError } from '../core/errors.js';
+import { elementCount } from '../core/shape.js';
 import { writeAll, writeFileAtomic } from '../io/atomicFile.js';
 import { readJsonBounded } from '../io/boundedRead.js';
-import { DTYPE_BYTES } from '../io/dtypes.js';
+import { combineCrc32 } from '../io/checksum.js';
+import { DTYPE_BYTES, type TensorDtype } from '../io/dtypes.js';
 import { type LlamaConfig, validateLlamaConfig } from './config.js';
+import { type ReadTensorsOptions, readTensors, type TensorRead } from './parallelRead.js';
 import { parameterTable } from './parameterTable.js';
 import {
-  readSafetensors,
+  checkDataChecksum,
   readSafetensorsHeader,
+  recordedChecksum,
   type SafetensorsEntry,
+  type SafetensorsHeader,
   writeSafetensors,
 } from './safetensors.js';
-import type { NamedWeight, SaveOptions, WeightSource } from './weights.js';
+import type { SaveOptions, WeightLayout, WeightSource } from './weights.js';
 
-/** A checkpoint directory opened for reading: configuration, tensor shapes, and the weights as a stream. */
+/** A checkpoint directory opened for reading: its configuration, and its weights to read. */
 export interface CheckpointContents {
   /** The validated configuration from `config.json`. */
   config: LlamaConfig;
-  /** Shape of every tensor in the files, by name. */
-  shapes: Map<string, number[]>;
-  /** The model's weights, read one tensor at a time. */
-  weights: AsyncIterable<[string, NamedWeight]>;
+  /**
+   * Reads the model's weights, each laid out as `layout` asks, in worker threads where Node has
+   * them; yields them by Hugging Face name in the order they finish. Every file's recorded data
+   * checksum is verified after the last weight: a consumer must not keep what it read until the
+   * stream has ended without an error.
+   */
+  weights(layout: WeightLayout, options?: ReadTensorsOptions): AsyncIterable<[string, Float32Array]>;
 }
 
 /** Largest `config.json` or shard index read (real ones are a few kilobytes). */
@@ -85,8 +93,60 @@ async function weightFiles(directory: string): Promise<string[]> {
   return [single];
 }
 
-async function* streamFiles(files: Map<string, Set<string>>): AsyncGenerator<[string, NamedWeight]> {
-  for (const [file, names] of files) yield* readSafetensors(file, names);
+/** One safetensors file of a checkpoint: its header, and the names the model reads from it. */
+interface WeightFile {
+  path: string;
+  header: SafetensorsHeader;
+  wanted: Set<string>;
+}
+
+/**
+ * The weights of `files` laid out as `layout` asks (see {@link CheckpointContents.weights}). In a
+ * file with a recorded data checksum, every tensor is hashed (the unwanted ones only hashed), and
+ * the parts' CRCs combine, in file order, into the whole data section's.
+ */
+async function* readWeights(
+  files: readonly WeightFile[],
+  layout: WeightLayout,
+  options: ReadTensorsOptions | undefined,
+): AsyncGenerator<[string, Float32Array]> {
+  const reads: TensorRead[] = [];
+  const names: string[] = [];
+  const checks = files.map(({ path, header, wanted }) => {
+    const expected = recordedChecksum(path, header);
+    const parts: { index: number; bytes: number }[] = [];
+    for (const entry of [...header.entries.values()].sort((a, b) => a.start - b.start)) {
+      const hashOnly = !wanted.has(entry.name);
+      if (hashOnly && expected === undefined) continue;
+      const [rows, columns] = entry.shape.length === 2 ? entry.shape : [1, elementCount(entry.shape)];
+      const length = rows! * columns!;
+      parts.push({ index: reads.length, bytes: entry.end - entry.start });
+      names.push(entry.name);
+      reads.push({
+        path,
+        start: entry.start,
+        end: entry.end,
+        dtype: entry.dtype as TensorDtype,
+        rows: rows!,
+        columns: columns!,
+        transpose: entry.shape.length === 2 && layout.transposed(entry.name),
+        hashOnly,
+        hash: expected !== undefined,
+        ...layout.placement(length),
+      });
+    }
+    return { path, expected, parts };
+  });
+  const crcs: number[] = [];
+  for await (const [index, { crc, values }] of readTensors(reads, options)) {
+    crcs[index] = crc;
+    if (values !== undefined) yield [names[index]!, values];
+  }
+  for (const { path, expected, parts } of checks) {
+    if (expected === undefined) continue;
+    const whole = parts.reduce((crc, { index, bytes }) => combineCrc32(crc, crcs[index]!, bytes), 0);
+    checkDataChecksum(path, whole, expected);
+  }
 }
 
 /** Buffers that Hugging Face checkpoints may carry and the model does not use. */
@@ -154,8 +214,8 @@ function checkRecordedConfig(file: string, metadata: Record<string, string>, con
  * against the file before it is read. The configuration's parameter table is compared with the
  * headers' tensor lists (names, shapes, dtypes; `rotary_emb.inv_freq` buffers are ignored, any other
  * extra tensor is an error) and with the configuration recorded at save, before any weight is read.
- * Returns the configuration, every tensor's shape, and a stream of the model's weights in which the
- * data checksum of every file that has one is verified.
+ * Returns the configuration and a reader of the model's weights, which verifies the data checksum
+ * of every file that records one.
  *
  * @param directory - the checkpoint directory
  * @throws {@link SLMError} `BAD_CONFIG`, `BAD_CHECKPOINT` (missing, extra or mis-shaped tensor, corrupt file), each naming the file
@@ -163,26 +223,26 @@ function checkRecordedConfig(file: string, metadata: Record<string, string>, con
 export async function readLlamaCheckpoint(directory: string): Promise<CheckpointContents> {
   const config = await readConfig(join(directory, 'config.json'));
   const located = new Map<string, { file: string; entry: SafetensorsEntry }>();
-  const files = await weightFiles(directory);
-  for (const file of files) {
-    const header = await readSafetensorsHeader(file);
-    checkRecordedConfig(file, header.metadata, config);
+  const files: WeightFile[] = [];
+  for (const path of await weightFiles(directory)) {
+    const header = await readSafetensorsHeader(path);
+    checkRecordedConfig(path, header.metadata, config);
     for (const entry of header.entries.values()) {
       const earlier = located.get(entry.name);
       if (earlier !== undefined)
-        throw new SLMError('BAD_CHECKPOINT', `${file} and ${earlier.file} both hold tensor '${entry.name}'.`);
-      located.set(entry.name, { file, entry });
+        throw new SLMError('BAD_CHECKPOINT', `${path} and ${earlier.file} both hold tensor '${entry.name}'.`);
+      located.set(entry.name, { file: path, entry });
     }
+    files.push({ path, header, wanted: new Set() });
   }
-  checkTensorList(files, config, located);
-  const byFile = new Map<string, Set<string>>();
-  for (const { name } of parameterTable(config)) {
-    const { file } = located.get(name)!;
-    if (!byFile.has(file)) byFile.set(file, new Set());
-    byFile.get(file)!.add(name);
-  }
-  const shapes = new Map([...located].map(([name, { entry }]) => [name, entry.shape]));
-  return { config, shapes, weights: streamFiles(byFile) };
+  checkTensorList(
+    files.map((file) => file.path),
+    config,
+    located,
+  );
+  for (const { name } of parameterTable(config))
+    files.find((file) => file.path === located.get(name)!.file)!.wanted.add(name);
+  return { config, weights: (layout, options) => readWeights(files, layout, options) };
 }
 
 /** `config.json` contents for a configuration, as Hugging Face transformers writes it. */

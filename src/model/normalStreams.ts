@@ -72,7 +72,7 @@ try {
 interface WorkerThreads {
   Worker: new (
     source: string,
-    options: { eval: true; workerData: unknown },
+    options: { eval: true; execArgv: string[]; workerData: unknown },
   ) => { unref(): void; terminate(): Promise<number> };
 }
 /** What this module uses of `node:os`. */
@@ -123,6 +123,7 @@ export function* normalStreams(
   const workers = buffers.map((buffer, slot) => {
     const worker = new workerThreads.Worker(WORKER_SOURCE, {
       eval: true,
+      execArgv: [], // plain CommonJS: not under --input-type=module, and no loaders such as tsx
       workerData: {
         jobs: jobs.filter((_, i) => i % slots === slot),
         stdDev,

@@ -178,12 +178,28 @@ export async function readSafetensorsHeader(path: string): Promise<SafetensorsHe
   }
 }
 
-/** The data checksum a header records, or `undefined` when it has none. */
-function recordedChecksum(path: string, header: SafetensorsHeader): string | undefined {
+/**
+ * The data checksum a header records (8 hex digits, the CRC-32 of the whole data section), or
+ * `undefined` when it has none.
+ *
+ * @throws {@link SLMError} `BAD_CHECKPOINT` when the recorded value is not 8 hex digits
+ */
+export function recordedChecksum(path: string, header: SafetensorsHeader): string | undefined {
   const expected = header.metadata[CHECKSUM_KEY];
   if (expected !== undefined && !/^[0-9a-f]{8}$/.test(expected))
     bad(path, `metadata ${CHECKSUM_KEY} is ${JSON.stringify(expected)}, expected 8 hex digits`);
   return expected;
+}
+
+/**
+ * Throws unless `found`, the CRC-32 of a file's whole data section, is the `expected` one its header records.
+ *
+ * @throws {@link SLMError} `BAD_CHECKPOINT` naming the file and both checksums
+ */
+export function checkDataChecksum(path: string, found: number, expected: string): void {
+  const hex = (found >>> 0).toString(16).padStart(8, '0');
+  if (hex !== expected)
+    bad(path, `data checksum ${hex} differs from the recorded ${expected}: the file is corrupt`);
 }
 
 /**
@@ -235,9 +251,7 @@ export async function* readSafetensors(
         }
       }
     }
-    const found = checksum.toString(16).padStart(8, '0');
-    if (expected !== undefined && found !== expected)
-      bad(path, `data checksum ${found} differs from the recorded ${expected}: the file is corrupt`);
+    if (expected !== undefined) checkDataChecksum(path, checksum, expected);
   } finally {
     await handle.close();
   }

@@ -22,3 +22,11 @@ export interface WeightSource {
   /** One weight in Hugging Face layout. */
   exportWeight(name: string): Promise<Float32Array>;
 }
+
+/** How a model lays out the weights it is given in Hugging Face layout. */
+export interface WeightLayout {
+  /** Whether the stored `[out, in]` matrix of weight `name` is kept transposed, as `[in, out]`. */
+  transposed(name: string): boolean;
+  /** Where `length` float32 values go: the size of their new buffer and where in it they start. */
+  placement(length: number): { bufferBytes: number; offsetBytes: number };
+}

@@ -105,16 +105,40 @@ export function transientTensor(values: Float32Array, shape: number[]): tf.Tenso
 /** glibc serves blocks of 32 MiB and more (its largest mmap threshold) from their own pages, 16 bytes in. */
 const OWN_PAGES_BYTES = 32 * 2 ** 20;
 
+/** Where a tensor's float32 values go in a new buffer: the buffer's size, and the values' byte offset in it. */
+export interface Placement {
+  bufferBytes: number;
+  offsetBytes: number;
+}
+
 /**
- * A zero-filled `Float32Array` of `length` that TensorFlow can adopt without copying, where that
- * can be arranged: on glibc a block of 32 MiB or more starts 16 bytes into its own pages, so the
- * array starts 48 bytes into a slightly larger buffer, 64-byte aligned. Elsewhere it is an
- * ordinary array. Either way it is correct (TensorFlow checks the address and copies an unaligned
- * array); adopted, a model's weights are not held twice while it loads, nor left in TensorFlow's
- * pool. Once a tensor has the array, never write it again (see {@link writeToNative}).
+ * A placement that TensorFlow can adopt without copying, where that can be arranged: on glibc a
+ * block of 32 MiB or more starts 16 bytes into its own pages, so the values start 48 bytes into a
+ * slightly larger buffer, 64-byte aligned. Small arrays are ordinary. Either way it is correct
+ * (TensorFlow checks the address and copies an unaligned array); adopted, a model's weights are not
+ * held twice while it loads, nor left in TensorFlow's pool. Once a tensor has the array, never
+ * write it again (see {@link writeToNative}); a variable made of it is copied at its first update.
+ *
+ * @param length - number of float32 values
  */
-export function adoptableFloat32Array(length: number): Float32Array {
+export function adoptablePlacement(length: number): Placement {
   const bytes = length * 4;
-  if (bytes + 64 < OWN_PAGES_BYTES) return new Float32Array(length);
-  return new Float32Array(new ArrayBuffer(bytes + 64), 48, length);
+  if (bytes + 64 < OWN_PAGES_BYTES) return { bufferBytes: bytes, offsetBytes: 0 };
+  return { bufferBytes: bytes + 64, offsetBytes: 48 };
+}
+
+/**
+ * A placement that TensorFlow always copies from (4 bytes past an 8-byte boundary, never aligned
+ * as it needs to adopt; see {@link transientTensor}): for the weights of a model that will train,
+ * which TensorFlow then updates in place in memory of its own.
+ *
+ * @param length - number of float32 values
+ */
+export function copiedPlacement(length: number): Placement {
+  return { bufferBytes: 4 + length * 4, offsetBytes: 4 };
+}
+
+/** A zero-filled `Float32Array` of `length` values at `placement` in a new buffer. */
+export function placedFloat32Array(length: number, placement: Placement): Float32Array {
+  return new Float32Array(new ArrayBuffer(placement.bufferBytes), placement.offsetBytes, length);
 }

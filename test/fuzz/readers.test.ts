@@ -106,12 +106,15 @@ describe('checkpoints (safetensors + config.json)', () => {
     config = await readFile(join(checkpoint, 'config.json'));
   });
 
+  /** The bytes a typed array views (not its whole buffer). */
+  const bytesOf = (values: Float32Array) => Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+
   const compareModel = async (model: LlamaModel): Promise<Comparison> => {
     const loaded = await model.exportWeights();
     const same =
       JSON.stringify(model.config) === JSON.stringify(TINY) &&
       [...weights].every(([name, data]) =>
-        Buffer.from(loaded.get(name)!.data.buffer).equals(Buffer.from(data.buffer)),
+        bytesOf(loaded.get(name)!.data).equals(bytesOf(data)),
       );
     model.dispose();
     return same ? 'identical' : 'silent';

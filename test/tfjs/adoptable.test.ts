@@ -1,25 +1,36 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { adoptableFloat32Array, transientTensor, writeToNative } from '../../src/tfjs/nativeBackend.js';
+import {
+  adoptablePlacement,
+  copiedPlacement,
+  placedFloat32Array,
+  transientTensor,
+  writeToNative,
+} from '../../src/tfjs/nativeBackend.js';
 import { activateBackend, testBackends } from '../helpers/backends.js';
 
 const native = testBackends.find((config) => config.backend === 'tensorflow');
 
-describe('adoptableFloat32Array', () => {
-  it('is a zero-filled Float32Array of the length asked for, small ones ordinary', () => {
-    for (const length of [0, 1, 1000, 9_000_000]) {
-      const array = adoptableFloat32Array(length);
-      expect(array).toBeInstanceOf(Float32Array);
-      expect(array.length).toBe(length);
-      expect(array.every((x) => x === 0)).toBe(true);
-    }
-    expect(adoptableFloat32Array(1000).byteOffset).toBe(0);
-    const large = adoptableFloat32Array(9_000_000);
-    expect(large.byteOffset % 16).toBe(0);
+/** A zero-filled array of `length` at the adoptable placement. */
+const adoptable = (length: number) => placedFloat32Array(length, adoptablePlacement(length));
+
+describe('placements', () => {
+  it('give zero-filled Float32Arrays of the length asked for; small adoptable ones ordinary', () => {
+    for (const length of [0, 1, 1000, 9_000_000])
+      for (const placement of [adoptablePlacement, copiedPlacement]) {
+        const array = placedFloat32Array(length, placement(length));
+        expect(array).toBeInstanceOf(Float32Array);
+        expect(array.length).toBe(length);
+        expect(array.every((x) => x === 0)).toBe(true);
+        expect(array.byteOffset + array.byteLength).toBeLessThanOrEqual(array.buffer.byteLength);
+      }
+    expect(adoptable(1000).byteOffset).toBe(0);
+    expect(adoptable(9_000_000).byteOffset % 16).toBe(0);
+    expect(copiedPlacement(1000).offsetBytes % 8).toBe(4);
   });
 
   it.runIf(native !== undefined && process.platform === 'linux')(
-    'on tensorflow (glibc), a large one is adopted: TensorFlow shares it instead of copying',
+    'on tensorflow (glibc), a large adoptable one is adopted: TensorFlow shares it instead of copying; a copied one is copied',
     async () => {
       await activateBackend(native!);
       const shared = async (array: Float32Array) => {
@@ -33,10 +44,12 @@ describe('adoptableFloat32Array', () => {
         return value === 2;
       };
       const adopted = [];
-      for (let trial = 0; trial < 4; trial++) adopted.push(await shared(adoptableFloat32Array(9_000_000)));
+      for (let trial = 0; trial < 4; trial++) adopted.push(await shared(adoptable(9_000_000)));
       expect(adopted).toEqual([true, true, true, true]);
       // the same size as an ordinary array is copied: its block starts 16 bytes into a page
       expect(await shared(new Float32Array(9_000_000))).toBe(false);
+      for (const length of [1000, 9_000_000])
+        expect(await shared(placedFloat32Array(length, copiedPlacement(length)))).toBe(false);
     },
   );
 });

@@ -1,0 +1,252 @@
+// Stored tensors read, hashed, decoded to float32 and laid out (transposed where asked) by worker
+// threads, each into a buffer of its own that it hands to the main thread without a copy. A tensor
+// is read in bands of rows small enough to stay in the cache, so decoding and transposing happen
+// while the bytes are still there, and no whole-tensor read buffer or intermediate float32 copy is
+// ever made. Node only.
+import * as fs from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { crc32 } from 'node:zlib';
+import { SLMError } from '../core/errors.js';
+import { halfToFloatBits, type TensorDtype } from '../io/dtypes.js';
+
+/** One stored tensor to read: where its bytes are, how they are stored, and where its values go. */
+export interface TensorRead {
+  /** The file. */
+  path: string;
+  /** Byte offsets of the tensor's first byte and of the byte after its last in the file. */
+  start: number;
+  end: number;
+  /** Storage format (little-endian; any format when only hashed). */
+  dtype: TensorDtype;
+  /** The stored matrix: `rows` rows of `columns` values (a vector is one row; unused when only hashed). */
+  rows: number;
+  columns: number;
+  /** Write the values as the `[columns, rows]` transpose. */
+  transpose: boolean;
+  /** Only hash the bytes: no values are made. */
+  hashOnly: boolean;
+  /** Hash the bytes (CRC-32). */
+  hash: boolean;
+  /** Size of the buffer the values go into, and where in it they start (a multiple of 4). */
+  bufferBytes: number;
+  offsetBytes: number;
+}
+
+/** What {@link readTensor} gives for one {@link TensorRead}. */
+export interface TensorReadResult {
+  /** CRC-32 of the tensor's bytes (0 when not hashed). */
+  crc: number;
+  /** The values, `offsetBytes` into a buffer of `bufferBytes` (absent when only hashed). */
+  values?: Float32Array;
+}
+
+/** What {@link readTensor} uses of `node:fs`. */
+interface SyncFiles {
+  openSync(path: string, flags: string): number;
+  readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number;
+  closeSync(fd: number): void;
+}
+
+/**
+ * Fills `bytes` from byte `position` of the open file `fd`.
+ * Self-contained: its source also runs in worker threads.
+ *
+ * @throws Error when the file ends first
+ */
+export function readFully(files: SyncFiles, fd: number, bytes: Uint8Array, position: number): void {
+  for (let done = 0; done < bytes.length; ) {
+    const got = files.readSync(fd, bytes, done, bytes.length - done, position + done);
+    if (got === 0) throw new Error(`the file ends at byte ${position + done}, inside the tensor`);
+    done += got;
+  }
+}
+
+/**
+ * Reads one tensor synchronously: its bytes in bands of rows, each band hashed, decoded to float32
+ * bits (F32 as they are, BF16 shifted, F16 converted exactly) and written to its place in a new
+ * buffer, transposed when asked. Self-contained apart from `readFully` and `halfToFloatBits`, and
+ * without nested functions (which bundlers that keep names would wrap in a helper the workers lack):
+ * its source also runs in worker threads.
+ *
+ * @returns the CRC-32 and the new buffer (none when only hashed)
+ * @throws Error when the file ends before the tensor does
+ */
+export function readTensor(
+  read: TensorRead,
+  files: SyncFiles,
+  hash: (bytes: Uint8Array, running: number) => number,
+): { crc: number; buffer?: ArrayBuffer } {
+  const fd = files.openSync(read.path, 'r');
+  let crc = 0;
+  try {
+    if (read.hashOnly) {
+      const chunk = new Uint8Array(Math.min(2 ** 20, read.end - read.start));
+      for (let position = read.start; position < read.end; position += chunk.length) {
+        const bytes = chunk.subarray(0, Math.min(chunk.length, read.end - position));
+        readFully(files, fd, bytes, position);
+        if (read.hash) crc = hash(bytes, crc);
+      }
+      return { crc: crc >>> 0 };
+    }
+    const { rows, columns, transpose } = read;
+    const size = read.dtype === 'F32' ? 4 : 2;
+    const rowBytes = columns * size;
+    // A transposed band is 64 rows (a tile: each column's 64 values are 4 cache lines of the
+    // target); others are up to 1 MiB.
+    const bandRows = Math.max(1, Math.min(rows, transpose ? 64 : Math.floor(2 ** 20 / rowBytes)));
+    const band = new Uint8Array(bandRows * rowBytes);
+    // What the band's values are read from as float32 bits, shifted left by `shift`: the stored
+    // words for F32 and BF16, words converted from F16.
+    const shift = read.dtype === 'BF16' ? 16 : 0;
+    const words = size === 4 ? new Uint32Array(band.buffer) : new Uint16Array(band.buffer);
+    const source = read.dtype === 'F16' ? new Uint32Array(bandRows * columns) : words;
+    const buffer = new ArrayBuffer(read.bufferBytes);
+    const target = new Uint32Array(buffer, read.offsetBytes, rows * columns);
+    // Files are little-endian; a big-endian host swaps each value's bytes after hashing them.
+    const bigEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 0;
+    for (let first = 0; first < rows; first += bandRows) {
+      const count = Math.min(bandRows, rows - first);
+      const values = count * columns;
+      const bytes = band.subarray(0, values * size);
+      readFully(files, fd, bytes, read.start + first * rowBytes);
+      if (read.hash && bytes.length > 0) crc = hash(bytes, crc);
+      if (bigEndian) for (let i = 0; i < bytes.length; i += size) bytes.subarray(i, i + size).reverse();
+      if (read.dtype === 'F16') for (let i = 0; i < values; i++) source[i] = halfToFloatBits(words[i]!);
+      if (!transpose) {
+        for (let i = 0, to = first * columns; i < values; i++, to++) target[to] = source[i]! << shift;
+      } else {
+        for (let column = 0; column < columns; column++) {
+          let from = column;
+          let to = column * rows + first;
+          for (let row = 0; row < count; row++, from += columns) target[to++] = source[from]! << shift;
+        }
+      }
+    }
+    return { crc: crc >>> 0, buffer };
+  } finally {
+    files.closeSync(fd);
+  }
+}
+
+/** What a worker runs: reads, one message each, answered with the values' buffer transferred. */
+const WORKER_SOURCE = `${halfToFloatBits}
+${readFully}
+${readTensor}
+const { parentPort } = require('node:worker_threads');
+const files = require('node:fs');
+const { crc32 } = require('node:zlib');
+parentPort.on('message', ({ index, read }) => {
+  try {
+    const { crc, buffer } = ${readTensor.name}(read, files, crc32);
+    parentPort.postMessage({ index, crc, buffer }, buffer === undefined ? [] : [buffer]);
+  } catch (error) {
+    parentPort.postMessage({ index, error: String(error instanceof Error ? error.message : error) });
+  }
+});
+`;
+
+/** Reads of fewer bytes than this in all run on the calling thread (a worker takes ~30 ms to start). */
+const PARALLEL_MIN_BYTES = 2 ** 25;
+
+/** Options of {@link readTensors}. */
+export interface ReadTensorsOptions {
+  /** The most worker threads. @default the machine's available parallelism */
+  threads?: number;
+  /** Use threads for any total size (tests). @default false */
+  alwaysParallel?: boolean;
+}
+
+function result(read: TensorRead, crc: number, buffer: ArrayBuffer | undefined): TensorReadResult {
+  if (buffer === undefined) return { crc };
+  return { crc, values: new Float32Array(buffer, read.offsetBytes, read.rows * read.columns) };
+}
+
+function readFailure(read: TensorRead, message: string): SLMError {
+  return new SLMError(
+    'BAD_CHECKPOINT',
+    `${read.path}: cannot read a tensor at byte ${read.start}: ${message}`,
+  );
+}
+
+/**
+ * Performs `reads` (see {@link readTensor}) in worker threads, a few at a time, and yields each
+ * result with its index as it finishes (not in order). At most one finished result per thread
+ * waits to be taken, so memory stays bounded however slowly the caller consumes. Small totals, or
+ * a host without worker threads, run on the calling thread in order.
+ *
+ * @throws {@link SLMError} `BAD_CHECKPOINT` naming the file when a read fails
+ */
+export async function* readTensors(
+  reads: readonly TensorRead[],
+  options: ReadTensorsOptions = {},
+): AsyncGenerator<[number, TensorReadResult]> {
+  const threads = Math.min(options.threads ?? availableParallelism(), reads.length);
+  const total = reads.reduce((sum, read) => sum + read.end - read.start, 0);
+  if (threads < 2 || (total < PARALLEL_MIN_BYTES && options.alwaysParallel !== true)) {
+    for (const [index, read] of reads.entries()) {
+      let done: { crc: number; buffer?: ArrayBuffer };
+      try {
+        done = readTensor(read, fs, crc32);
+      } catch (error) {
+        throw readFailure(read, (error as Error).message);
+      }
+      yield [index, result(read, done.crc, done.buffer)];
+    }
+    return;
+  }
+  // No inherited flags: the source is plain CommonJS (not under --input-type=module) and needs no
+  // loaders (such as --import tsx, which would slow each thread's start).
+  const workers = Array.from(
+    { length: threads },
+    () => new Worker(WORKER_SOURCE, { eval: true, execArgv: [] }),
+  );
+  const idle = [...workers];
+  const finished: [number, TensorReadResult][] = [];
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  // Largest first, so the threads finish together (a 1.1 B model's embedding and output
+  // projection take about a second each).
+  const order = [...reads.keys()].sort(
+    (a, b) => reads[b]!.end - reads[b]!.start - (reads[a]!.end - reads[a]!.start),
+  );
+  let next = 0;
+  const dispatch = () => {
+    while (idle.length > 0 && next < order.length && finished.length < threads) {
+      const index = order[next++]!;
+      idle.pop()!.postMessage({ index, read: reads[index] });
+    }
+  };
+  for (const worker of workers) {
+    worker.on('message', (message: { index: number; crc: number; buffer?: ArrayBuffer; error?: string }) => {
+      const read = reads[message.index]!;
+      if (message.error !== undefined) failure ??= readFailure(read, message.error);
+      else finished.push([message.index, result(read, message.crc, message.buffer)]);
+      idle.push(worker);
+      dispatch();
+      wake?.();
+    });
+    worker.on('error', (error) => {
+      failure ??= new SLMError('BAD_CHECKPOINT', `A checkpoint reading thread failed: ${error.message}`);
+      wake?.();
+    });
+  }
+  try {
+    dispatch();
+    for (let taken = 0; taken < reads.length; ) {
+      if (failure !== undefined) throw failure;
+      const done = finished.shift();
+      if (done === undefined) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        continue;
+      }
+      taken++;
+      dispatch();
+      yield done;
+    }
+  } finally {
+    for (const worker of workers) void worker.terminate();
+  }
+}

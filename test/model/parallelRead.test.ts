@@ -1,0 +1,283 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { combineCrc32 } from '../../src/io/checksum.js';
+import { decodeFloats, encodeFloats, floatToHalf, halfToFloatBits } from '../../src/io/dtypes.js';
+import { readLlamaCheckpoint } from '../../src/model/checkpoint.js';
+import { LlamaModel } from '../../src/model/index.js';
+import { readTensor, readTensors, type TensorRead } from '../../src/model/parallelRead.js';
+import { transposeInto } from '../../src/model/transpose.js';
+import { activateBackend, testBackends } from '../helpers/backends.js';
+
+let directory: string;
+beforeAll(async () => {
+  directory = await mkdtemp(join(tmpdir(), 'rho-slm-parallel-read-'));
+});
+afterAll(() => rm(directory, { recursive: true, force: true }));
+
+/** The float32 bits of `x`. */
+const bitsOf = (values: Float32Array) => new Uint32Array(values.buffer, values.byteOffset, values.length);
+
+/** Little-endian bytes of `values` stored as `dtype`. */
+function stored(values: Float32Array, dtype: 'F32' | 'BF16' | 'F16'): Uint8Array {
+  if (dtype !== 'F16') return encodeFloats(values, dtype);
+  const bytes = Buffer.alloc(values.length * 2);
+  values.forEach((value, i) => {
+    bytes.writeUInt16LE(floatToHalf(value), 2 * i);
+  });
+  return bytes;
+}
+
+/** A file of `prefix` junk bytes then `bytes`, and a read of them. */
+async function fileWith(name: string, bytes: Uint8Array, prefix: number, read: Partial<TensorRead>) {
+  const path = join(directory, name);
+  await writeFile(path, Buffer.concat([Buffer.alloc(prefix, 0xa5), bytes]));
+  return {
+    path,
+    start: prefix,
+    end: prefix + bytes.length,
+    dtype: 'F32',
+    rows: 1,
+    columns: 1,
+    transpose: false,
+    hashOnly: false,
+    hash: true,
+    bufferBytes: 0,
+    offsetBytes: 0,
+    ...read,
+  } as TensorRead;
+}
+
+describe('combineCrc32', () => {
+  it('gives the CRC-32 of the concatenation from the parts', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.uint8Array({ maxLength: 3000 }), (a, b) => {
+        expect(combineCrc32(crc32(a), crc32(b), b.length)).toBe(crc32(Buffer.concat([a, b])));
+      }),
+      { numRuns: 200 },
+    );
+    expect(combineCrc32(12345, 0, 0)).toBe(12345);
+  });
+});
+
+describe('halfToFloatBits', () => {
+  it('is exact for all 65536 halves (float64 reference), NaN payloads kept', () => {
+    const value = new Float32Array(1);
+    const bits = new Uint32Array(value.buffer);
+    for (let half = 0; half < 65536; half++) {
+      const sign = half & 0x8000 ? -1 : 1;
+      const exponent = (half >>> 10) & 0x1f;
+      const fraction = half & 0x3ff;
+      bits[0] = halfToFloatBits(half);
+      if (exponent === 0x1f && fraction !== 0) {
+        expect(value[0]).toBeNaN();
+        expect(bits[0]! & 0x7fffff).toBe(fraction << 13);
+        continue;
+      }
+      const expected =
+        exponent === 0
+          ? sign * fraction * 2 ** -24
+          : exponent === 0x1f
+            ? sign * Number.POSITIVE_INFINITY
+            : sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+      expect(Object.is(value[0], expected), `half ${half.toString(16)}`).toBe(true);
+    }
+  });
+});
+
+describe('readTensor', () => {
+  it('decodes and lays out as decodeFloats and transposeInto do, bit for bit, and hashes the stored bytes', async () => {
+    let file = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('F32' as const, 'BF16' as const, 'F16' as const),
+        fc.integer({ min: 1, max: 150 }), // crosses 64-row bands
+        fc.integer({ min: 1, max: 40 }),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 7 }),
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        async (dtype, rows, columns, transpose, placement, seed) => {
+          const values = Float32Array.from(
+            { length: rows * columns },
+            (_, i) => Math.sin(seed + i * 7.3) * 10 ** ((i % 9) - 4),
+          );
+          const bytes = stored(values, dtype);
+          const offsetBytes = 4 * placement;
+          const read = await fileWith(`t${file++}`, bytes, 3 + (seed % 5), {
+            dtype,
+            rows,
+            columns,
+            transpose,
+            offsetBytes,
+            bufferBytes: offsetBytes + 4 * rows * columns + 8,
+          });
+          const { crc, buffer } = readTensor(read, fs, crc32);
+          expect(crc).toBe(crc32(bytes));
+          const decoded = decodeFloats(bytes, dtype);
+          const expected = new Float32Array(decoded.length);
+          if (transpose) transposeInto(decoded, rows, columns, expected);
+          else expected.set(decoded);
+          expect(buffer!.byteLength).toBe(read.bufferBytes);
+          expect(bitsOf(new Float32Array(buffer!, offsetBytes, rows * columns))).toEqual(bitsOf(expected));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('only hashes when asked to, and names where a short file ends', async () => {
+    const bytes = Uint8Array.from({ length: 3_000_001 }, (_, i) => (i * 131) % 251); // spans 1 MiB chunks
+    const read = await fileWith('hashed', bytes, 10, { hashOnly: true, dtype: 'I8' as 'F32' });
+    expect(readTensor(read, fs, crc32)).toEqual({ crc: crc32(bytes) });
+    expect(readTensor({ ...read, hash: false }, fs, crc32)).toEqual({ crc: 0 });
+    const short = { ...read, end: read.end + 8 };
+    expect(() => readTensor(short, fs, crc32)).toThrow(
+      `the file ends at byte ${read.end}, inside the tensor`,
+    );
+  });
+});
+
+describe('readTensors', () => {
+  /** Reads of several tensors of one file, as checkpoint.ts makes them. */
+  async function someReads(): Promise<{ reads: TensorRead[]; expected: Float32Array[] }> {
+    const shapes = [
+      [70, 33],
+      [1, 100],
+      [128, 64],
+      [5, 3],
+    ] as const;
+    const parts = shapes.map(([rows, columns], t) =>
+      Float32Array.from({ length: rows * columns }, (_, i) => Math.cos(t + i)),
+    );
+    const bytes = parts.map((values) => stored(values, 'BF16'));
+    const path = join(directory, 'several');
+    await writeFile(path, Buffer.concat(bytes));
+    let start = 0;
+    const reads = shapes.map(([rows, columns], t) => {
+      const read: TensorRead = {
+        path,
+        start,
+        end: start + bytes[t]!.length,
+        dtype: 'BF16',
+        rows,
+        columns,
+        transpose: t % 2 === 0,
+        hashOnly: t === 3,
+        hash: true,
+        bufferBytes: 4 * rows * columns + 4,
+        offsetBytes: 4,
+      };
+      start = read.end;
+      return read;
+    });
+    const expected = reads.map((read, t) => {
+      const decoded = decodeFloats(bytes[t]!, 'BF16');
+      const out = new Float32Array(decoded.length);
+      if (read.transpose) transposeInto(decoded, read.rows, read.columns, out);
+      else out.set(decoded);
+      return out;
+    });
+    return { reads, expected };
+  }
+
+  it('yields every read once, the same in worker threads as on this thread', async () => {
+    const { reads, expected } = await someReads();
+    for (const options of [{ threads: 1 }, { threads: 2, alwaysParallel: true }]) {
+      const seen = new Map<number, { crc: number; values?: Float32Array }>();
+      for await (const [index, result] of readTensors(reads, options)) {
+        expect(seen.has(index)).toBe(false);
+        seen.set(index, result);
+      }
+      expect([...seen.keys()].sort()).toEqual([0, 1, 2, 3]);
+      const file = fs.readFileSync(reads[0]!.path);
+      reads.forEach((read, index) => {
+        const result = seen.get(index)!;
+        expect(result.crc).toBe(crc32(file.subarray(read.start, read.end)));
+        if (read.hashOnly) expect(result.values).toBeUndefined();
+        else {
+          expect(result.values!.byteOffset).toBe(4);
+          expect(result.values).toEqual(expected[index]);
+        }
+      });
+    }
+  });
+
+  it('fails with BAD_CHECKPOINT naming the file when a thread cannot read, and stops its threads', async () => {
+    const { reads } = await someReads();
+    const broken = [...reads, { ...reads[0]!, start: reads[3]!.end, end: reads[3]!.end + reads[0]!.end }];
+    for (const options of [{ threads: 1 }, { threads: 2, alwaysParallel: true }]) {
+      const all = async () => {
+        for await (const _ of readTensors(broken, options));
+      };
+      await expect(all()).rejects.toMatchObject({
+        code: 'BAD_CHECKPOINT',
+        message: expect.stringContaining(`${reads[0]!.path}: cannot read a tensor at byte ${reads[3]!.end}`),
+      });
+    }
+  });
+
+  it('runs from source under tsx, whose esbuild keeps names (no helper the workers lack)', async () => {
+    const { reads, expected } = await someReads();
+    const script = `
+      import { readTensors } from ${JSON.stringify(join(process.cwd(), 'src/model/parallelRead.ts'))};
+      const reads = ${JSON.stringify(reads)};
+      const out = [];
+      for await (const [index, { values }] of readTensors(reads, { threads: 2, alwaysParallel: true }))
+        if (values) out[index] = Array.from(values);
+      console.log(JSON.stringify(out));`;
+    const output = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+    });
+    const values = JSON.parse(output) as (number[] | null)[];
+    expect(values[0]).toEqual(Array.from(expected[0]!));
+    expect(values[2]).toEqual(Array.from(expected[2]!));
+  });
+});
+
+describe('checkpoint weights through worker threads', () => {
+  it('are those of the model saved, laid out as asked, and a corrupt file fails its data checksum', async () => {
+    await activateBackend(testBackends[0]!);
+    const model = LlamaModel.create('nano', { seed: 12 });
+    const path = join(directory, 'nano');
+    await model.save(path, { dtype: 'BF16' });
+    const exported = await model.exportWeights();
+    model.dispose();
+    const layout = {
+      transposed: (name: string) => name.endsWith('_proj.weight'),
+      placement: (length: number) => ({ bufferBytes: 4 * length + 4, offsetBytes: 4 }),
+    };
+    const { weights } = await readLlamaCheckpoint(path);
+    const read = new Map<string, Float32Array>();
+    for await (const [name, values] of weights(layout, { threads: 2, alwaysParallel: true }))
+      read.set(name, values);
+    expect([...read.keys()].sort()).toEqual([...exported.keys()].sort());
+    for (const [name, { shape, data }] of exported) {
+      const rounded = decodeFloats(encodeFloats(data, 'BF16'), 'BF16');
+      const expected = new Float32Array(rounded.length);
+      if (layout.transposed(name)) transposeInto(rounded, shape[0]!, shape[1]!, expected);
+      else expected.set(rounded);
+      expect(read.get(name), name).toEqual(expected);
+    }
+    const file = join(path, 'model.safetensors');
+    const bytes = fs.readFileSync(file);
+    bytes[bytes.length - 3]! ^= 0x10;
+    fs.writeFileSync(file, bytes);
+    const all = async () => {
+      for await (const _ of (await readLlamaCheckpoint(path)).weights(layout, {
+        threads: 2,
+        alwaysParallel: true,
+      }));
+    };
+    await expect(all()).rejects.toMatchObject({
+      code: 'BAD_CHECKPOINT',
+      message: expect.stringMatching(
+        /model.safetensors: data checksum [0-9a-f]{8} differs from the recorded/,
+      ),
+    });
+  });
+});
