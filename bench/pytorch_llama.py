@@ -108,6 +108,15 @@ def main():
     created = time.perf_counter()
     model = Llama(c).to(device)
     create_seconds = time.perf_counter() - created
+    # What transformers' LlamaForCausalLM(config) does next (post_init → _init_weights): every
+    # Linear and Embedding weight drawn again from N(0, initializer_range²), the distribution
+    # LlamaModel.create draws. Module construction alone gives Linears kaiming-uniform weights.
+    initialised = time.perf_counter()
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, (nn.Linear, nn.Embedding)):
+                module.weight.normal_(0.0, 0.02)  # transformers' initializer_range
+    normal_init_seconds = time.perf_counter() - initialised
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.95), weight_decay=0.1)
     ids = torch.randint(0, c["vocab_size"], (B, T)).to(device)
     labels = torch.randint(0, c["vocab_size"], (B, T)).to(device)
@@ -146,6 +155,7 @@ def main():
                 "scoreTokensPerSecond": B * T / scoring,
                 "matMulFlops": 2 * 2048**3 / matmul if matmul == matmul else None,
                 "createSeconds": create_seconds,
+                "normalInitSeconds": normal_init_seconds,
                 "peakBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
             }
         )

@@ -113,9 +113,7 @@ describe('checkpoints (safetensors + config.json)', () => {
     const loaded = await model.exportWeights();
     const same =
       JSON.stringify(model.config) === JSON.stringify(TINY) &&
-      [...weights].every(([name, data]) =>
-        bytesOf(loaded.get(name)!.data).equals(bytesOf(data)),
-      );
+      [...weights].every(([name, data]) => bytesOf(loaded.get(name)!.data).equals(bytesOf(data)));
     model.dispose();
     return same ? 'identical' : 'silent';
   };

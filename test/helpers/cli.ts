@@ -1,9 +1,24 @@
 // Running the real `rho-slm` command (src/cli/bin.ts through tsx) in a folder, as a user would.
-import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, type SpawnOptions, spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 const root = new URL('../..', import.meta.url).pathname;
-const cliArgs = ['--import', join(root, 'node_modules/tsx/dist/esm/index.mjs'), join(root, 'src/cli/bin.ts')];
+const tsx = ['--import', join(root, 'node_modules/tsx/dist/esm/index.mjs')];
+const cliArgs = [...tsx, join(root, 'src/cli/bin.ts')];
+
+/**
+ * Runs an ES module `script` from the sources under tsx, whose esbuild keeps function names (it
+ * wraps named functions in a `__name` helper), and returns its stdout: code whose source runs in
+ * worker threads must survive that. `script` imports sources by absolute path (see {@link sourcePath}).
+ */
+export function runUnderTsx(script: string): string {
+  return execFileSync(process.execPath, [...tsx, '--input-type=module', '-e', script], { encoding: 'utf8' });
+}
+
+/** The absolute path of a source file, for {@link runUnderTsx}'s imports. */
+export function sourcePath(path: string): string {
+  return join(root, path);
+}
 
 /** What a finished command left: exit code (null when killed by a signal) and output. */
 export interface CliResult {

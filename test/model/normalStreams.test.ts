@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { normalSamples } from '../../src/model/normalInit.js';
 import { normalStreams, waitWhile } from '../../src/model/normalStreams.js';
 import { fillZiggurat } from '../../src/model/ziggurat.js';
+import { runUnderTsx, sourcePath } from '../helpers/cli.js';
 
 /** The first and last few values and a checksum of all of an array's bits. */
 function digest(values: Float32Array): number[] {
@@ -30,6 +31,23 @@ describe('normalStreams', () => {
       }
       expect(drawn, `${threads} threads`).toEqual(expected);
     }
+  }, 60_000);
+
+  it('runs from source under tsx, whose esbuild keeps names (no helper the workers lack)', () => {
+    const jobs = [9_000_000, 8_000_000].map((count, i) => ({ count, seed: 3 + i }));
+    const output = runUnderTsx(`
+      import { normalStreams } from ${JSON.stringify(sourcePath('src/model/normalStreams.ts'))};
+      const sums = [];
+      for (const sampler of ['tfjs', 'ziggurat'])
+        for (const values of normalStreams(${JSON.stringify(jobs)}, 1, { sampler, threads: 2 }))
+          sums.push(values.subarray(0, 4).join());
+      console.log(JSON.stringify(sums));`);
+    const expected = ['tfjs', 'ziggurat'].flatMap((sampler) =>
+      [...normalStreams(jobs, 1, { sampler: sampler as 'tfjs' | 'ziggurat', threads: 1 })].map((values) =>
+        values.subarray(0, 4).join(),
+      ),
+    );
+    expect(JSON.parse(output)).toEqual(expected);
   }, 60_000);
 
   it('draws with the ziggurat sampler the same on one thread or several', () => {

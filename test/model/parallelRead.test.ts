@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +12,7 @@ import { LlamaModel } from '../../src/model/index.js';
 import { readTensor, readTensors, type TensorRead } from '../../src/model/parallelRead.js';
 import { transposeInto } from '../../src/model/transpose.js';
 import { activateBackend, testBackends } from '../helpers/backends.js';
+import { runUnderTsx, sourcePath } from '../helpers/cli.js';
 
 let directory: string;
 beforeAll(async () => {
@@ -223,16 +223,13 @@ describe('readTensors', () => {
 
   it('runs from source under tsx, whose esbuild keeps names (no helper the workers lack)', async () => {
     const { reads, expected } = await someReads();
-    const script = `
-      import { readTensors } from ${JSON.stringify(join(process.cwd(), 'src/model/parallelRead.ts'))};
+    const output = runUnderTsx(`
+      import { readTensors } from ${JSON.stringify(sourcePath('src/model/parallelRead.ts'))};
       const reads = ${JSON.stringify(reads)};
       const out = [];
       for await (const [index, { values }] of readTensors(reads, { threads: 2, alwaysParallel: true }))
         if (values) out[index] = Array.from(values);
-      console.log(JSON.stringify(out));`;
-    const output = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      encoding: 'utf8',
-    });
+      console.log(JSON.stringify(out));`);
     const values = JSON.parse(output) as (number[] | null)[];
     expect(values[0]).toEqual(Array.from(expected[0]!));
     expect(values[2]).toEqual(Array.from(expected[2]!));
