@@ -220,7 +220,7 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
       `  load (BF16 → fp32)             ${fmt(ours.loadSeconds)} s, peak ${ours.loadPeakOverWeights.toFixed(2)}× the weights`,
     );
     console.log(
-      `  load to train (TensorFlow's copy) ${fmt(ours.trainLoadSeconds)} s, peak ${ours.trainLoadPeakOverWeights.toFixed(2)}× the weights`,
+      `  load to train (copied)        ${fmt(ours.trainLoadSeconds)} s, peak ${ours.trainLoadPeakOverWeights.toFixed(2)}× the weights`,
     );
     console.log(
       `  first forward                  ${fmt(ours.firstForwardSeconds)} s; first scored batch ${fmt(ours.firstScoredBatchSeconds)} s after process start`,

@@ -170,10 +170,10 @@ function readFailure(read: TensorRead, message: string): SLMError {
 }
 
 /**
- * Performs `reads` (see {@link readTensor}) in worker threads, a few at a time, and yields each
- * result with its index as it finishes (not in order). At most one finished result per thread
- * waits to be taken, so memory stays bounded however slowly the caller consumes. Small totals, or
- * a host without worker threads, run on the calling thread in order.
+ * Performs `reads` (see {@link readTensor}) in worker threads, one at a time each, largest first,
+ * and yields each result with its index as it finishes (not in order). No more finished results
+ * than threads wait to be taken, so memory stays bounded however slowly the caller consumes.
+ * Reads of less than 32 MiB in all, or with one thread, run on the calling thread in order.
  *
  * @throws {@link SLMError} `BAD_CHECKPOINT` naming the file when a read fails
  */

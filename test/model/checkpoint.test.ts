@@ -127,6 +127,42 @@ describe('checkpoints', () => {
     loaded.dispose();
   });
 
+  it('fromWeightStream takes weights in any order, skips extra names, and frees what it made on a missing or repeated weight', async () => {
+    const model = LlamaModel.create('nano', { seed: 6 });
+    const weights = await model.exportWeights();
+    const shapes = new Map([...weights].map(([name, { shape }]) => [name, shape]));
+    async function* stream(entries: [string, { shape: number[]; data: Float32Array }][]) {
+      yield* entries;
+    }
+    const reversed = [...weights].reverse();
+    const extra: [string, { shape: number[]; data: Float32Array }] = [
+      'model.extra.weight',
+      { shape: [2], data: new Float32Array(2) },
+    ];
+    const before = tf.memory().numTensors;
+    for (const inference of [false, true]) {
+      const streamed = await LlamaModel.fromWeightStream('nano', shapes, stream([extra, ...reversed]), {
+        inference,
+      });
+      expect(await logitsOf(streamed)).toEqual(await logitsOf(model));
+      streamed.dispose();
+    }
+    await expect(
+      LlamaModel.fromWeightStream('nano', shapes, stream(reversed.slice(1))),
+    ).rejects.toMatchObject({
+      code: 'BAD_CHECKPOINT',
+      message: `Checkpoint stream ended without '${reversed[0]![0]}'.`,
+    });
+    await expect(
+      LlamaModel.fromWeightStream('nano', shapes, stream([...reversed, reversed[3]!])),
+    ).rejects.toMatchObject({
+      code: 'BAD_CHECKPOINT',
+      message: `Checkpoint stream holds '${reversed[3]![0]}' more than once.`,
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
   it('loads sharded checkpoints, ignores extra tensors, and reports missing or mis-shaped ones by name', async () => {
     const model = LlamaModel.create('nano', { seed: 8 });
     const weights = await model.exportWeights();
