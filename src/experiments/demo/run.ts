@@ -11,6 +11,7 @@ import { corpusLosses, memorySource, TokenWindows } from '../../pipeline/memoryW
 import { type RunEnvironment, runEnvironment } from '../../pipeline/runEnvironment.js';
 import { trainingSteps } from '../../pipeline/trainingLoop.js';
 import { buildFairCorpus, type FairCorpusSizes } from '../study/corpus.js';
+import { meanOf } from '../study/intervals.js';
 import { type CurvePoint, type TokenCategories, tokenCategories, tokensToReach } from './analysis.js';
 
 /** Sizes and budgets of a demo run. */
@@ -105,7 +106,7 @@ async function evaluate(
   heldOut: TokenWindows,
 ): Promise<{ loss: number; losses: Float32Array }> {
   const losses = await corpusLosses(model, heldOut);
-  return { loss: losses.reduce((a, b) => a + b, 0) / losses.length, losses };
+  return { loss: meanOf(losses), losses };
 }
 
 /** Runs the demo and returns its results (the caller writes the report). */
@@ -215,7 +216,7 @@ export async function runDemo(
   // What SLM selects in a few windows of the noisy corpus, with the final SLM model.
   const tokenizer = byteTokenizer();
   const emailShare = (window: number) =>
-    corpus.noisySource.subarray(window * T + 1, window * T + T + 1).reduce((a, b) => a + b, 0) / T;
+    meanOf(corpus.noisySource.subarray(window * T + 1, window * T + T + 1));
   const candidates = Array.from({ length: noisy.count }, (_, w) => w);
   const picks = [
     candidates.find((w) => emailShare(w) === 0),

@@ -1,5 +1,19 @@
-// Seed-paired differences and their Student-t 95 % confidence intervals, with the verdict words the
-// study fixes in advance (docs/study.md).
+// Means, sample standard deviations, and seed-paired differences with their Student-t 95 % confidence
+// intervals and the verdict words the study fixes in advance (docs/study.md).
+
+/** Mean of `values` (NaN when empty), summed in order in doubles. */
+export function meanOf(values: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i]!;
+  return values.length === 0 ? Number.NaN : sum / values.length;
+}
+
+/** Sample standard deviation of `values` (0 for fewer than two). */
+export function sdOf(values: readonly number[]): number {
+  if (values.length < 2) return 0;
+  const mean = meanOf(values);
+  return Math.sqrt(values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (values.length - 1));
+}
 
 /** log Γ(x) for x > 0 (Lanczos, g = 7, 9 terms; relative error below 1e-13). */
 function logGamma(x: number): number {
@@ -105,7 +119,7 @@ export interface PairedInterval {
  */
 export function pairedInterval(differences: readonly number[]): PairedInterval {
   const n = differences.length;
-  const mean = n === 0 ? Number.NaN : differences.reduce((a, b) => a + b, 0) / n;
+  const mean = meanOf(differences);
   if (n < 2) return { n, mean, ci95: null, verdict: 'no clear difference' };
   const variance = differences.reduce((sum, d) => sum + (d - mean) ** 2, 0) / (n - 1);
   const half = studentTQuantile(0.975, n - 1) * Math.sqrt(variance / n);

@@ -10,10 +10,11 @@ import { corpusLosses, memorySource, TokenWindows } from '../../pipeline/memoryW
 import { currentCommit, runEnvironment } from '../../pipeline/runEnvironment.js';
 import { trainingSteps } from '../../pipeline/trainingLoop.js';
 import { buildStudyCorpus, type StudyCorpus, TOKEN_KINDS, type TokenKind, tokenKind } from './corpus.js';
+import { meanOf } from './intervals.js';
 import type { HeldOutPoint, ReferenceTrainingRecord, StudyCondition, StudyRun } from './runRecord.js';
 import { RunStore } from './runStore.js';
 import type { StudySettings } from './settings.js';
-import { distinctRuns, meanOf, type StudySummary, summarizeStudy } from './summary.js';
+import { distinctRuns, type StudySummary, summarizeStudy } from './summary.js';
 
 /** Everything study.json holds. */
 export interface StudyResult {

@@ -2,7 +2,7 @@
 // claim as a seed-paired difference with its 95 % interval and the verdict; the tokens SLM needs
 // to reach CLM's final loss; the ratio sweep; what was trained on.
 import { tokensToReach } from '../demo/analysis.js';
-import { pairedInterval, type Verdict } from './intervals.js';
+import { meanOf, pairedInterval, sdOf, type Verdict } from './intervals.js';
 import { label, type StudyRun } from './runRecord.js';
 import type { StudySettings } from './settings.js';
 
@@ -69,20 +69,6 @@ export interface StudySummary {
   emailShareTrained: { label: string; emailShare: number; selected: number; batches: number }[];
   /** Wall time of all runs, seconds (scoring and start-up not included). */
   seconds: number;
-}
-
-/** Mean of `values` (NaN when empty), summed in order in doubles. */
-export function meanOf(values: ArrayLike<number>): number {
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += values[i]!;
-  return values.length === 0 ? Number.NaN : sum / values.length;
-}
-
-/** Sample standard deviation of `values` (0 for fewer than two). */
-export function sdOf(values: readonly number[]): number {
-  if (values.length < 2) return 0;
-  const mean = meanOf(values);
-  return Math.sqrt(values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (values.length - 1));
 }
 
 /**
