@@ -16,8 +16,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lowMemoryEnv } from '../src/cli/nativeLog.js';
 import { LLAMA_PRESETS, type LlamaPresetName } from '../src/model/config.js';
+import { fillNormal } from '../src/model/normalInit.js';
+import { fillZiggurat, zigguratSimd } from '../src/model/ziggurat.js';
 import { pythonWithTorch, runPythonBench } from './native.js';
-import { fmt, median } from './timing.js';
+import { fmt, median, medianMs } from './timing.js';
 
 const PRESET = (process.env.RHO_SLM_BENCH_PRESET ?? 'tinyllama-1.1b') as LlamaPresetName;
 const POSITIONS = 256;
@@ -180,6 +182,13 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
   console.log(
     `TinyLlama bench: preset ${PRESET}, batch 1, T = ${POSITIONS}, SLM ratio 0.6, AdamW fp32 moments`,
   );
+  // What create's workers spend most of their time on: nanoseconds a sample on this thread.
+  const samples = new Float32Array(2 ** 24);
+  const perSample = (fill: () => void) => (medianMs(fill, 5) * 1e6) / samples.length;
+  const simd = zigguratSimd();
+  console.log(
+    `  one thread, ns a sample:       tf.randomNormal's numbers ${fmt(perSample(() => fillNormal(samples, 0.02, 1)))}, ziggurat ${fmt(perSample(() => fillZiggurat(samples, 0.02, 1, simd)))}${simd === null ? ' (no WebAssembly SIMD)' : ` (its scalar code alone ${fmt(perSample(() => fillZiggurat(samples, 0.02, 1, null)))})`}`,
+  );
   const directory = mkdtempSync(join(tmpdir(), 'rho-slm-tinyllama-'));
   try {
     const create = await runWorker('create', directory);
@@ -220,7 +229,7 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
       `  load (BF16 → fp32)             ${fmt(ours.loadSeconds)} s, peak ${ours.loadPeakOverWeights.toFixed(2)}× the weights`,
     );
     console.log(
-      `  load to train (copied)        ${fmt(ours.trainLoadSeconds)} s, peak ${ours.trainLoadPeakOverWeights.toFixed(2)}× the weights`,
+      `  load to train (copied)         ${fmt(ours.trainLoadSeconds)} s, peak ${ours.trainLoadPeakOverWeights.toFixed(2)}× the weights`,
     );
     console.log(
       `  first forward                  ${fmt(ours.firstForwardSeconds)} s; first scored batch ${fmt(ours.firstScoredBatchSeconds)} s after process start`,

@@ -1,6 +1,8 @@
-// Writes src/core/kernels/rowKernelsWasm.ts: the core's SIMD row kernels, a WebAssembly module
-// assembled from the text below and stored as base64, so the published core has no runtime
-// dependency. `--check` fails when the committed file differs from what this script produces.
+// Writes the project's WebAssembly SIMD modules, each assembled from the text below and stored as
+// base64 in a TypeScript file, so the published package has no runtime dependency:
+// src/core/kernels/rowKernelsWasm.ts (the core's row kernels) and src/model/kernels/zigguratWasm.ts
+// (the ziggurat sampler's rounds). `--check` fails when a committed file differs from what this
+// script produces.
 //
 // The exp is written out inline in each loop (node 20's V8 does not inline wasm calls), from one
 // template, exp4(); rows are float32 at byte offsets in the module's memory; sums are f64.
@@ -135,20 +137,96 @@ const wat = `
       (br $next))))
 )`;
 
-const tsPath = new URL('../src/core/kernels/rowKernelsWasm.ts', import.meta.url);
+/** Byte offsets in the ziggurat module's memory (see src/model/zigguratKernel.ts, which shares them). */
+const Z = { kn: 0, wn: 512, state: 1536, out: 2048, list: 2048 + 4 * 4 * 16384 };
+
+/** The four lanes' next words from xoshiro128** states $a $b $c $d (each lane one stream), into $w. */
+const xoshiro4 = `
+      (local.set $s (i32x4.mul (local.get $b) (v128.const i32x4 5 5 5 5)))
+      (local.set $w (i32x4.mul (v128.or (i32x4.shl (local.get $s) (i32.const 7)) (i32x4.shr_u (local.get $s) (i32.const 25)))
+                               (v128.const i32x4 9 9 9 9)))
+      (local.set $t (i32x4.shl (local.get $b) (i32.const 9)))
+      (local.set $c (v128.xor (local.get $c) (local.get $a)))
+      (local.set $d (v128.xor (local.get $d) (local.get $b)))
+      (local.set $b (v128.xor (local.get $b) (local.get $c)))
+      (local.set $a (v128.xor (local.get $a) (local.get $d)))
+      (local.set $c (v128.xor (local.get $c) (local.get $t)))
+      (local.set $d (v128.or (i32x4.shl (local.get $d) (i32.const 11)) (i32x4.shr_u (local.get $d) (i32.const 21))))`;
+const layer = (lane) =>
+  `(local.set $l${lane} (i32.and (i32x4.extract_lane ${lane} (local.get $w)) (i32.const 127)))`;
+const kn = (lane) => `(i32.load offset=${Z.kn} (i32.shl (local.get $l${lane}) (i32.const 2)))`;
+const wn = (lane) => `(f64.load offset=${Z.wn} (i32.shl (local.get $l${lane}) (i32.const 3)))`;
+
+const zigguratWat = `
+(module
+  (memory (export "memory") 13)
+
+  ;; $rounds rounds of the 4-lane ziggurat (src/model/ziggurat.ts) into float32s at ${Z.out}: each
+  ;; round steps every lane's stream once and writes sd·(w·wn[w & 127]) for lanes 0-3. The rounds
+  ;; where some word is outside its layer's rectangle (|w| ≥ kn[w & 127], about 5 % of rounds) are
+  ;; listed at ${Z.list}, 32 bytes each: the round's index, then its four words at +16, for the
+  ;; caller to redo those lanes in scalar code. The lanes' states are at ${Z.state}, one vector
+  ;; per state word. Returns how many rounds were listed.
+  (func (export "rounds") (param $rounds i32) (param $sd f64) (result i32)
+    (local $a v128) (local $b v128) (local $c v128) (local $d v128) (local $s v128) (local $w v128) (local $t v128)
+    (local $l0 i32) (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $sds v128) (local $i i32) (local $listed i32)
+    (local.set $a (v128.load offset=${Z.state} (i32.const 0))) (local.set $b (v128.load offset=${Z.state + 16} (i32.const 0)))
+    (local.set $c (v128.load offset=${Z.state + 32} (i32.const 0))) (local.set $d (v128.load offset=${Z.state + 48} (i32.const 0)))
+    (local.set $sds (f64x2.splat (local.get $sd)))
+    (block $done (loop $round
+      (br_if $done (i32.ge_u (local.get $i) (local.get $rounds)))
+      ${xoshiro4}
+      ${[0, 1, 2, 3].map(layer).join('\n      ')}
+      (if (i32.eqz (i32x4.all_true (i32x4.lt_u (i32x4.abs (local.get $w))
+            (i32x4.replace_lane 3 (i32x4.replace_lane 2 (i32x4.replace_lane 1 (i32x4.splat ${kn(0)}) ${kn(1)}) ${kn(2)}) ${kn(3)}))))
+        (then
+          (i32.store offset=${Z.list} (i32.shl (local.get $listed) (i32.const 5)) (local.get $i))
+          (v128.store offset=${Z.list + 16} (i32.shl (local.get $listed) (i32.const 5)) (local.get $w))
+          (local.set $listed (i32.add (local.get $listed) (i32.const 1)))))
+      (v128.store offset=${Z.out} (i32.shl (local.get $i) (i32.const 4)) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+        (f32x4.demote_f64x2_zero (f64x2.mul (local.get $sds) (f64x2.mul (f64x2.convert_low_i32x4_s (local.get $w))
+          (f64x2.replace_lane 1 (f64x2.splat ${wn(0)}) ${wn(1)}))))
+        (f32x4.demote_f64x2_zero (f64x2.mul (local.get $sds) (f64x2.mul
+          (f64x2.convert_low_i32x4_s (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $w) (local.get $w)))
+          (f64x2.replace_lane 1 (f64x2.splat ${wn(2)}) ${wn(3)}))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $round)))
+    (v128.store offset=${Z.state} (i32.const 0) (local.get $a)) (v128.store offset=${Z.state + 16} (i32.const 0) (local.get $b))
+    (v128.store offset=${Z.state + 32} (i32.const 0) (local.get $c)) (v128.store offset=${Z.state + 48} (i32.const 0) (local.get $d))
+    (local.get $listed))
+)`;
+
+const modules = [
+  {
+    wat,
+    file: 'src/core/kernels/rowKernelsWasm.ts',
+    name: 'ROW_KERNELS_WASM',
+    what: "The core's SIMD row kernels",
+  },
+  {
+    wat: zigguratWat,
+    file: 'src/model/kernels/zigguratWasm.ts',
+    name: 'ZIGGURAT_WASM',
+    what: "The ziggurat sampler's SIMD rounds",
+  },
+];
 const wabt = await wabtFactory();
-const module = wabt.parseWat('rowKernels.wat', wat, { simd: true });
-module.validate();
-const { buffer } = module.toBinary({});
-const base64 = Buffer.from(buffer).toString('base64');
-const source = `// Generated by scripts/build-wasm.mjs (${buffer.length} bytes of WebAssembly). Do not edit.\n\n/** The core's SIMD row kernels: a WebAssembly module in base64. */\nexport const ROW_KERNELS_WASM = '${base64}';\n`;
-if (process.argv.includes('--check')) {
-  if (readFileSync(tsPath, 'utf8') !== source) {
-    console.error('src/core/kernels/rowKernelsWasm.ts is stale: run `node scripts/build-wasm.mjs`');
-    process.exit(1);
+let stale = false;
+for (const { wat: text, file, name, what } of modules) {
+  const module = wabt.parseWat(file, text, { simd: true });
+  module.validate();
+  const { buffer } = module.toBinary({});
+  const base64 = Buffer.from(buffer).toString('base64');
+  const source = `// Generated by scripts/build-wasm.mjs (${buffer.length} bytes of WebAssembly). Do not edit.\n\n/** ${what}: a WebAssembly module in base64. */\nexport const ${name} = '${base64}';\n`;
+  const path = new URL(`../${file}`, import.meta.url);
+  if (process.argv.includes('--check')) {
+    if (readFileSync(path, 'utf8') !== source) {
+      console.error(`${file} is stale: run \`node scripts/build-wasm.mjs\``);
+      stale = true;
+    } else console.log(`${file} matches scripts/build-wasm.mjs`);
+  } else {
+    writeFileSync(path, source);
+    console.log(`wrote ${file} (${buffer.length} bytes of WebAssembly)`);
   }
-  console.log('rowKernelsWasm.ts matches scripts/build-wasm.mjs');
-} else {
-  writeFileSync(tsPath, source);
-  console.log(`wrote src/core/kernels/rowKernelsWasm.ts (${buffer.length} bytes of WebAssembly)`);
 }
+if (stale) process.exit(1);

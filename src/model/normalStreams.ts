@@ -3,16 +3,25 @@
 // fillNormal, or ziggurat.ts's fillZiggurat), in job order. Each job is one sequential
 // generator stream, so the jobs (a model's weights) are what runs in parallel; the caller blocks
 // (Atomics.wait) only while the next job is not drawn yet. LlamaModel.create stays synchronous.
+
+import { ZIGGURAT_WASM } from './kernels/zigguratWasm.js';
 import { fillNormal, mash } from './normalInit.js';
-import { fillZiggurat } from './ziggurat.js';
+import {
+  fillZiggurat,
+  instantiateZigguratSimd,
+  laneSample,
+  nextWord,
+  zigguratSimd,
+  zigguratTables,
+} from './ziggurat.js';
 
 /**
- * How samples are drawn: `'tfjs'` as tf.randomNormal draws them, `'ziggurat'` about 2.7× faster
- * per sample (other numbers).
+ * How samples are drawn: `'tfjs'` as tf.randomNormal draws them, `'ziggurat'` several times faster
+ * per sample (other numbers; see ziggurat.ts).
  */
 export type NormalSampler = 'tfjs' | 'ziggurat';
 
-/** The fill function of each sampler (each self-contained apart from {@link mash}). */
+/** The fill function of each sampler (self-contained apart from {@link mash} and ziggurat.ts's helpers). */
 const FILL = { tfjs: fillNormal, ziggurat: fillZiggurat } as const;
 
 /** One tensor's samples: how many, and the seed of its stream. */
@@ -50,15 +59,20 @@ export function waitWhile(flags: Int32Array, index: number, value: number): void
 const WORKER_SOURCE = `${mash}
 ${waitWhile}
 ${fillNormal}
+${zigguratTables}
+${nextWord}
+${laneSample}
+${instantiateZigguratSimd}
 ${fillZiggurat}
 const { workerData } = require('node:worker_threads');
 const { jobs, stdDev, sampler, control, buffer, slot } = workerData;
 const fill = { tfjs: ${fillNormal.name}, ziggurat: ${fillZiggurat.name} }[sampler];
+const simd = sampler === 'ziggurat' ? ${instantiateZigguratSimd.name}('${ZIGGURAT_WASM}', ${zigguratTables.name}()) : null;
 const flags = new Int32Array(control);
 try {
   for (const job of jobs) {
     waitWhile(flags, slot, ${FILLED});
-    fill(new Float32Array(buffer, ${UNALIGNED_BYTES}, job.count), stdDev, job.seed);
+    fill(new Float32Array(buffer, ${UNALIGNED_BYTES}, job.count), stdDev, job.seed, simd);
     Atomics.store(flags, slot, ${FILLED});
     Atomics.notify(flags, slot);
   }
@@ -110,9 +124,10 @@ export function* normalStreams(
   const workerThreads = builtin<WorkerThreads>('node:worker_threads');
   if (workerThreads === undefined || threads < 2 || total < PARALLEL_MIN_SAMPLES) {
     const buffer = new ArrayBuffer(UNALIGNED_BYTES + 4 * largest);
+    const simd = sampler === 'ziggurat' ? zigguratSimd() : null;
     for (const job of jobs) {
       const out = new Float32Array(buffer, UNALIGNED_BYTES, job.count);
-      FILL[sampler](out, stdDev, job.seed);
+      FILL[sampler](out, stdDev, job.seed, simd);
       yield out;
     }
     return;

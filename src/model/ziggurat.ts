@@ -1,31 +1,39 @@
-// Fast seeded normal samples: Marsaglia and Tsang's ziggurat (128 layers) on a xoshiro128** stream.
-// About 2.7× faster per sample than the tf.randomNormal-exact sampler (normalInit.ts), whose
-// Math.log per pair dominates; different numbers for the same seed, the same distribution.
-// LlamaModel.create uses it when asked (`sampler: 'ziggurat'`).
+// Fast seeded normal samples: Marsaglia and Tsang's ziggurat (128 layers) in four lanes. Each lane
+// has two xoshiro128** streams: its round stream gives one word a round, and a word inside its
+// layer's rectangle (98.8 % of words) is a sample at once; the others finish in scalar code with
+// words of the lane's second stream (the wedge, the tail, and fresh words after a rejection). The
+// rounds themselves then never wait on that scalar code, so they run four lanes at a time in
+// WebAssembly SIMD (kernels/zigguratWasm.ts, assembled by scripts/build-wasm.mjs) where the runtime
+// has it, and the few lanes outside are redone afterwards in order: the same numbers with SIMD and
+// without. Several times faster per sample than the tf.randomNormal-exact sampler
+// (normalInit.ts), whose Math.log per pair dominates; different numbers for the same seed, the
+// same distribution. LlamaModel.create uses it when asked (`sampler: 'ziggurat'`). Every function
+// here but zigguratSimd is self-contained (no outside names, no named inner functions): their
+// sources also run in worker threads (normalStreams.ts).
+import { ZIGGURAT_WASM } from './kernels/zigguratWasm.js';
 
-/**
- * Fills `out` with samples of N(0, stdDev²) rounded to float32, from the stream `seed` names.
- * Self-contained (no outside names): its source also runs in worker threads (see normalStreams.ts).
- *
- * @param out - the array to fill
- * @param stdDev - standard deviation
- * @param seed - any integer; each names a different stream
- * @example
- * ```ts
- * const values = new Float32Array(4096);
- * fillZiggurat(values, 0.02, 7);
- * ```
- */
-export function fillZiggurat(out: Float32Array, stdDev: number, seed: number): void {
-  // The layers (Marsaglia & Tsang 2000): a 32-bit word w with layer i = w & 127 gives w·wn[i]
-  // at once when |w| < kn[i] (98.8 % of draws); otherwise the wedge or the tail decides.
+/** The ziggurat's layers: rectangle bounds `kn` (of a 32-bit word), widths `wn`, densities `fn`. */
+export interface ZigguratTables {
+  kn: Float64Array;
+  wn: Float64Array;
+  fn: Float64Array;
+}
+
+/** The SIMD module's exports (see scripts/build-wasm.mjs for the memory layout). */
+export interface ZigguratSimd {
+  memory: { buffer: ArrayBuffer };
+  /** `rounds` rounds into memory; returns how many rounds it listed for scalar code. */
+  rounds(rounds: number, stdDev: number): number;
+}
+
+/** Marsaglia and Tsang's (2000) 128 layers of the normal density. */
+export function zigguratTables(): ZigguratTables {
   const kn = new Float64Array(128);
   const wn = new Float64Array(128);
   const fn = new Float64Array(128);
   const m1 = 2147483648;
-  const r = 3.442619855899;
-  let dn = r;
-  let tn = r;
+  let dn = 3.442619855899; // r, where the tail begins
+  let tn = dn;
   const vn = 9.91256303526217e-3;
   const q = vn / Math.exp(-0.5 * dn * dn);
   kn[0] = (dn / q) * m1;
@@ -41,55 +49,159 @@ export function fillZiggurat(out: Float32Array, stdDev: number, seed: number): v
     fn[i] = Math.exp(-0.5 * dn * dn);
     wn[i] = dn / m1;
   }
-  // xoshiro128** state from splitmix32 of the seed (never all zero).
-  const state = new Int32Array(4);
+  return { kn, wn, fn };
+}
+
+/**
+ * The next 32-bit word (signed) of lane `lane`'s xoshiro128** stream in `state`, whose state words
+ * a, b, c, d are `state[lane]`, `state[4 + lane]`, `state[8 + lane]`, `state[12 + lane]` (as the
+ * SIMD module keeps them, one vector each).
+ */
+export function nextWord(state: Int32Array, lane: number): number {
+  const a = state[lane]!;
+  const b = state[4 + lane]!;
+  const s = Math.imul(b, 5);
+  const word = Math.imul((s << 7) | (s >>> 25), 9);
+  const c = state[8 + lane]! ^ a;
+  const d = state[12 + lane]! ^ b;
+  state[4 + lane] = b ^ c;
+  state[lane] = a ^ d;
+  state[8 + lane] = c ^ (b << 9);
+  state[12 + lane] = (d << 11) | (d >>> 21);
+  return word;
+}
+
+/**
+ * One sample of N(0, stdDev²) for lane `lane` from its round word `word`: at once when the word is
+ * inside its layer's rectangle; otherwise the wedge or the tail decides with words of the lane's
+ * second stream (`extra`), and a rejected word is followed by a fresh one from that stream.
+ */
+export function laneSample(
+  extra: Int32Array,
+  lane: number,
+  word: number,
+  stdDev: number,
+  { kn, wn, fn }: ZigguratTables,
+): number {
+  const r = 3.442619855899;
+  for (let candidate = word; ; candidate = nextWord(extra, lane)) {
+    const layer = candidate & 127;
+    if (Math.abs(candidate) < kn[layer]!) return stdDev * (candidate * wn[layer]!);
+    const x = candidate * wn[layer]!;
+    if (layer === 0) {
+      // The tail beyond r (Marsaglia 1964); a rejected pair is followed by a new pair for the same
+      // tail (starting over would make the tails too light).
+      for (;;) {
+        const tail = -Math.log(((nextWord(extra, lane) >>> 0) + 0.5) * 2.3283064365386963e-10) / r;
+        const uniform = ((nextWord(extra, lane) >>> 0) + 0.5) * 2.3283064365386963e-10;
+        if (-2 * Math.log(uniform) >= tail * tail) return stdDev * (x > 0 ? r + tail : -r - tail);
+      }
+    }
+    // The wedge: accept x with the density's excess over the layer's rectangle.
+    const uniform = ((nextWord(extra, lane) >>> 0) + 0.5) * 2.3283064365386963e-10;
+    if (fn[layer]! + uniform * (fn[layer - 1]! - fn[layer]!) < Math.exp(-0.5 * x * x)) return stdDev * x;
+  }
+}
+
+/**
+ * The SIMD module instantiated from `base64` with `tables` in its memory, or `null` where the
+ * runtime has no WebAssembly SIMD.
+ */
+export function instantiateZigguratSimd(base64: string, tables: ZigguratTables): ZigguratSimd | null {
+  try {
+    const wasm = (
+      globalThis as unknown as {
+        WebAssembly: {
+          Instance: new (m: object) => { exports: unknown };
+          Module: new (b: Uint8Array) => object;
+        };
+      }
+    ).WebAssembly;
+    const bytes = Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
+    const simd = new wasm.Instance(new wasm.Module(bytes)).exports as ZigguratSimd;
+    // Bounds as integers: |w| < kn ⟺ |w| < ⌈kn⌉ for an integer |w|, compared unsigned.
+    new Uint32Array(simd.memory.buffer, 0, 128).set(Array.from(tables.kn, (bound) => Math.ceil(bound)));
+    new Float64Array(simd.memory.buffer, 512, 128).set(tables.wn);
+    return simd;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Fills `out` with samples of N(0, stdDev²) rounded to float32, from the stream `seed` names: the
+ * same numbers with `simd` (from {@link zigguratSimd} or {@link instantiateZigguratSimd}) and without.
+ *
+ * @param out - the array to fill
+ * @param stdDev - standard deviation
+ * @param seed - any integer; each names a different stream
+ * @param simd - the SIMD module, or `null` for scalar code only
+ * @example
+ * ```ts
+ * const values = new Float32Array(4096);
+ * fillZiggurat(values, 0.02, 7, zigguratSimd());
+ * ```
+ */
+export function fillZiggurat(
+  out: Float32Array,
+  stdDev: number,
+  seed: number,
+  simd: ZigguratSimd | null,
+): void {
+  const tables = zigguratTables();
+  // Eight xoshiro128** states from splitmix32 of the seed (none all zero): the lanes' round
+  // streams, then their second streams.
+  const streams = new Int32Array(32);
   let mixed = seed | 0;
-  for (let j = 0; j < 4; j++) {
+  for (let word = 0; word < 32; word++) {
     mixed = (mixed + 0x9e3779b9) | 0;
     let z = mixed;
     z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    state[j] = z ^ (z >>> 16);
+    // stream word >> 2 (lane (word >> 2) & 3 of set word >> 4), state word word & 3
+    streams[(word >> 4) * 16 + (word & 3) * 4 + ((word >> 2) & 3)] = z ^ (z >>> 16);
   }
-  if (state.every((word) => word === 0)) state[0] = 1;
-  let [a, b, c, d] = state as unknown as [number, number, number, number];
-  // What the next word is for: 0 a layer sample; 1 the wedge's uniform; 2 and 3 the tail's two.
-  let pending = 0;
-  let layer = 0;
-  let x = 0;
-  let tailX = 0;
-  for (let i = 0; i < out.length; ) {
-    const s = Math.imul(b, 5);
-    const word = Math.imul((s << 7) | (s >>> 25), 9); // the stream's next 32 bits, signed
-    const t = b << 9;
-    c ^= a;
-    d ^= b;
-    b ^= c;
-    a ^= d;
-    c ^= t;
-    d = (d << 11) | (d >>> 21);
-    if (pending === 0) {
-      layer = word & 127;
-      if (Math.abs(word) < kn[layer]!) {
-        out[i++] = stdDev * (word * wn[layer]!);
-        continue;
+  for (let lane = 0; lane < 8; lane++) {
+    const at = (lane >> 2) * 16 + (lane & 3);
+    if ((streams[at]! | streams[at + 4]! | streams[at + 8]! | streams[at + 12]!) === 0) streams[at] = 1;
+  }
+  const extra = streams.subarray(16);
+  let state = streams.subarray(0, 16);
+  const n = out.length;
+  let i = 0;
+  if (simd !== null) {
+    const memory = simd.memory.buffer;
+    state = new Int32Array(memory, 1536, 16);
+    state.set(streams.subarray(0, 16));
+    const results = new Float32Array(memory, 2048, 4 * 16384);
+    const listed = new Int32Array(memory, 2048 + 4 * 4 * 16384, 8 * 16384);
+    while (n - i >= 4) {
+      const rounds = Math.min(16384, Math.floor((n - i) / 4));
+      const count = simd.rounds(rounds, stdDev);
+      out.set(results.subarray(0, 4 * rounds), i);
+      for (let k = 0; k < count; k++) {
+        const at = i + 4 * listed[8 * k]!;
+        for (let lane = 0; lane < 4; lane++) {
+          const word = listed[8 * k + 4 + lane]!;
+          if (!(Math.abs(word) < tables.kn[word & 127]!))
+            out[at + lane] = laneSample(extra, lane, word, stdDev, tables);
+        }
       }
-      x = word * wn[layer]!;
-      pending = layer === 0 ? 2 : 1;
-      continue;
+      i += 4 * rounds;
     }
-    const uniform = ((word >>> 0) + 0.5) * 2.3283064365386963e-10; // in (0, 1)
-    if (pending === 1) {
-      // The wedge: accept x with the density's excess over the layer's rectangle, else start over.
-      if (fn[layer]! + uniform * (fn[layer - 1]! - fn[layer]!) < Math.exp(-0.5 * x * x))
-        out[i++] = stdDev * x;
-      pending = 0;
-    } else if (pending === 2) {
-      tailX = -Math.log(uniform) / r; // the tail beyond r (Marsaglia 1964)
-      pending = 3;
-    } else if (-2 * Math.log(uniform) >= tailX * tailX) {
-      out[i++] = stdDev * (x > 0 ? r + tailX : -r - tailX);
-      pending = 0;
-    } else pending = 2; // a new pair for the same tail (starting over would make the tails too light)
   }
+  // Scalar rounds (all of them without SIMD; the last, partial one with it).
+  while (i < n) {
+    const words = [nextWord(state, 0), nextWord(state, 1), nextWord(state, 2), nextWord(state, 3)];
+    for (let lane = 0; lane < 4 && i < n; lane++)
+      out[i++] = laneSample(extra, lane, words[lane]!, stdDev, tables);
+  }
+}
+
+let compiled: ZigguratSimd | null | undefined;
+
+/** This thread's SIMD module for {@link fillZiggurat} (made once), or `null` without WebAssembly SIMD. */
+export function zigguratSimd(): ZigguratSimd | null {
+  if (compiled === undefined) compiled = instantiateZigguratSimd(ZIGGURAT_WASM, zigguratTables());
+  return compiled;
 }

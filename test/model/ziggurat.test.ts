@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fillZiggurat } from '../../src/model/ziggurat.js';
+import { fillZiggurat, zigguratSimd } from '../../src/model/ziggurat.js';
+
+const simd = zigguratSimd();
 
 /** Φ, the standard normal CDF, in float64: ½·erfc(|x|/√2) by erf's series below 3, erfc's continued fraction above. */
 function normalCdf(x: number): number {
@@ -26,11 +28,26 @@ function normalCdf(x: number): number {
   return x >= 0 ? 1 - erfc / 2 : erfc / 2;
 }
 
+/** The float32 bits of `values`. */
+const bitsOf = (values: Float32Array) => new Uint32Array(values.buffer, values.byteOffset, values.length);
+
 describe('fillZiggurat', () => {
+  it('runs its rounds in WebAssembly SIMD here, with the same numbers as scalar code, across chunks and partial rounds', () => {
+    expect(simd).not.toBeNull(); // Node 20 has WebAssembly SIMD: the fast path is what the other tests test
+    for (const count of [0, 1, 2, 3, 4, 5, 4 * 16384 - 1, 4 * 16384 + 3, 2 * 4 * 16384 + 2]) {
+      for (const seed of [0, 1, -7, 2 ** 31 - 1]) {
+        const [fast, scalar] = [new Float32Array(count), new Float32Array(count)];
+        fillZiggurat(fast, 0.02, seed, simd);
+        fillZiggurat(scalar, 0.02, seed, null);
+        expect(bitsOf(fast), `${count} samples, seed ${seed}`).toEqual(bitsOf(scalar));
+      }
+    }
+  });
+
   it('draws N(0, σ²): Kolmogorov–Smirnov on 10⁶ samples and the first four moments', () => {
     const n = 1_000_000;
     const values = new Float32Array(n);
-    fillZiggurat(values, 1, 2024);
+    fillZiggurat(values, 1, 2024, simd);
     const sorted = Float64Array.from(values).sort();
     let distance = 0;
     for (let i = 0; i < n; i++) {
@@ -53,7 +70,7 @@ describe('fillZiggurat', () => {
   it('has the normal density everywhere, wedges and tails included: χ² on 16 M samples in 0.05-wide bins', () => {
     const n = 16_000_000;
     const values = new Float32Array(n);
-    fillZiggurat(values, 1, 77);
+    fillZiggurat(values, 1, 77, simd);
     // Bins of width 0.05 on [−5, 5) and one beyond each end.
     const bins = 200;
     const counts = new Float64Array(bins + 2);
@@ -81,11 +98,11 @@ describe('fillZiggurat', () => {
         fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
         (count, seed) => {
           const [unit, scaled, again, other] = [1, 4, 1, 1].map(() => new Float32Array(count));
-          fillZiggurat(unit!, 1, seed);
-          fillZiggurat(scaled!, 4, seed);
-          fillZiggurat(again!, 1, seed);
-          fillZiggurat(other!, 1, seed + 1);
-          expect(again).toEqual(unit);
+          fillZiggurat(unit!, 1, seed, simd);
+          fillZiggurat(scaled!, 4, seed, simd);
+          fillZiggurat(again!, 1, seed, null); // scalar code only: the same numbers
+          fillZiggurat(other!, 1, seed + 1, simd);
+          expect(bitsOf(again!)).toEqual(bitsOf(unit!));
           expect(Array.from(scaled!)).toEqual(Array.from(unit!, (value) => 4 * value)); // exact: a power of 2
           expect(Array.from(other!)).not.toEqual(Array.from(unit!));
           expect(unit!.every(Number.isFinite)).toBe(true);
