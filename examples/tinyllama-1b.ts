@@ -77,7 +77,7 @@ console.log(
 const before = await meanLoss(heldOut);
 
 // Step 3: SLM training, AdamW with fp32 moments, gradient clipping at 1. Recomputing activations,
-// the 1.1 B model peaked at 18.7 GiB in the bench; keeping them, at 20.3 GiB (docs/benchmarks.md).
+// the 1.1 B model peaked at 18.6 GiB in the bench; keeping them, at 20.3 GiB (docs/benchmarks.md).
 model.recomputeActivations = true;
 const optimizer = new AdamW({ learningRate: 2e-5 });
 const step = createTrainStep({ model, optimizer, selective: { ratio: 0.6 }, clipNorm: 1 });
