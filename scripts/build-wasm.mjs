@@ -137,8 +137,8 @@ const wat = `
       (br $next))))
 )`;
 
-/** Byte offsets in the ziggurat module's memory (see src/model/zigguratKernel.ts, which shares them). */
-const Z = { kn: 0, wn: 512, state: 1536, out: 2048, list: 2048 + 4 * 4 * 16384 };
+/** Byte offsets in the ziggurat module's memory, and the most rounds a call takes: exported as globals. */
+const Z = { kn: 0, wn: 512, state: 1536, out: 2048, list: 2048 + 4 * 4 * 16384, chunk: 16384 };
 
 /** The four lanes' next words from xoshiro128** states $a $b $c $d (each lane one stream), into $w. */
 const xoshiro4 = `
@@ -160,6 +160,9 @@ const wn = (lane) => `(f64.load offset=${Z.wn} (i32.shl (local.get $l${lane}) (i
 const zigguratWat = `
 (module
   (memory (export "memory") 13)
+  ${Object.entries(Z)
+    .map(([name, value]) => `(global (export "${name}") i32 (i32.const ${value}))`)
+    .join('\n  ')}
 
   ;; $rounds rounds of the 4-lane ziggurat (src/model/ziggurat.ts) into float32s at ${Z.out}: each
   ;; round steps every lane's stream once and writes sd·(w·wn[w & 127]) for lanes 0-3. The rounds

@@ -19,9 +19,24 @@ export interface ZigguratTables {
   fn: Float64Array;
 }
 
-/** The SIMD module's exports (see scripts/build-wasm.mjs for the memory layout). */
+/** An exported WebAssembly global: a byte offset in memory, or a count. */
+interface WasmGlobal {
+  value: number;
+}
+
+/** The SIMD module's exports (scripts/build-wasm.mjs writes it). */
 export interface ZigguratSimd {
   memory: { buffer: ArrayBuffer };
+  /** Where the layers' integer bounds ⌈kn⌉ (128 u32) and widths wn (128 f64) go. */
+  kn: WasmGlobal;
+  wn: WasmGlobal;
+  /** The lanes' round-stream states (16 i32: state word k of lane j at 4k + j). */
+  state: WasmGlobal;
+  /** The rounds' samples (4 float32 a round) and the listed rounds (8 i32 each: round, 3 unused, 4 words). */
+  out: WasmGlobal;
+  list: WasmGlobal;
+  /** The most rounds one call takes. */
+  chunk: WasmGlobal;
   /** `rounds` rounds into memory; returns how many rounds it listed for scalar code. */
   rounds(rounds: number, stdDev: number): number;
 }
@@ -120,8 +135,9 @@ export function instantiateZigguratSimd(base64: string, tables: ZigguratTables):
     const bytes = Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
     const simd = new wasm.Instance(new wasm.Module(bytes)).exports as ZigguratSimd;
     // Bounds as integers: |w| < kn ⟺ |w| < ⌈kn⌉ for an integer |w|, compared unsigned.
-    new Uint32Array(simd.memory.buffer, 0, 128).set(Array.from(tables.kn, (bound) => Math.ceil(bound)));
-    new Float64Array(simd.memory.buffer, 512, 128).set(tables.wn);
+    const memory = simd.memory.buffer;
+    new Uint32Array(memory, simd.kn.value, 128).set(Array.from(tables.kn, (bound) => Math.ceil(bound)));
+    new Float64Array(memory, simd.wn.value, 128).set(tables.wn);
     return simd;
   } catch {
     return null;
@@ -171,21 +187,20 @@ export function fillZiggurat(
   let i = 0;
   if (simd !== null) {
     const memory = simd.memory.buffer;
-    state = new Int32Array(memory, 1536, 16);
+    const chunk = simd.chunk.value;
+    state = new Int32Array(memory, simd.state.value, 16);
     state.set(streams.subarray(0, 16));
-    const results = new Float32Array(memory, 2048, 4 * 16384);
-    const listed = new Int32Array(memory, 2048 + 4 * 4 * 16384, 8 * 16384);
+    const results = new Float32Array(memory, simd.out.value, 4 * chunk);
+    const listed = new Int32Array(memory, simd.list.value, 8 * chunk);
     while (n - i >= 4) {
-      const rounds = Math.min(16384, Math.floor((n - i) / 4));
+      const rounds = Math.min(chunk, Math.floor((n - i) / 4));
       const count = simd.rounds(rounds, stdDev);
       out.set(results.subarray(0, 4 * rounds), i);
+      // A listed round again, lane by lane: laneSample gives the SIMD value for lanes inside.
       for (let k = 0; k < count; k++) {
         const at = i + 4 * listed[8 * k]!;
-        for (let lane = 0; lane < 4; lane++) {
-          const word = listed[8 * k + 4 + lane]!;
-          if (!(Math.abs(word) < tables.kn[word & 127]!))
-            out[at + lane] = laneSample(extra, lane, word, stdDev, tables);
-        }
+        for (let lane = 0; lane < 4; lane++)
+          out[at + lane] = laneSample(extra, lane, listed[8 * k + 4 + lane]!, stdDev, tables);
       }
       i += 4 * rounds;
     }
