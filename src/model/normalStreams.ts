@@ -4,6 +4,7 @@
 // generator stream, so the jobs (a model's weights) are what runs in parallel; the caller blocks
 // (Atomics.wait) only while the next job is not drawn yet. LlamaModel.create stays synchronous.
 
+import { copiedPlacement } from '../tfjs/nativeBackend.js';
 import { ZIGGURAT_WASM } from './kernels/zigguratWasm.js';
 import { fillNormal, mash } from './normalInit.js';
 import {
@@ -33,13 +34,6 @@ export interface NormalJob {
 /** Jobs of fewer samples than this in all are drawn on the calling thread (a worker takes ~30 ms to start). */
 const PARALLEL_MIN_SAMPLES = 1 << 24;
 
-/**
- * Where every yielded array starts in its buffer. Buffers start on an 8-byte boundary at least, so
- * an array 4 bytes in is never 8-byte aligned, and TensorFlow, which adopts only aligned arrays
- * (tfjs-node's `createTensor`), always copies it: see `transientTensor` in nativeBackend.ts.
- */
-const UNALIGNED_BYTES = 4;
-
 /** A slot's state in the shared control array. */
 const FREE = 0;
 const FILLED = 1;
@@ -65,14 +59,14 @@ ${laneSample}
 ${instantiateZigguratSimd}
 ${fillZiggurat}
 const { workerData } = require('node:worker_threads');
-const { jobs, stdDev, sampler, control, buffer, slot } = workerData;
+const { jobs, stdDev, sampler, control, buffer, offsetBytes, slot } = workerData;
 const fill = { tfjs: ${fillNormal.name}, ziggurat: ${fillZiggurat.name} }[sampler];
 const simd = sampler === 'ziggurat' ? ${instantiateZigguratSimd.name}('${ZIGGURAT_WASM}', ${zigguratTables.name}()) : null;
 const flags = new Int32Array(control);
 try {
   for (const job of jobs) {
     waitWhile(flags, slot, ${FILLED});
-    fill(new Float32Array(buffer, ${UNALIGNED_BYTES}, job.count), stdDev, job.seed, simd);
+    fill(new Float32Array(buffer, offsetBytes, job.count), stdDev, job.seed, simd);
     Atomics.store(flags, slot, ${FILLED});
     Atomics.notify(flags, slot);
   }
@@ -119,14 +113,16 @@ export function* normalStreams(
 ): Generator<Float32Array> {
   const sampler = options.sampler ?? 'tfjs';
   const threads = options.threads ?? builtin<Os>('node:os')?.availableParallelism() ?? 1;
-  const largest = Math.max(0, ...jobs.map((job) => job.count));
+  // Every yielded array starts 4 bytes past an 8-byte boundary: TensorFlow, which adopts only
+  // aligned arrays, always copies it (see transientTensor and copiedPlacement in nativeBackend.ts).
+  const { bufferBytes, offsetBytes } = copiedPlacement(Math.max(0, ...jobs.map((job) => job.count)));
   const total = jobs.reduce((sum, job) => sum + job.count, 0);
   const workerThreads = builtin<WorkerThreads>('node:worker_threads');
   if (workerThreads === undefined || threads < 2 || total < PARALLEL_MIN_SAMPLES) {
-    const buffer = new ArrayBuffer(UNALIGNED_BYTES + 4 * largest);
+    const buffer = new ArrayBuffer(bufferBytes);
     const simd = sampler === 'ziggurat' ? zigguratSimd() : null;
     for (const job of jobs) {
-      const out = new Float32Array(buffer, UNALIGNED_BYTES, job.count);
+      const out = new Float32Array(buffer, offsetBytes, job.count);
       FILL[sampler](out, stdDev, job.seed, simd);
       yield out;
     }
@@ -134,7 +130,7 @@ export function* normalStreams(
   }
   const slots = Math.min(threads, jobs.length);
   const control = new Int32Array(new SharedArrayBuffer(4 * slots));
-  const buffers = Array.from({ length: slots }, () => new SharedArrayBuffer(UNALIGNED_BYTES + 4 * largest));
+  const buffers = Array.from({ length: slots }, () => new SharedArrayBuffer(bufferBytes));
   const workers = buffers.map((buffer, slot) => {
     const worker = new workerThreads.Worker(WORKER_SOURCE, {
       eval: true,
@@ -145,6 +141,7 @@ export function* normalStreams(
         sampler,
         control: control.buffer,
         buffer,
+        offsetBytes,
         slot,
       },
     });
@@ -157,7 +154,7 @@ export function* normalStreams(
       waitWhile(control, slot, FREE);
       if (Atomics.load(control, slot) === FAILED)
         throw new Error(`normalStreams: the worker drawing job ${i} failed (out of memory?)`);
-      yield new Float32Array(buffers[slot]!, UNALIGNED_BYTES, job.count);
+      yield new Float32Array(buffers[slot]!, offsetBytes, job.count);
       Atomics.store(control, slot, FREE);
       Atomics.notify(control, slot);
     }

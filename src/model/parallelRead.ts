@@ -9,9 +9,13 @@ import { Worker } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
 import { SLMError } from '../core/errors.js';
 import { halfToFloatBits, type TensorDtype } from '../io/dtypes.js';
+import type { Placement } from '../tfjs/nativeBackend.js';
 
-/** One stored tensor to read: where its bytes are, how they are stored, and where its values go. */
-export interface TensorRead {
+/**
+ * One stored tensor to read: where its bytes are, how they are stored, and where its values go (the
+ * placement: the size of their new buffer and their byte offset in it, a multiple of 4).
+ */
+export interface TensorRead extends Placement {
   /** The file. */
   path: string;
   /** Byte offsets of the tensor's first byte and of the byte after its last in the file. */
@@ -28,9 +32,6 @@ export interface TensorRead {
   hashOnly: boolean;
   /** Hash the bytes (CRC-32). */
   hash: boolean;
-  /** Size of the buffer the values go into, and where in it they start (a multiple of 4). */
-  bufferBytes: number;
-  offsetBytes: number;
 }
 
 /** What {@link readTensor} gives for one {@link TensorRead}. */

@@ -1,4 +1,5 @@
 // Weights in Hugging Face layout, as checkpoint readers produce and writers consume them.
+import type { Placement } from '../tfjs/nativeBackend.js';
 import type { LlamaConfig } from './config.js';
 
 /** A tensor in Hugging Face layout: name, shape and float32 data. */
@@ -28,5 +29,5 @@ export interface WeightLayout {
   /** Whether the stored `[out, in]` matrix of weight `name` is kept transposed, as `[in, out]`. */
   transposed(name: string): boolean;
   /** Where `length` float32 values go: the size of their new buffer and where in it they start. */
-  placement(length: number): { bufferBytes: number; offsetBytes: number };
+  placement(length: number): Placement;
 }
