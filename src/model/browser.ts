@@ -17,7 +17,7 @@ export {
 } from './config.js';
 export type { GenerateOptions } from './generate.js';
 export { KVCache } from './kvCache.js';
-export { type CreateOptions, LlamaModel, type LoadOptions } from './llama.js';
+export { type CheckpointLoadOptions, type CreateOptions, LlamaModel, type LoadOptions } from './llama.js';
 export type { NormalSampler } from './normalStreams.js';
 export { type ParameterSpec, parameterCount, parameterTable } from './parameterTable.js';
 export { type WarmupCosineOptions, warmupCosineSchedule } from './schedule.js';

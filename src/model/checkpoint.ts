@@ -10,7 +10,7 @@ import { combineCrc32 } from '../io/checksum.js';
 import { DTYPE_BYTES, type TensorDtype } from '../io/dtypes.js';
 import { type LlamaConfig, validateLlamaConfig } from './config.js';
 import { type ReadTensorsOptions, readTensors, type TensorRead } from './parallelRead.js';
-import { parameterTable } from './parameterTable.js';
+import { type ParameterSpec, parameterTable } from './parameterTable.js';
 import {
   checkDataChecksum,
   readSafetensorsHeader,
@@ -21,17 +21,27 @@ import {
 } from './safetensors.js';
 import type { SaveOptions, WeightLayout, WeightSource } from './weights.js';
 
+/** Options of {@link CheckpointContents.weights}. */
+export interface WeightReadOptions extends ReadTensorsOptions {
+  /**
+   * Called after the last weight, once the checksums are verified, with the CRC-32 of the weights'
+   * float32 values in Hugging Face layout (their bytes in host order), weight after weight in
+   * {@link parameterTable} order: hashed by the reading threads as they decode.
+   */
+  onWeightsCrc?: (crc: number) => void;
+}
+
 /** A checkpoint directory opened for reading: its configuration, and its weights to read. */
 export interface CheckpointContents {
   /** The validated configuration from `config.json`. */
   config: LlamaConfig;
   /**
    * Reads the model's weights, each laid out as `layout` asks, in worker threads where Node has
-   * them; yields them by Hugging Face name in the order they finish. Every file's recorded data
-   * checksum is verified after the last weight: a consumer must not keep what it read until the
-   * stream has ended without an error.
+   * them; yields them in the order they finish. Every file's recorded data checksum is verified
+   * after the last weight: a consumer must not keep what it read until the stream has ended
+   * without an error.
    */
-  weights(layout: WeightLayout, options?: ReadTensorsOptions): AsyncIterable<[string, Float32Array]>;
+  weights(layout: WeightLayout, options?: WeightReadOptions): AsyncIterable<[string, Float32Array]>;
 }
 
 /** Largest `config.json` or shard index read (real ones are a few kilobytes). */
@@ -103,12 +113,14 @@ interface WeightFile {
 /**
  * The weights of `files` laid out as `layout` asks (see {@link CheckpointContents.weights}). In a
  * file with a recorded data checksum, every tensor is hashed (the unwanted ones only hashed), and
- * the parts' CRCs combine, in file order, into the whole data section's.
+ * the parts' CRCs combine, in file order, into the whole data section's; the weights' values CRCs
+ * combine in `table` order.
  */
 async function* readWeights(
   files: readonly WeightFile[],
+  table: readonly ParameterSpec[],
   layout: WeightLayout,
-  options: ReadTensorsOptions | undefined,
+  options: WeightReadOptions = {},
 ): AsyncGenerator<[string, Float32Array]> {
   const reads: TensorRead[] = [];
   const names: string[] = [];
@@ -132,21 +144,31 @@ async function* readWeights(
         transpose: entry.shape.length === 2 && layout.transposed(entry.name),
         hashOnly,
         hash: expected !== undefined,
+        hashValues: options.onWeightsCrc !== undefined && !hashOnly,
         ...layout.placement(length),
       });
     }
     return { path, expected, parts };
   });
   const crcs: number[] = [];
-  for await (const [index, { crc, values }] of readTensors(reads, options)) {
+  const valuesCrcs = new Map<string, number>();
+  for await (const [index, { crc, valuesCrc, values }] of readTensors(reads, options)) {
     crcs[index] = crc;
-    if (values !== undefined) yield [names[index]!, values];
+    if (values === undefined) continue;
+    valuesCrcs.set(names[index]!, valuesCrc);
+    yield [names[index]!, values];
   }
   for (const { path, expected, parts } of checks) {
     if (expected === undefined) continue;
     const whole = parts.reduce((crc, { index, bytes }) => combineCrc32(crc, crcs[index]!, bytes), 0);
     checkDataChecksum(path, whole, expected);
   }
+  options.onWeightsCrc?.(
+    table.reduce(
+      (crc, { name, shape }) => combineCrc32(crc, valuesCrcs.get(name)!, 4 * elementCount(shape)),
+      0,
+    ),
+  );
 }
 
 /** Buffers that Hugging Face checkpoints may carry and the model does not use. */
@@ -240,9 +262,9 @@ export async function readLlamaCheckpoint(directory: string): Promise<Checkpoint
     config,
     located,
   );
-  for (const { name } of parameterTable(config))
-    files.find((file) => file.path === located.get(name)!.file)!.wanted.add(name);
-  return { config, weights: (layout, options) => readWeights(files, layout, options) };
+  const table = parameterTable(config);
+  for (const { name } of table) files.find((file) => file.path === located.get(name)!.file)!.wanted.add(name);
+  return { config, weights: (layout, options) => readWeights(files, table, layout, options) };
 }
 
 /** `config.json` contents for a configuration, as Hugging Face transformers writes it. */

@@ -53,6 +53,18 @@ export interface LoadOptions {
   inference?: boolean;
 }
 
+/** Options of {@link LlamaModel.load}. */
+export interface CheckpointLoadOptions extends LoadOptions {
+  /**
+   * Called once every weight is read and the checkpoint's checksums verified, with the CRC-32 of
+   * the weights as read: their float32 bytes in Hugging Face layout, weight after weight in
+   * {@link parameterTable} order (what the scoring pipeline's `modelFingerprint` hashes, for a model
+   * not changed since). The reading threads hash as they decode, at little cost; hashing a loaded
+   * model reads every weight back out of the backend (11 s for TinyLlama-1.1B on 2 cores).
+   */
+  onWeightsCrc?: (crc: number) => void;
+}
+
 /** The model's weights by role, looked up once by Hugging Face name. */
 interface ModelWeights {
   /** Token embedding `[V, D]`. */
@@ -324,7 +336,7 @@ export class LlamaModel implements TrainableModel {
    * out the weights, each straight into the array the model keeps, and the data checksum that
    * `save` records is verified; TinyLlama-1.1B in BF16 loads in 4–6 s on 2 cores.
    *
-   * @param options - see {@link LoadOptions}; `{ inference: true }` for a model that only scores
+   * @param options - see {@link CheckpointLoadOptions}; `{ inference: true }` for a model that only scores
    * @throws {@link SLMError} `BAD_CONFIG`, `BAD_CHECKPOINT` naming the file and a missing, extra or mis-shaped tensor or the corruption
    *
    * @example
@@ -333,10 +345,12 @@ export class LlamaModel implements TrainableModel {
    * const scorer = await LlamaModel.load('checkpoints/ref', { inference: true });
    * ```
    */
-  static async load(directory: string, options: LoadOptions = {}): Promise<LlamaModel> {
+  static async load(directory: string, options: CheckpointLoadOptions = {}): Promise<LlamaModel> {
     const { readLlamaCheckpoint } = await import('./checkpoint.js');
     const { config, weights } = await readLlamaCheckpoint(directory);
-    return LlamaModel.#fromLaidOut(config, weights(modelLayout(options.inference === true)));
+    const layout = modelLayout(options.inference === true);
+    const read = options.onWeightsCrc === undefined ? {} : { onWeightsCrc: options.onWeightsCrc };
+    return LlamaModel.#fromLaidOut(config, weights(layout, read));
   }
 
   /**

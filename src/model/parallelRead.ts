@@ -32,12 +32,16 @@ export interface TensorRead extends Placement {
   hashOnly: boolean;
   /** Hash the bytes (CRC-32). */
   hash: boolean;
+  /** Hash the float32 values too, in the stored row order (CRC-32 of their bytes in host order). */
+  hashValues: boolean;
 }
 
 /** What {@link readTensor} gives for one {@link TensorRead}. */
 export interface TensorReadResult {
   /** CRC-32 of the tensor's bytes (0 when not hashed). */
   crc: number;
+  /** CRC-32 of its float32 values in the stored row order (0 unless `hashValues`). */
+  valuesCrc: number;
   /** The values, `offsetBytes` into a buffer of `bufferBytes` (absent when only hashed). */
   values?: Float32Array;
 }
@@ -65,21 +69,22 @@ export function readFully(files: SyncFiles, fd: number, bytes: Uint8Array, posit
 
 /**
  * Reads one tensor synchronously: its bytes in bands of rows, each band hashed, decoded to float32
- * bits (F32 as they are, BF16 shifted, F16 converted exactly) and written to its place in a new
- * buffer, transposed when asked. Self-contained apart from `readFully` and `halfToFloatBits`, and
- * without nested functions (which bundlers that keep names would wrap in a helper the workers lack):
- * its source also runs in worker threads.
+ * bits (F32 as they are, BF16 shifted, F16 converted exactly), the values hashed where asked, and
+ * written to its place in a new buffer, transposed when asked. Self-contained apart from
+ * `readFully` and `halfToFloatBits`, and without nested functions (which bundlers that keep names
+ * would wrap in a helper the workers lack): its source also runs in worker threads.
  *
- * @returns the CRC-32 and the new buffer (none when only hashed)
+ * @returns the CRC-32s of the bytes and of the values, and the new buffer (none when only hashed)
  * @throws Error when the file ends before the tensor does
  */
 export function readTensor(
   read: TensorRead,
   files: SyncFiles,
   hash: (bytes: Uint8Array, running: number) => number,
-): { crc: number; buffer?: ArrayBuffer } {
+): { crc: number; valuesCrc: number; buffer?: ArrayBuffer } {
   const fd = files.openSync(read.path, 'r');
   let crc = 0;
+  let valuesCrc = 0;
   try {
     if (read.hashOnly) {
       const chunk = new Uint8Array(Math.min(2 ** 20, read.end - read.start));
@@ -88,7 +93,7 @@ export function readTensor(
         readFully(files, fd, bytes, position);
         if (read.hash) crc = hash(bytes, crc);
       }
-      return { crc: crc >>> 0 };
+      return { crc: crc >>> 0, valuesCrc };
     }
     const { rows, columns, transpose } = read;
     const size = read.dtype === 'F32' ? 4 : 2;
@@ -98,10 +103,11 @@ export function readTensor(
     const bandRows = Math.max(1, Math.min(rows, transpose ? 64 : Math.floor(2 ** 20 / rowBytes)));
     const band = new Uint8Array(bandRows * rowBytes);
     // What the band's values are read from as float32 bits, shifted left by `shift`: the stored
-    // words for F32 and BF16, words converted from F16.
-    const shift = read.dtype === 'BF16' ? 16 : 0;
+    // words for F32, and for BF16 unless its values are hashed; otherwise words converted first.
     const words = size === 4 ? new Uint32Array(band.buffer) : new Uint16Array(band.buffer);
-    const source = read.dtype === 'F16' ? new Uint32Array(bandRows * columns) : words;
+    const converted = read.dtype === 'F16' || (read.dtype === 'BF16' && read.hashValues);
+    const source = converted ? new Uint32Array(bandRows * columns) : words;
+    const shift = read.dtype === 'BF16' && !converted ? 16 : 0;
     const buffer = new ArrayBuffer(read.bufferBytes);
     const target = new Uint32Array(buffer, read.offsetBytes, rows * columns);
     // Files are little-endian; a big-endian host swaps each value's bytes after hashing them.
@@ -114,6 +120,9 @@ export function readTensor(
       if (read.hash && bytes.length > 0) crc = hash(bytes, crc);
       if (bigEndian) for (let i = 0; i < bytes.length; i += size) bytes.subarray(i, i + size).reverse();
       if (read.dtype === 'F16') for (let i = 0; i < values; i++) source[i] = halfToFloatBits(words[i]!);
+      else if (converted) for (let i = 0; i < values; i++) source[i] = words[i]! << 16;
+      if (read.hashValues && values > 0)
+        valuesCrc = hash(new Uint8Array(source.buffer, source.byteOffset, values * 4), valuesCrc);
       if (!transpose) {
         for (let i = 0, to = first * columns; i < values; i++, to++) target[to] = source[i]! << shift;
       } else {
@@ -124,7 +133,7 @@ export function readTensor(
         }
       }
     }
-    return { crc: crc >>> 0, buffer };
+    return { crc: crc >>> 0, valuesCrc: valuesCrc >>> 0, buffer };
   } finally {
     files.closeSync(fd);
   }
@@ -139,8 +148,8 @@ const files = require('node:fs');
 const { crc32 } = require('node:zlib');
 parentPort.on('message', ({ index, read }) => {
   try {
-    const { crc, buffer } = ${readTensor.name}(read, files, crc32);
-    parentPort.postMessage({ index, crc, buffer }, buffer === undefined ? [] : [buffer]);
+    const { crc, valuesCrc, buffer } = ${readTensor.name}(read, files, crc32);
+    parentPort.postMessage({ index, crc, valuesCrc, buffer }, buffer === undefined ? [] : [buffer]);
   } catch (error) {
     parentPort.postMessage({ index, error: String(error instanceof Error ? error.message : error) });
   }
@@ -158,9 +167,12 @@ export interface ReadTensorsOptions {
   alwaysParallel?: boolean;
 }
 
-function result(read: TensorRead, crc: number, buffer: ArrayBuffer | undefined): TensorReadResult {
-  if (buffer === undefined) return { crc };
-  return { crc, values: new Float32Array(buffer, read.offsetBytes, read.rows * read.columns) };
+function result(
+  read: TensorRead,
+  { crc, valuesCrc, buffer }: { crc: number; valuesCrc: number; buffer?: ArrayBuffer },
+): TensorReadResult {
+  if (buffer === undefined) return { crc, valuesCrc };
+  return { crc, valuesCrc, values: new Float32Array(buffer, read.offsetBytes, read.rows * read.columns) };
 }
 
 function readFailure(read: TensorRead, message: string): SLMError {
@@ -186,13 +198,13 @@ export async function* readTensors(
   const total = reads.reduce((sum, read) => sum + read.end - read.start, 0);
   if (threads < 2 || (total < PARALLEL_MIN_BYTES && options.alwaysParallel !== true)) {
     for (const [index, read] of reads.entries()) {
-      let done: { crc: number; buffer?: ArrayBuffer };
+      let done: ReturnType<typeof readTensor>;
       try {
         done = readTensor(read, fs, crc32);
       } catch (error) {
         throw readFailure(read, (error as Error).message);
       }
-      yield [index, result(read, done.crc, done.buffer)];
+      yield [index, result(read, done)];
     }
     return;
   }
@@ -219,10 +231,11 @@ export async function* readTensors(
     }
   };
   for (const worker of workers) {
-    worker.on('message', (message: { index: number; crc: number; buffer?: ArrayBuffer; error?: string }) => {
+    type Message = { index: number; crc: number; valuesCrc: number; buffer?: ArrayBuffer; error?: string };
+    worker.on('message', (message: Message) => {
       const read = reads[message.index]!;
       if (message.error !== undefined) failure ??= readFailure(read, message.error);
-      else finished.push([message.index, result(read, message.crc, message.buffer)]);
+      else finished.push([message.index, result(read, message)]);
       idle.push(worker);
       dispatch();
       wake?.();

@@ -1,5 +1,6 @@
 // A model the scoring pipelines were given, or load from a directory for forward passes only.
 import { LlamaModel } from '../model/llama.js';
+import { fingerprintOf, modelFingerprint } from './fingerprint.js';
 
 /**
  * Runs `use` with `source`: a model as it is, or a checkpoint directory loaded with
@@ -17,6 +18,33 @@ export async function withInferenceModel<T>(
   const model = await LlamaModel.load(source, { inference: true });
   try {
     return await use(model);
+  } finally {
+    model.dispose();
+  }
+}
+
+/**
+ * {@link withInferenceModel}, with the model's {@link modelFingerprint} too: for a directory, from
+ * the CRC-32 its reading threads take as they decode (not by reading every weight back out of the
+ * backend, which takes 11 s for TinyLlama-1.1B).
+ *
+ * @param source - a model, or the directory of one
+ * @param use - the work to do with it and its fingerprint
+ */
+export async function withFingerprintedModel<T>(
+  source: LlamaModel | string,
+  use: (model: LlamaModel, fingerprint: string) => Promise<T>,
+): Promise<T> {
+  if (typeof source !== 'string') return use(source, await modelFingerprint(source));
+  let weightsCrc: number | undefined;
+  const model = await LlamaModel.load(source, {
+    inference: true,
+    onWeightsCrc: (crc) => {
+      weightsCrc = crc;
+    },
+  });
+  try {
+    return await use(model, fingerprintOf(model.parameterCount(), weightsCrc!));
   } finally {
     model.dispose();
   }

@@ -6,8 +6,7 @@ import { type ScoreFileInfo, ScoreFileWriter } from '../data/scoreFile.js';
 import type { TokenFile } from '../data/tokenFile.js';
 import { readWindows, windowCount } from '../data/windows.js';
 import type { LlamaModel } from '../model/llama.js';
-import { modelFingerprint } from './fingerprint.js';
-import { withInferenceModel } from './inferenceModel.js';
+import { withFingerprintedModel } from './inferenceModel.js';
 import { openTokens } from './openTokens.js';
 import { firstExisting, lockOutput } from './outputGuard.js';
 import { windowLosses } from './tokenLosses.js';
@@ -81,10 +80,10 @@ export async function scoreCorpus(options: ScoreOptions): Promise<ScoreFileInfo 
 }
 
 async function score(options: ScoreOptions): Promise<ScoreFileInfo | undefined> {
-  return withInferenceModel(options.model, async (model) => {
+  return withFingerprintedModel(options.model, async (model, fingerprint) => {
     const file = await openTokens(options.data, model.config.vocab_size);
     try {
-      return await scoreFile(options, model, file);
+      return await scoreFile(options, model, fingerprint, file);
     } finally {
       await file.close();
     }
@@ -94,6 +93,7 @@ async function score(options: ScoreOptions): Promise<ScoreFileInfo | undefined> 
 async function scoreFile(
   options: ScoreOptions,
   model: LlamaModel,
+  fingerprint: string,
   file: TokenFile,
 ): Promise<ScoreFileInfo | undefined> {
   const seqLen = options.seqLen ?? model.config.max_position_embeddings;
@@ -118,7 +118,7 @@ async function scoreFile(
       partWindows,
       tokenFileCrc: file.info.payloadCrc,
       tokenCount: file.info.tokenCount,
-      model: await modelFingerprint(model),
+      model: fingerprint,
     },
     { resume: options.resume === true, alignTo: batchSize },
   );

@@ -47,6 +47,8 @@ export interface NativeBinding {
 /** What rho-slm uses of tfjs-node's backend object. */
 export interface NativeBackend {
   binding: NativeBinding;
+  /** Whether TensorFlow runs ops on a GPU (`@tensorflow/tfjs-node-gpu` with a CUDA device). */
+  isUsingGpuDevice: boolean;
   /** Native tensor ids of tfjs tensors held by this backend (writing pending values first). */
   getInputTensorIds(tensors: tf.Tensor[]): number[];
   /** The tensors this backend holds, by data id. */
@@ -100,6 +102,42 @@ export function transientTensor(values: Float32Array, shape: number[]): tf.Tenso
   const tensor = tf.tensor(values, shape);
   writeToNative(tensor);
   return tensor;
+}
+
+/**
+ * Whether TensorFlow keeps the memory of freed tensors in a pool for its next ones, as its oneDNN
+ * allocator does: the default of its x86-64 Linux build, unless `TF_ENABLE_ONEDNN_OPTS` turns
+ * oneDNN off or `TF_ONEDNN_USE_SYSTEM_ALLOCATOR` (set by `rho-slm --low-memory`) turns the pool off.
+ *
+ * @param env - the process environment TensorFlow started with
+ */
+export function nativeAllocatorPools(env: Readonly<Record<string, string | undefined>>): boolean {
+  const flag = (name: string) => env[name]?.trim().toLowerCase();
+  const onednnOff = ['0', 'false'].includes(flag('TF_ENABLE_ONEDNN_OPTS') ?? '');
+  const systemAllocator = ['1', 'true'].includes(flag('TF_ONEDNN_USE_SYSTEM_ALLOCATOR') ?? '');
+  return process.platform === 'linux' && process.arch === 'x64' && !onednnOff && !systemAllocator;
+}
+
+/** Columns of the one zero tensor {@link reserveNativeMemory} makes (its rows stay below 2³¹). */
+const RESERVE_COLUMNS = 2 ** 16;
+
+/**
+ * Has TensorFlow write `length` float32 zeros now, on its own threads, and free them into its pool,
+ * where the tensors copied in next land: on the CPU of the `tensorflow` backend, where TensorFlow
+ * pools ({@link nativeAllocatorPools}); elsewhere nothing. A model's weights copied one by one into
+ * fresh memory take a page fault every 4 KiB on the calling thread, the larger part of the copy on
+ * this machine's 2 cores (a TinyLlama-1.1B `create` took 7.4–9.6 s without this, 5.8–7.2 s with
+ * it); here the faults are shared among TensorFlow's threads, and the copies are plain copies. Only
+ * for tensors that TensorFlow copies (not adopted arrays, see {@link adoptablePlacement}), or the
+ * memory is held twice.
+ *
+ * @param length - float32 values about to be copied to TensorFlow
+ */
+export function reserveNativeMemory(length: number): void {
+  const backend = activeNativeBackend();
+  if (backend === undefined || backend.isUsingGpuDevice || !nativeAllocatorPools(process.env)) return;
+  if (length <= 0) return;
+  tf.fill([Math.ceil(length / RESERVE_COLUMNS), RESERVE_COLUMNS], 0, 'float32').dispose();
 }
 
 /** glibc serves blocks of 32 MiB and more (its largest mmap threshold) from their own pages, 16 bytes in. */

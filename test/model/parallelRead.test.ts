@@ -8,9 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { combineCrc32 } from '../../src/io/checksum.js';
 import { decodeFloats, encodeFloats, floatToHalf, halfToFloatBits } from '../../src/io/dtypes.js';
 import { readLlamaCheckpoint } from '../../src/model/checkpoint.js';
+import { resolveLlamaConfig } from '../../src/model/config.js';
 import { LlamaModel } from '../../src/model/index.js';
 import { readTensor, readTensors, type TensorRead } from '../../src/model/parallelRead.js';
 import { transposeInto } from '../../src/model/transpose.js';
+import { fingerprintOf, modelFingerprint } from '../../src/pipeline/fingerprint.js';
 import { activateBackend, testBackends } from '../helpers/backends.js';
 import { runUnderTsx, sourcePath } from '../helpers/cli.js';
 
@@ -47,6 +49,7 @@ async function fileWith(name: string, bytes: Uint8Array, prefix: number, read: P
     transpose: false,
     hashOnly: false,
     hash: true,
+    hashValues: false,
     bufferBytes: 0,
     offsetBytes: 0,
     ...read,
@@ -91,7 +94,7 @@ describe('halfToFloatBits', () => {
 });
 
 describe('readTensor', () => {
-  it('decodes and lays out as decodeFloats and transposeInto do, bit for bit, and hashes the stored bytes', async () => {
+  it('decodes and lays out as decodeFloats and transposeInto do, bit for bit, and hashes the stored bytes and the values', async () => {
     let file = 0;
     await fc.assert(
       fc.asyncProperty(
@@ -101,7 +104,8 @@ describe('readTensor', () => {
         fc.boolean(),
         fc.integer({ min: 0, max: 7 }),
         fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-        async (dtype, rows, columns, transpose, placement, seed) => {
+        fc.boolean(),
+        async (dtype, rows, columns, transpose, placement, seed, hashValues) => {
           const values = Float32Array.from(
             { length: rows * columns },
             (_, i) => Math.sin(seed + i * 7.3) * 10 ** ((i % 9) - 4),
@@ -113,12 +117,14 @@ describe('readTensor', () => {
             rows,
             columns,
             transpose,
+            hashValues,
             offsetBytes,
             bufferBytes: offsetBytes + 4 * rows * columns + 8,
           });
-          const { crc, buffer } = readTensor(read, fs, crc32);
+          const { crc, valuesCrc, buffer } = readTensor(read, fs, crc32);
           expect(crc).toBe(crc32(bytes));
           const decoded = decodeFloats(bytes, dtype);
+          expect(valuesCrc).toBe(hashValues ? crc32(new Uint8Array(decoded.buffer)) : 0);
           const expected = new Float32Array(decoded.length);
           if (transpose) transposeInto(decoded, rows, columns, expected);
           else expected.set(decoded);
@@ -133,8 +139,8 @@ describe('readTensor', () => {
   it('only hashes when asked to, and names where a short file ends', async () => {
     const bytes = Uint8Array.from({ length: 3_000_001 }, (_, i) => (i * 131) % 251); // spans 1 MiB chunks
     const read = await fileWith('hashed', bytes, 10, { hashOnly: true, dtype: 'I8' as 'F32' });
-    expect(readTensor(read, fs, crc32)).toEqual({ crc: crc32(bytes) });
-    expect(readTensor({ ...read, hash: false }, fs, crc32)).toEqual({ crc: 0 });
+    expect(readTensor(read, fs, crc32)).toEqual({ crc: crc32(bytes), valuesCrc: 0 });
+    expect(readTensor({ ...read, hash: false }, fs, crc32)).toEqual({ crc: 0, valuesCrc: 0 });
     const short = { ...read, end: read.end + 8 };
     expect(() => readTensor(short, fs, crc32)).toThrow(
       `the file ends at byte ${read.end}, inside the tensor`,
@@ -144,7 +150,11 @@ describe('readTensor', () => {
 
 describe('readTensors', () => {
   /** Reads of several tensors of one file, as checkpoint.ts makes them. */
-  async function someReads(): Promise<{ reads: TensorRead[]; expected: Float32Array[] }> {
+  async function someReads(): Promise<{
+    reads: TensorRead[];
+    expected: Float32Array[];
+    valuesCrcs: number[];
+  }> {
     const shapes = [
       [70, 33],
       [1, 100],
@@ -169,26 +179,30 @@ describe('readTensors', () => {
         transpose: t % 2 === 0,
         hashOnly: t === 3,
         hash: true,
+        hashValues: t < 2,
         bufferBytes: 4 * rows * columns + 4,
         offsetBytes: 4,
       };
       start = read.end;
       return read;
     });
+    const decoded = bytes.map((part) => decodeFloats(part, 'BF16'));
     const expected = reads.map((read, t) => {
-      const decoded = decodeFloats(bytes[t]!, 'BF16');
-      const out = new Float32Array(decoded.length);
-      if (read.transpose) transposeInto(decoded, read.rows, read.columns, out);
-      else out.set(decoded);
+      const out = new Float32Array(decoded[t]!.length);
+      if (read.transpose) transposeInto(decoded[t]!, read.rows, read.columns, out);
+      else out.set(decoded[t]!);
       return out;
     });
-    return { reads, expected };
+    const valuesCrcs = reads.map((read, t) =>
+      read.hashValues ? crc32(new Uint8Array(decoded[t]!.buffer)) : 0,
+    );
+    return { reads, expected, valuesCrcs };
   }
 
   it('yields every read once, the same in worker threads as on this thread', async () => {
-    const { reads, expected } = await someReads();
+    const { reads, expected, valuesCrcs } = await someReads();
     for (const options of [{ threads: 1 }, { threads: 2, alwaysParallel: true }]) {
-      const seen = new Map<number, { crc: number; values?: Float32Array }>();
+      const seen = new Map<number, { crc: number; valuesCrc: number; values?: Float32Array }>();
       for await (const [index, result] of readTensors(reads, options)) {
         expect(seen.has(index)).toBe(false);
         seen.set(index, result);
@@ -198,6 +212,7 @@ describe('readTensors', () => {
       reads.forEach((read, index) => {
         const result = seen.get(index)!;
         expect(result.crc).toBe(crc32(file.subarray(read.start, read.end)));
+        expect(result.valuesCrc).toBe(valuesCrcs[index]);
         if (read.hashOnly) expect(result.values).toBeUndefined();
         else {
           expect(result.values!.byteOffset).toBe(4);
@@ -276,5 +291,41 @@ describe('checkpoint weights through worker threads', () => {
         /model.safetensors: data checksum [0-9a-f]{8} differs from the recorded/,
       ),
     });
+  });
+});
+
+describe("the weights' CRC-32 as read (onWeightsCrc)", () => {
+  it('is what modelFingerprint hashes of the loaded model: F32 and BF16, tied or not, in threads or not', async () => {
+    await activateBackend(testBackends[0]!);
+    const layout = {
+      transposed: (name: string) => name.endsWith('_proj.weight'),
+      placement: (length: number) => ({ bufferBytes: 4 * length + 4, offsetBytes: 4 }),
+    };
+    for (const tied of [true, false]) {
+      const config = { ...resolveLlamaConfig('nano'), tie_word_embeddings: tied };
+      const model = LlamaModel.create(config, { seed: 5 });
+      for (const dtype of ['F32', 'BF16'] as const) {
+        const path = join(directory, `crc-${tied}-${dtype}`);
+        await model.save(path, { dtype });
+        let fromLoad: number | undefined;
+        const loaded = await LlamaModel.load(path, {
+          inference: true,
+          onWeightsCrc: (crc) => {
+            fromLoad = crc;
+          },
+        });
+        const expected = await modelFingerprint(loaded);
+        loaded.dispose();
+        expect(fingerprintOf(model.parameterCount(), fromLoad!), `${dtype}, tied ${tied}`).toBe(expected);
+        let fromThreads: number | undefined;
+        const { weights } = await readLlamaCheckpoint(path);
+        const onWeightsCrc = (crc: number) => {
+          fromThreads = crc;
+        };
+        for await (const _ of weights(layout, { threads: 2, alwaysParallel: true, onWeightsCrc }));
+        expect(fromThreads).toBe(fromLoad);
+      }
+      model.dispose();
+    }
   });
 });
