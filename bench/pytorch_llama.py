@@ -8,6 +8,9 @@ Usage: python3 bench/pytorch_llama.py '<json>' where the JSON holds
 "skipMatMul" skips the matMul rate).
 Prints one JSON line: train and scoring tokens/s (median of `steps` timed steps after two warm-up
 steps) and the 2048² float32 matMul rate at the same thread count, on that device.
+With "startup": true it only builds the model, scores one batch (the first forward, timed as it
+is, with the wall-clock time its losses exist) and then draws N(0, 0.02²) weights as transformers
+does, timing each, and prints those figures.
 """
 
 import json
@@ -108,6 +111,19 @@ def main():
     created = time.perf_counter()
     model = Llama(c).to(device)
     create_seconds = time.perf_counter() - created
+    ids = torch.randint(0, c["vocab_size"], (B, T)).to(device)
+    labels = torch.randint(0, c["vocab_size"], (B, T)).to(device)
+
+    def score():
+        with torch.no_grad():
+            logits = model(ids)
+            return F.cross_entropy(logits.view(-1, c["vocab_size"]), labels.view(-1), reduction="none")
+
+    startup = {}
+    if settings.get("startup", False):
+        forward = time.perf_counter()
+        score().sum().item()  # the losses exist (and are read) here
+        startup = {"firstForwardSeconds": time.perf_counter() - forward, "firstLossAt": time.time()}
     # What transformers' LlamaForCausalLM(config) does next (post_init → _init_weights): every
     # Linear and Embedding weight drawn again from N(0, initializer_range²), the distribution
     # LlamaModel.create draws. Module construction alone gives Linears kaiming-uniform weights.
@@ -117,9 +133,10 @@ def main():
             if isinstance(module, (nn.Linear, nn.Embedding)):
                 module.weight.normal_(0.0, 0.02)  # transformers' initializer_range
     normal_init_seconds = time.perf_counter() - initialised
+    if startup:
+        print(json.dumps({"torch": torch.__version__, "createSeconds": create_seconds, "normalInitSeconds": normal_init_seconds, **startup}))
+        return
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.95), weight_decay=0.1)
-    ids = torch.randint(0, c["vocab_size"], (B, T)).to(device)
-    labels = torch.randint(0, c["vocab_size"], (B, T)).to(device)
     ref_loss = torch.full((B * T,), 4.0, device=device)
     k = max(1, math.floor(ratio * B * T + 0.5))
 
@@ -132,11 +149,6 @@ def main():
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
-
-    def score():
-        with torch.no_grad():
-            logits = model(ids)
-            F.cross_entropy(logits.view(-1, c["vocab_size"]), labels.view(-1), reduction="none")
 
     train = median_seconds(train_step, steps, device)
     scoring = median_seconds(score, steps, device)

@@ -1,16 +1,19 @@
 // `npm run bench -- tinyllama`: the bundled model at TinyLlama-1.1B's size on this machine, each phase
 // in a fresh process so that its peak resident memory (VmHWM) is its own: create with random
-// weights (tf.randomNormal's numbers, then the ziggurat sampler) and save a BF16 Hugging Face checkpoint; load it and score (time to the first scored
-// batch from process start, scoring tokens/s); SLM training steps (batch 1, T = 256, AdamW with fp32
+// weights (tf.randomNormal's numbers) and save a BF16 Hugging Face checkpoint; load it and score
+// (first forward, scoring tokens/s); SLM training steps (batch 1, T = 256, AdamW with fp32
 // moments, clipping), keeping activations and recomputing them (LlamaModel.recomputeActivations),
 // the latter also in `rho-slm train --low-memory`'s environment (lowMemoryEnv).
 // PyTorch 2 threads beside it in the same run where `torch` imports. Training is timed as PyTorch's
-// peer times it: two warm-up steps, then the median of the rest.
+// peer times it: two warm-up steps, then the median of the rest. Then the start-up figures, ours
+// and PyTorch's alternated for a few rounds (they move with the machine's page-fault cost): create
+// with the ziggurat sampler, and `rho-slm score`'s first scored batch from spawn to exit.
 // Needs about 20 GB: never run it beside the study or the test suite.
 // RHO_SLM_BENCH_PRESET=small runs the same code at 56 M parameters (a check of the bench itself);
-// RHO_SLM_BENCH_STEPS=n runs n training steps instead of 4 (does the peak settle?).
+// RHO_SLM_BENCH_STEPS=n runs n training steps instead of 4 (does the peak settle?);
+// RHO_SLM_BENCH_STARTUP_ROUNDS=n runs n start-up rounds instead of 3.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +21,7 @@ import { lowMemoryEnv } from '../src/cli/nativeLog.js';
 import { LLAMA_PRESETS, type LlamaPresetName } from '../src/model/config.js';
 import { fillNormal } from '../src/model/normalInit.js';
 import { fillZiggurat, zigguratSimd } from '../src/model/ziggurat.js';
+import { prepareCorpus } from '../src/pipeline/prepare.js';
 import { pythonWithTorch, runPythonBench } from './native.js';
 import { fmt, median, medianMs } from './timing.js';
 
@@ -41,7 +45,6 @@ function peakResidentBytes(): number {
 
 /** One phase, in this (child) process; prints its figures as one JSON line. */
 async function worker(phase: string, directory: string): Promise<void> {
-  const processStart = performance.timeOrigin;
   const tf = await import('@tensorflow/tfjs');
   const { useBackend, createTrainStep, tokenLoss } = await import('../src/tfjs/index.js');
   const { LlamaModel, AdamW } = await import('../src/model/index.js');
@@ -85,7 +88,6 @@ async function worker(phase: string, directory: string): Promise<void> {
     start = performance.now();
     await score();
     figures.firstForwardSeconds = since(start);
-    figures.firstScoredBatchSeconds = (Date.now() - processStart) / 1000;
     start = performance.now();
     for (let i = 0; i < SCORE_BATCHES; i++) await score();
     figures.scoreTokensPerSecond = (SCORE_BATCHES * POSITIONS) / since(start);
@@ -192,7 +194,6 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
   const directory = mkdtempSync(join(tmpdir(), 'rho-slm-tinyllama-'));
   try {
     const create = await runWorker('create', directory);
-    const createZiggurat = await runWorker('create:ziggurat', directory);
     const score = await runWorker('score', directory);
     const train = await runWorker('train', directory);
     const recomputed = await runWorker('train:recompute', directory);
@@ -203,14 +204,12 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
     const weights = create.weightBytes!;
     const ours = {
       createSeconds: create.createSeconds!,
-      createZigguratSeconds: createZiggurat.createSeconds!,
       saveSeconds: create.saveSeconds!,
       loadSeconds: score.loadSeconds!,
       loadPeakOverWeights: score.loadPeakBytes! / weights,
       trainLoadSeconds: train.loadSeconds!,
       trainLoadPeakOverWeights: train.loadPeakBytes! / weights,
       firstForwardSeconds: score.firstForwardSeconds!,
-      firstScoredBatchSeconds: score.firstScoredBatchSeconds!,
       scoreTokensPerSecond: score.scoreTokensPerSecond!,
       scorePeakOverWeights: score.peakBytes! / weights,
       trainTokensPerSecond: train.trainTokensPerSecond ?? Number.NaN,
@@ -221,9 +220,7 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
       lowMemoryTrainPeakGiB: peakGiB(lowMemory),
     };
     console.log(`  weights (fp32)                 ${(weights / GiB).toFixed(2)} GiB`);
-    console.log(
-      `  create, random weights         ${fmt(ours.createSeconds)} s (tf.randomNormal's numbers); ${fmt(ours.createZigguratSeconds)} s with { sampler: 'ziggurat' }`,
-    );
+    console.log(`  create, random weights         ${fmt(ours.createSeconds)} s (tf.randomNormal's numbers)`);
     console.log(`  save (BF16 safetensors)        ${fmt(ours.saveSeconds)} s`);
     console.log(
       `  load (BF16 → fp32)             ${fmt(ours.loadSeconds)} s, peak ${ours.loadPeakOverWeights.toFixed(2)}× the weights`,
@@ -231,9 +228,7 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
     console.log(
       `  load to train (copied)         ${fmt(ours.trainLoadSeconds)} s, peak ${ours.trainLoadPeakOverWeights.toFixed(2)}× the weights`,
     );
-    console.log(
-      `  first forward                  ${fmt(ours.firstForwardSeconds)} s; first scored batch ${fmt(ours.firstScoredBatchSeconds)} s after process start`,
-    );
+    console.log(`  first forward                  ${fmt(ours.firstForwardSeconds)} s`);
     console.log(
       `  scoring                        ${fmt(ours.scoreTokensPerSecond)} tokens/s, peak ${ours.scorePeakOverWeights.toFixed(2)}× the weights`,
     );
@@ -255,7 +250,7 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
       console.log('  PyTorch: not installed (set RHO_SLM_PYTHON to a python with torch)');
       return ours;
     }
-    const torch = runPythonBench(python, 'pytorch_llama.py', {
+    const torchSettings = {
       config: { ...config, max_position_embeddings: Math.max(POSITIONS, config.max_position_embeddings) },
       batch: 1,
       positions: POSITIONS,
@@ -263,33 +258,99 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
       steps: 1,
       ratio: 0.6,
       skipMatMul: true,
-    }) as {
-      createSeconds: number;
-      normalInitSeconds: number;
+    };
+    const torch = runPythonBench(python, 'pytorch_llama.py', torchSettings) as {
       trainTokensPerSecond: number;
       scoreTokensPerSecond: number;
       peakBytes: number;
       torch: string;
     };
-    // Like for like: transformers' LlamaForCausalLM(config) builds the modules, then draws every
-    // weight from N(0, 0.02²) as LlamaModel.create does; the first scored batch is compared with
-    // the faster module construction alone plus one batch at PyTorch's scoring rate.
-    const torchCreate = torch.createSeconds + torch.normalInitSeconds;
-    const torchFirstBatch = torch.createSeconds + POSITIONS / torch.scoreTokensPerSecond;
     console.log(
-      `  PyTorch ${torch.torch} (2 threads): create ${fmt(torch.createSeconds)} s (module defaults) + ${fmt(torch.normalInitSeconds)} s drawing N(0, 0.02²) as transformers does = ${fmt(torchCreate)} s; create + one batch ${fmt(torchFirstBatch)} s; scoring ${fmt(torch.scoreTokensPerSecond)} tokens/s, training ${fmt(torch.trainTokensPerSecond)} tokens/s, peak ${(torch.peakBytes / GiB).toFixed(1)} GiB`,
+      `  PyTorch ${torch.torch} (2 threads): scoring ${fmt(torch.scoreTokensPerSecond)} tokens/s, training ${fmt(torch.trainTokensPerSecond)} tokens/s, peak ${(torch.peakBytes / GiB).toFixed(1)} GiB`,
     );
     console.log(
-      `  ratios (ours / PyTorch): training ${(ours.trainTokensPerSecond / torch.trainTokensPerSecond).toFixed(2)}× (recomputing ${(ours.recomputeTrainTokensPerSecond / torch.trainTokensPerSecond).toFixed(2)}×), scoring ${(ours.scoreTokensPerSecond / torch.scoreTokensPerSecond).toFixed(2)}×, first scored batch ${(torchFirstBatch / ours.firstScoredBatchSeconds).toFixed(2)}× as fast, create N(0, 0.02²) ${(torchCreate / ours.createSeconds).toFixed(2)}× as fast (ziggurat ${(torchCreate / ours.createZigguratSeconds).toFixed(2)}×; against module defaults ${(torch.createSeconds / ours.createZigguratSeconds).toFixed(2)}×), training peak ${(ours.trainPeakGiB / (torch.peakBytes / GiB)).toFixed(2)}× PyTorch's (recomputing ${(ours.recomputeTrainPeakGiB / (torch.peakBytes / GiB)).toFixed(2)}×); with --low-memory ${(ours.lowMemoryTrainTokensPerSecond / torch.trainTokensPerSecond).toFixed(2)}× at ${(ours.lowMemoryTrainPeakGiB / (torch.peakBytes / GiB)).toFixed(2)}× the peak`,
+      `  ratios (ours / PyTorch): training ${(ours.trainTokensPerSecond / torch.trainTokensPerSecond).toFixed(2)}× (recomputing ${(ours.recomputeTrainTokensPerSecond / torch.trainTokensPerSecond).toFixed(2)}×), scoring ${(ours.scoreTokensPerSecond / torch.scoreTokensPerSecond).toFixed(2)}×, training peak ${(ours.trainPeakGiB / (torch.peakBytes / GiB)).toFixed(2)}× PyTorch's (recomputing ${(ours.recomputeTrainPeakGiB / (torch.peakBytes / GiB)).toFixed(2)}×); with --low-memory ${(ours.lowMemoryTrainTokensPerSecond / torch.trainTokensPerSecond).toFixed(2)}× at ${(ours.lowMemoryTrainPeakGiB / (torch.peakBytes / GiB)).toFixed(2)}× the peak`,
     );
+    const startup = await startupRounds(directory, python, torchSettings);
     return {
       ...ours,
+      ...startup,
       torchTrainTokensPerSecond: torch.trainTokensPerSecond,
       torchPeakGiB: torch.peakBytes / GiB,
     };
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }
+}
+
+/** Rounds of the start-up comparison: ours and PyTorch's alternated, so drift touches both alike. */
+const STARTUP_ROUNDS = Number(process.env.RHO_SLM_BENCH_STARTUP_ROUNDS ?? 3);
+
+/**
+ * `rho-slm score` from source (node, tsx, the command's own child process) on a one-window token
+ * file with the checkpoint in `directory`: seconds from spawning it until it has exited, its one
+ * batch of losses written.
+ */
+async function cliFirstScoredBatch(directory: string, tokens: string): Promise<number> {
+  const cli = fileURLToPath(new URL('../src/cli/bin.ts', import.meta.url));
+  const out = join(directory, 'one.scores');
+  const args = ['--import', 'tsx', cli, 'score', '--model', directory, '--data', tokens, '--out', out];
+  const started = Date.now();
+  const child = spawn(process.execPath, [...args, '--batch', '1', '--seq-len', `${POSITIONS}`, '--force'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`tinyllama bench: rho-slm score failed (exit ${code}): ${stderr.trim()}`);
+  return (Date.now() - started) / 1000;
+}
+
+/**
+ * The start-up figures, ours and PyTorch's in alternation, {@link STARTUP_ROUNDS} rounds: create
+ * with random weights (ours with the ziggurat sampler; PyTorch's module construction, then its
+ * N(0, 0.02²) draw as transformers does) and the first scored batch (ours: `rho-slm score` from
+ * spawn to exit; PyTorch: module construction plus its first forward, and from spawn to its losses).
+ * Prints each round and the medians; returns the medians.
+ */
+async function startupRounds(directory: string, python: string, torchSettings: object) {
+  const text = join(directory, 'one.txt');
+  writeFileSync(text, 'x'.repeat(POSITIONS)); // the byte tokenizer: BOS and 256 bytes, one window
+  const tokens = join(directory, 'one.tok');
+  await prepareCorpus({ inputs: [text], out: tokens });
+  const rounds: Record<string, number>[] = [];
+  console.log(`  start-up, ours and PyTorch's alternated (${STARTUP_ROUNDS} rounds):`);
+  for (let round = 1; round <= STARTUP_ROUNDS; round++) {
+    const create = await runWorker('create:ziggurat', directory);
+    const spawned = Date.now();
+    const torch = runPythonBench(python, 'pytorch_llama.py', { ...torchSettings, startup: true }) as {
+      createSeconds: number;
+      normalInitSeconds: number;
+      firstForwardSeconds: number;
+      firstLossAt: number;
+    };
+    const figures = {
+      createZigguratSeconds: create.createSeconds!,
+      torchCreateSeconds: torch.createSeconds,
+      torchNormalCreateSeconds: torch.createSeconds + torch.normalInitSeconds,
+      firstScoredBatchSeconds: await cliFirstScoredBatch(directory, tokens),
+      torchCreateForwardSeconds: torch.createSeconds + torch.firstForwardSeconds,
+      torchFirstLossFromSpawnSeconds: torch.firstLossAt - spawned / 1000,
+    };
+    rounds.push(figures);
+    console.log(
+      `    round ${round}: create ${fmt(figures.createZigguratSeconds)} s (ziggurat) | PyTorch ${fmt(figures.torchCreateSeconds)} s module construction, ${fmt(figures.torchNormalCreateSeconds)} s with its N(0, 0.02²) draw; first scored batch: rho-slm score ${fmt(figures.firstScoredBatchSeconds)} s from spawn to exit | PyTorch create + first forward ${fmt(figures.torchCreateForwardSeconds)} s, ${fmt(figures.torchFirstLossFromSpawnSeconds)} s from spawn`,
+    );
+  }
+  const medians = Object.fromEntries(
+    Object.keys(rounds[0]!).map((key) => [key, median(rounds.map((figures) => figures[key]!))]),
+  ) as (typeof rounds)[number];
+  console.log(
+    `  start-up ratios (medians; PyTorch's time / ours): create ${(medians.torchNormalCreateSeconds! / medians.createZigguratSeconds!).toFixed(2)}× against N(0, 0.02²), ${(medians.torchCreateSeconds! / medians.createZigguratSeconds!).toFixed(2)}× against module construction; first scored batch ${(medians.torchCreateForwardSeconds! / medians.firstScoredBatchSeconds!).toFixed(2)}× against create + first forward, ${(medians.torchFirstLossFromSpawnSeconds! / medians.firstScoredBatchSeconds!).toFixed(2)}× from spawn`,
+  );
+  return medians;
 }
 
 if (process.argv[2] === '--worker') await worker(process.argv[3]!, process.argv[4]!);
