@@ -7,12 +7,13 @@
 // PyTorch 2 threads beside it in the same run where `torch` imports. Training is timed as PyTorch's
 // peer times it: two warm-up steps, then the median of the rest. Then the start-up figures, ours
 // and PyTorch's alternated for a few rounds (they move with the machine's page-fault cost): create
-// with the ziggurat sampler, and `rho-slm score`'s first scored batch from spawn to exit.
+// with the ziggurat sampler, and the first scored batch of `rho-slm score` as installed (dist/cli.js,
+// built first) from spawn to exit.
 // Needs about 20 GB: never run it beside the study or the test suite.
 // RHO_SLM_BENCH_PRESET=small runs the same code at 56 M parameters (a check of the bench itself);
 // RHO_SLM_BENCH_STEPS=n runs n training steps instead of 4 (does the peak settle?);
 // RHO_SLM_BENCH_STARTUP_ROUNDS=n runs n start-up rounds instead of 3.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -286,15 +287,22 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
 /** Rounds of the start-up comparison: ours and PyTorch's alternated, so drift touches both alike. */
 const STARTUP_ROUNDS = Number(process.env.RHO_SLM_BENCH_STARTUP_ROUNDS ?? 3);
 
+/** The `rho-slm` command as the package installs it: dist/cli.js, built from this source now. */
+function builtCli(): string {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const build = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`tinyllama bench: npm run build failed: ${build.stderr.trim()}`);
+  return join(root, 'dist', 'cli.js');
+}
+
 /**
- * `rho-slm score` from source (node, tsx, the command's own child process) on a one-window token
- * file with the checkpoint in `directory`: seconds from spawning it until it has exited, its one
- * batch of losses written.
+ * `rho-slm score` (`cli`, with its own child process) on a one-window token file with the
+ * checkpoint in `directory`: seconds from spawning it until it has exited, its one batch of losses
+ * written.
  */
-async function cliFirstScoredBatch(directory: string, tokens: string): Promise<number> {
-  const cli = fileURLToPath(new URL('../src/cli/bin.ts', import.meta.url));
+async function cliFirstScoredBatch(cli: string, directory: string, tokens: string): Promise<number> {
   const out = join(directory, 'one.scores');
-  const args = ['--import', 'tsx', cli, 'score', '--model', directory, '--data', tokens, '--out', out];
+  const args = [cli, 'score', '--model', directory, '--data', tokens, '--out', out];
   const started = Date.now();
   const child = spawn(process.execPath, [...args, '--batch', '1', '--seq-len', `${POSITIONS}`, '--force'], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -312,7 +320,7 @@ async function cliFirstScoredBatch(directory: string, tokens: string): Promise<n
  * The start-up figures, ours and PyTorch's in alternation, {@link STARTUP_ROUNDS} rounds: create
  * with random weights (ours with the ziggurat sampler; PyTorch's module construction, then its
  * N(0, 0.02²) draw as transformers does) and the first scored batch (ours: `rho-slm score` from
- * spawn to exit; PyTorch: module construction plus its first forward, and from spawn to its losses).
+ * spawn to exit, built; PyTorch: module construction plus its first forward, and from spawn to its losses).
  * Prints each round and the medians; returns the medians.
  */
 async function startupRounds(directory: string, python: string, torchSettings: object) {
@@ -320,6 +328,7 @@ async function startupRounds(directory: string, python: string, torchSettings: o
   writeFileSync(text, 'x'.repeat(POSITIONS)); // the byte tokenizer: BOS and 256 bytes, one window
   const tokens = join(directory, 'one.tok');
   await prepareCorpus({ inputs: [text], out: tokens });
+  const cli = builtCli();
   const rounds: Record<string, number>[] = [];
   console.log(`  start-up, ours and PyTorch's alternated (${STARTUP_ROUNDS} rounds):`);
   for (let round = 1; round <= STARTUP_ROUNDS; round++) {
@@ -335,7 +344,7 @@ async function startupRounds(directory: string, python: string, torchSettings: o
       createZigguratSeconds: create.createSeconds!,
       torchCreateSeconds: torch.createSeconds,
       torchNormalCreateSeconds: torch.createSeconds + torch.normalInitSeconds,
-      firstScoredBatchSeconds: await cliFirstScoredBatch(directory, tokens),
+      firstScoredBatchSeconds: await cliFirstScoredBatch(cli, directory, tokens),
       torchCreateForwardSeconds: torch.createSeconds + torch.firstForwardSeconds,
       torchFirstLossFromSpawnSeconds: torch.firstLossAt - spawned / 1000,
     };

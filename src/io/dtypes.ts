@@ -7,7 +7,7 @@ export type TensorDtype = 'F32' | 'F16' | 'BF16';
 export const DTYPE_BYTES: Readonly<Record<TensorDtype, number>> = { F32: 4, F16: 2, BF16: 2 };
 
 /** Whether this machine stores numbers little-endian, as checkpoint files do (then typed arrays read them directly). */
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** `bytes` as a typed array of `Type`: a view where aligned, else over an aligned copy. */
 function aligned<T>(

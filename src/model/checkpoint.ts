@@ -15,6 +15,7 @@ import {
   checkDataChecksum,
   readSafetensorsHeader,
   recordedChecksum,
+  recordedValuesChecksum,
   type SafetensorsEntry,
   type SafetensorsHeader,
   writeSafetensors,
@@ -122,6 +123,16 @@ async function* readWeights(
   layout: WeightLayout,
   options: WeightReadOptions = {},
 ): AsyncGenerator<[string, Float32Array]> {
+  // The values' CRC-32 as recorded at save, where the file holds exactly the model's weights in
+  // parameter-table order and a data checksum that vouches for it; otherwise hashed as read.
+  const [only] = files;
+  const recordedValues =
+    files.length === 1 &&
+    recordedChecksum(only!.path, only!.header) !== undefined &&
+    inTableOrder(only!.header, table)
+      ? recordedValuesChecksum(only!.path, only!.header)
+      : undefined;
+  const hashValues = options.onWeightsCrc !== undefined && recordedValues === undefined;
   const reads: TensorRead[] = [];
   const names: string[] = [];
   const checks = files.map(({ path, header, wanted }) => {
@@ -144,7 +155,7 @@ async function* readWeights(
         transpose: entry.shape.length === 2 && layout.transposed(entry.name),
         hashOnly,
         hash: expected !== undefined,
-        hashValues: options.onWeightsCrc !== undefined && !hashOnly,
+        hashValues: hashValues && !hashOnly,
         ...layout.placement(length),
       });
     }
@@ -164,11 +175,18 @@ async function* readWeights(
     checkDataChecksum(path, whole, expected);
   }
   options.onWeightsCrc?.(
-    table.reduce(
-      (crc, { name, shape }) => combineCrc32(crc, valuesCrcs.get(name)!, 4 * elementCount(shape)),
-      0,
-    ),
+    recordedValues ??
+      table.reduce(
+        (crc, { name, shape }) => combineCrc32(crc, valuesCrcs.get(name)!, 4 * elementCount(shape)),
+        0,
+      ),
   );
+}
+
+/** Whether `header` lists exactly the tensors of `table`, in its order. */
+function inTableOrder(header: SafetensorsHeader, table: readonly ParameterSpec[]): boolean {
+  const stored = [...header.entries.values()].sort((a, b) => a.start - b.start);
+  return stored.length === table.length && stored.every((entry, i) => entry.name === table[i]!.name);
 }
 
 /** Buffers that Hugging Face checkpoints may carry and the model does not use. */

@@ -68,10 +68,35 @@ export function readFully(files: SyncFiles, fd: number, bytes: Uint8Array, posit
 }
 
 /**
+ * Continues `running`, a CRC-32 taken with `hash`, over the float32 values of the first `count`
+ * bfloat16 `words` (each as its float32 bits in host byte order), converted through `scratch` a
+ * few thousand at a time so that the scratch stays in the cache. Self-contained: its source also
+ * runs in worker threads (so it lives here, where the worker code is: a test runner rewrites calls
+ * to imported functions).
+ *
+ * @returns the continued CRC-32
+ */
+export function hashBfloat16AsFloat32(
+  words: Uint16Array,
+  count: number,
+  scratch: Uint32Array,
+  hash: (bytes: Uint8Array, running: number) => number,
+  running: number,
+): number {
+  let crc = running;
+  for (let at = 0; at < count; at += scratch.length) {
+    const length = Math.min(scratch.length, count - at);
+    for (let i = 0; i < length; i++) scratch[i] = words[at + i]! << 16;
+    crc = hash(new Uint8Array(scratch.buffer, scratch.byteOffset, length * 4), crc);
+  }
+  return crc;
+}
+
+/**
  * Reads one tensor synchronously: its bytes in bands of rows, each band hashed, decoded to float32
  * bits (F32 as they are, BF16 shifted, F16 converted exactly), the values hashed where asked, and
  * written to its place in a new buffer, transposed when asked. Self-contained apart from
- * `readFully` and `halfToFloatBits`, and without nested functions (which bundlers that keep names
+ * `readFully`, `halfToFloatBits` and `hashBfloat16AsFloat32`, and without nested functions (which bundlers that keep names
  * would wrap in a helper the workers lack): its source also runs in worker threads.
  *
  * @returns the CRC-32s of the bytes and of the values, and the new buffer (none when only hashed)
@@ -103,11 +128,11 @@ export function readTensor(
     const bandRows = Math.max(1, Math.min(rows, transpose ? 64 : Math.floor(2 ** 20 / rowBytes)));
     const band = new Uint8Array(bandRows * rowBytes);
     // What the band's values are read from as float32 bits, shifted left by `shift`: the stored
-    // words for F32, and for BF16 unless its values are hashed; otherwise words converted first.
+    // words for F32 and BF16, words converted from F16.
+    const shift = read.dtype === 'BF16' ? 16 : 0;
     const words = size === 4 ? new Uint32Array(band.buffer) : new Uint16Array(band.buffer);
-    const converted = read.dtype === 'F16' || (read.dtype === 'BF16' && read.hashValues);
-    const source = converted ? new Uint32Array(bandRows * columns) : words;
-    const shift = read.dtype === 'BF16' && !converted ? 16 : 0;
+    const source = read.dtype === 'F16' ? new Uint32Array(bandRows * columns) : words;
+    const hashScratch = read.hashValues && shift !== 0 ? new Uint32Array(4096) : undefined;
     const buffer = new ArrayBuffer(read.bufferBytes);
     const target = new Uint32Array(buffer, read.offsetBytes, rows * columns);
     // Files are little-endian; a big-endian host swaps each value's bytes after hashing them.
@@ -120,8 +145,9 @@ export function readTensor(
       if (read.hash && bytes.length > 0) crc = hash(bytes, crc);
       if (bigEndian) for (let i = 0; i < bytes.length; i += size) bytes.subarray(i, i + size).reverse();
       if (read.dtype === 'F16') for (let i = 0; i < values; i++) source[i] = halfToFloatBits(words[i]!);
-      else if (converted) for (let i = 0; i < values; i++) source[i] = words[i]! << 16;
-      if (read.hashValues && values > 0)
+      if (hashScratch !== undefined)
+        valuesCrc = hashBfloat16AsFloat32(words as Uint16Array, values, hashScratch, hash, valuesCrc);
+      else if (read.hashValues && values > 0)
         valuesCrc = hash(new Uint8Array(source.buffer, source.byteOffset, values * 4), valuesCrc);
       if (!transpose) {
         for (let i = 0, to = first * columns; i < values; i++, to++) target[to] = source[i]! << shift;
@@ -141,6 +167,7 @@ export function readTensor(
 
 /** What a worker runs: reads, one message each, answered with the values' buffer transferred. */
 const WORKER_SOURCE = `${halfToFloatBits}
+${hashBfloat16AsFloat32}
 ${readFully}
 ${readTensor}
 const { parentPort } = require('node:worker_threads');

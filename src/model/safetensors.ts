@@ -7,7 +7,8 @@ import { SLMError } from '../core/errors.js';
 import { elementCount } from '../core/shape.js';
 import { writeAll, writeFileAtomic } from '../io/atomicFile.js';
 import { continueCrc32 } from '../io/checksum.js';
-import { DTYPE_BYTES, decodeFloats, encodeFloats, type TensorDtype } from '../io/dtypes.js';
+import { DTYPE_BYTES, decodeFloats, encodeFloats, LITTLE_ENDIAN, type TensorDtype } from '../io/dtypes.js';
+import { hashBfloat16AsFloat32 } from './parallelRead.js';
 import type { NamedWeight } from './weights.js';
 
 /** One tensor's place in a safetensors file. */
@@ -39,6 +40,12 @@ const CHECKSUM_KEY = 'rho_slm_data_crc32';
  * the other metadata (so a corrupt key cannot silently drop the data checksum or the config).
  */
 const HEADER_KEY = 'rho_slm_header_crc32';
+/**
+ * Metadata key of the CRC-32 of the float32 values the data section decodes to, tensor after tensor
+ * in file order, as little-endian bytes (written by little-endian hosts): for a model's checkpoint,
+ * what `modelFingerprint` hashes of the loaded model, so that loading need not hash the values.
+ */
+const VALUES_CHECKSUM_KEY = 'rho_slm_values_crc32';
 /** Largest JSON header read, as in Hugging Face's safetensors (100 MB). */
 export const MAX_SAFETENSORS_HEADER_BYTES = 100_000_000;
 /** Bytes hashed per read when the checksum covers tensors that are not wanted. */
@@ -185,10 +192,26 @@ export async function readSafetensorsHeader(path: string): Promise<SafetensorsHe
  * @throws {@link SLMError} `BAD_CHECKPOINT` when the recorded value is not 8 hex digits
  */
 export function recordedChecksum(path: string, header: SafetensorsHeader): string | undefined {
-  const expected = header.metadata[CHECKSUM_KEY];
-  if (expected !== undefined && !/^[0-9a-f]{8}$/.test(expected))
-    bad(path, `metadata ${CHECKSUM_KEY} is ${JSON.stringify(expected)}, expected 8 hex digits`);
-  return expected;
+  return recordedHex(path, header, CHECKSUM_KEY);
+}
+
+/**
+ * The recorded CRC-32 of the values the data decodes to (see {@link writeSafetensors}), or
+ * `undefined` when the file has none or this host is big-endian; valid once the data checksum is.
+ *
+ * @throws {@link SLMError} `BAD_CHECKPOINT` when it is not 8 hex digits
+ */
+export function recordedValuesChecksum(path: string, header: SafetensorsHeader): number | undefined {
+  const recorded = recordedHex(path, header, VALUES_CHECKSUM_KEY);
+  return recorded === undefined || !LITTLE_ENDIAN ? undefined : Number.parseInt(recorded, 16);
+}
+
+/** Metadata `key` of `header`, checked to be 8 hex digits. */
+function recordedHex(path: string, header: SafetensorsHeader, key: string): string | undefined {
+  const value = header.metadata[key];
+  if (value !== undefined && !/^[0-9a-f]{8}$/.test(value))
+    bad(path, `metadata ${key} is ${JSON.stringify(value)}, expected 8 hex digits`);
+  return value;
 }
 
 /**
@@ -268,7 +291,9 @@ export interface WriteSafetensorsOptions {
 /**
  * Writes tensors to a safetensors file that Hugging Face libraries load unchanged, atomically, one
  * tensor at a time (`read` is called once per tensor). The metadata records `format: "pt"`, a
- * CRC-32 of the data section and a CRC-32 of the tensor list (names, dtypes, shapes, offsets).
+ * CRC-32 of the data section, a CRC-32 of the tensor list (names, dtypes, shapes, offsets) and,
+ * on little-endian hosts, a CRC-32 of the float32 values the data decodes to (for F32 the data
+ * checksum itself; see {@link recordedValuesChecksum}).
  *
  * @param path - the file to create or replace
  * @param specs - names and shapes, in the order to write
@@ -295,11 +320,13 @@ export async function writeSafetensors(
     layout.push({ name, dtype, shape, start: offset, end: offset + byteLength });
     offset += byteLength;
   }
-  const headerBytes = (checksum: number) => {
+  const hex = (crc: number) => (crc >>> 0).toString(16).padStart(8, '0');
+  const headerBytes = (checksum: number, valuesChecksum: number) => {
     const metadata = {
       format: 'pt',
       ...options.metadata,
-      [CHECKSUM_KEY]: checksum.toString(16).padStart(8, '0'),
+      [CHECKSUM_KEY]: hex(checksum),
+      ...(LITTLE_ENDIAN ? { [VALUES_CHECKSUM_KEY]: hex(valuesChecksum) } : {}),
     };
     Object.assign(metadata, { [HEADER_KEY]: headerChecksum(layout, metadata) });
     const json = JSON.stringify({ __metadata__: metadata, ...header });
@@ -309,10 +336,12 @@ export async function writeSafetensors(
     bytes.write(padded, 8, 'utf8');
     return bytes;
   };
-  const dataStart = headerBytes(0).byteLength; // the checksum has a fixed width
+  const dataStart = headerBytes(0, 0).byteLength; // the checksums have a fixed width
+  const scratch = new Uint32Array(4096);
   await writeFileAtomic(path, async (handle) => {
     let position = dataStart;
     let checksum = 0;
+    let valuesChecksum = 0;
     for (const { name, shape } of specs) {
       const values = await read(name);
       if (values.length !== elementCount(shape)) {
@@ -323,9 +352,13 @@ export async function writeSafetensors(
       }
       const bytes = encodeFloats(values, dtype);
       checksum = continueCrc32(bytes, checksum);
+      if (dtype === 'BF16' && LITTLE_ENDIAN) {
+        const words = new Uint16Array(bytes.buffer, bytes.byteOffset, values.length);
+        valuesChecksum = hashBfloat16AsFloat32(words, values.length, scratch, continueCrc32, valuesChecksum);
+      }
       await writeAll(handle, bytes, position);
       position += bytes.byteLength;
     }
-    await writeAll(handle, headerBytes(checksum), 0);
+    await writeAll(handle, headerBytes(checksum, dtype === 'F32' ? checksum : valuesChecksum), 0);
   });
 }

@@ -11,6 +11,8 @@ import { readLlamaCheckpoint } from '../../src/model/checkpoint.js';
 import { resolveLlamaConfig } from '../../src/model/config.js';
 import { LlamaModel } from '../../src/model/index.js';
 import { readTensor, readTensors, type TensorRead } from '../../src/model/parallelRead.js';
+import { parameterTable } from '../../src/model/parameterTable.js';
+import { writeSafetensors } from '../../src/model/safetensors.js';
 import { transposeInto } from '../../src/model/transpose.js';
 import { fingerprintOf, modelFingerprint } from '../../src/pipeline/fingerprint.js';
 import { activateBackend, testBackends } from '../helpers/backends.js';
@@ -295,37 +297,75 @@ describe('checkpoint weights through worker threads', () => {
 });
 
 describe("the weights' CRC-32 as read (onWeightsCrc)", () => {
-  it('is what modelFingerprint hashes of the loaded model: F32 and BF16, tied or not, in threads or not', async () => {
-    await activateBackend(testBackends[0]!);
-    const layout = {
-      transposed: (name: string) => name.endsWith('_proj.weight'),
-      placement: (length: number) => ({ bufferBytes: 4 * length + 4, offsetBytes: 4 }),
+  const layout = {
+    transposed: (name: string) => name.endsWith('_proj.weight'),
+    placement: (length: number) => ({ bufferBytes: 4 * length + 4, offsetBytes: 4 }),
+  };
+
+  /** What load and the reading threads report for the checkpoint in `path`, and the loaded model's fingerprint. */
+  async function reported(path: string) {
+    let fromLoad: number | undefined;
+    const loaded = await LlamaModel.load(path, {
+      inference: true,
+      onWeightsCrc: (crc) => {
+        fromLoad = crc;
+      },
+    });
+    const fingerprint = await modelFingerprint(loaded);
+    const parameters = loaded.parameterCount();
+    loaded.dispose();
+    let fromThreads: number | undefined;
+    const { weights } = await readLlamaCheckpoint(path);
+    const onWeightsCrc = (crc: number) => {
+      fromThreads = crc;
     };
+    for await (const _ of weights(layout, { threads: 2, alwaysParallel: true, onWeightsCrc }));
+    return {
+      fingerprint,
+      fromLoad: fingerprintOf(parameters, fromLoad!),
+      fromThreads: fingerprintOf(parameters, fromThreads!),
+    };
+  }
+
+  it('is what modelFingerprint hashes of the loaded model: recorded at save (F32, BF16; tied or not) or hashed as read', async () => {
+    await activateBackend(testBackends[0]!);
     for (const tied of [true, false]) {
       const config = { ...resolveLlamaConfig('nano'), tie_word_embeddings: tied };
       const model = LlamaModel.create(config, { seed: 5 });
       for (const dtype of ['F32', 'BF16'] as const) {
-        const path = join(directory, `crc-${tied}-${dtype}`);
-        await model.save(path, { dtype });
-        let fromLoad: number | undefined;
-        const loaded = await LlamaModel.load(path, {
-          inference: true,
-          onWeightsCrc: (crc) => {
-            fromLoad = crc;
-          },
-        });
-        const expected = await modelFingerprint(loaded);
-        loaded.dispose();
-        expect(fingerprintOf(model.parameterCount(), fromLoad!), `${dtype}, tied ${tied}`).toBe(expected);
-        let fromThreads: number | undefined;
-        const { weights } = await readLlamaCheckpoint(path);
-        const onWeightsCrc = (crc: number) => {
-          fromThreads = crc;
-        };
-        for await (const _ of weights(layout, { threads: 2, alwaysParallel: true, onWeightsCrc }));
-        expect(fromThreads).toBe(fromLoad);
+        // As save writes it: the values' CRC-32 is recorded and used.
+        const saved = join(directory, `crc-${tied}-${dtype}`);
+        await model.save(saved, { dtype });
+        const recorded = await reported(saved);
+        expect(recorded.fromLoad, `${dtype}, tied ${tied}`).toBe(recorded.fingerprint);
+        expect(recorded.fromThreads).toBe(recorded.fingerprint);
+        // The same weights in another order (as another tool may write them): hashed as read.
+        const reordered = join(directory, `crc-${tied}-${dtype}-reordered`);
+        await model.save(reordered, { dtype });
+        const specs = parameterTable(config).reverse();
+        await writeSafetensors(
+          join(reordered, 'model.safetensors'),
+          specs,
+          async (name) => (await loadedWeights(saved)).get(name)!,
+          { dtype },
+        );
+        const hashed = await reported(reordered);
+        expect(hashed.fromLoad).toBe(recorded.fingerprint);
+        expect(hashed.fromThreads).toBe(recorded.fingerprint);
       }
       model.dispose();
     }
   });
 });
+
+/** The weights of the checkpoint in `path` in Hugging Face layout, as loaded (cached per path). */
+const weightsByPath = new Map<string, Map<string, Float32Array>>();
+async function loadedWeights(path: string): Promise<Map<string, Float32Array>> {
+  if (!weightsByPath.has(path)) {
+    const model = await LlamaModel.load(path);
+    const exported = await model.exportWeights();
+    model.dispose();
+    weightsByPath.set(path, new Map([...exported].map(([name, { data }]) => [name, data])));
+  }
+  return weightsByPath.get(path)!;
+}
