@@ -27,7 +27,8 @@ export interface WeightReadOptions extends ReadTensorsOptions {
   /**
    * Called after the last weight, once the checksums are verified, with the CRC-32 of the weights'
    * float32 values in Hugging Face layout (their bytes in host order), weight after weight in
-   * {@link parameterTable} order: hashed by the reading threads as they decode.
+   * {@link parameterTable} order: as the file records it where it holds exactly those weights in
+   * that order (as `save` writes them), otherwise hashed by the reading threads as they decode.
    */
   onWeightsCrc?: (crc: number) => void;
 }
