@@ -6,9 +6,9 @@ import { crc32 } from 'node:zlib';
 import { SLMError } from '../core/errors.js';
 import { elementCount } from '../core/shape.js';
 import { writeAll, writeFileAtomic } from '../io/atomicFile.js';
-import { continueCrc32 } from '../io/checksum.js';
+import { combineCrc32, continueCrc32 } from '../io/checksum.js';
 import { DTYPE_BYTES, decodeFloats, encodeFloats, LITTLE_ENDIAN, type TensorDtype } from '../io/dtypes.js';
-import { hashBfloat16AsFloat32 } from './parallelRead.js';
+import { type WriteTensorsOptions, writeTensors } from './parallelWrite.js';
 import type { NamedWeight } from './weights.js';
 
 /** One tensor's place in a safetensors file. */
@@ -281,7 +281,7 @@ export async function* readSafetensors(
 }
 
 /** Options of {@link writeSafetensors}. */
-export interface WriteSafetensorsOptions {
+export interface WriteSafetensorsOptions extends WriteTensorsOptions {
   /** Storage dtype. @default 'F32' */
   dtype?: 'F32' | 'BF16';
   /** Extra string metadata. */
@@ -337,28 +337,38 @@ export async function writeSafetensors(
     return bytes;
   };
   const dataStart = headerBytes(0, 0).byteLength; // the checksums have a fixed width
-  const scratch = new Uint32Array(4096);
+  const readChecked = async (index: number) => {
+    const { name, shape } = specs[index]!;
+    const values = await read(name);
+    if (values.length !== elementCount(shape)) {
+      throw new SLMError(
+        'SHAPE_MISMATCH',
+        `writeSafetensors: tensor '${name}' has ${values.length} values for shape [${shape}].`,
+      );
+    }
+    return values;
+  };
   await writeFileAtomic(path, async (handle) => {
-    let position = dataStart;
     let checksum = 0;
     let valuesChecksum = 0;
-    for (const { name, shape } of specs) {
-      const values = await read(name);
-      if (values.length !== elementCount(shape)) {
-        throw new SLMError(
-          'SHAPE_MISMATCH',
-          `writeSafetensors: tensor '${name}' has ${values.length} values for shape [${shape}].`,
-        );
+    if (LITTLE_ENDIAN) {
+      // Encoded, hashed and written by worker threads (parallelWrite.ts) as `read` makes the values.
+      const places = layout.map(({ shape, start }) => ({
+        position: dataStart + start,
+        length: elementCount(shape),
+      }));
+      const written = await writeTensors(handle.fd, places, dtype, readChecked, options);
+      written.forEach(({ crc, valuesCrc }, i) => {
+        checksum = combineCrc32(checksum, crc, layout[i]!.end - layout[i]!.start);
+        valuesChecksum = combineCrc32(valuesChecksum, valuesCrc, 4 * places[i]!.length);
+      });
+    } else {
+      for (const [index, { start }] of layout.entries()) {
+        const bytes = encodeFloats(await readChecked(index), dtype);
+        checksum = continueCrc32(bytes, checksum);
+        await writeAll(handle, bytes, dataStart + start);
       }
-      const bytes = encodeFloats(values, dtype);
-      checksum = continueCrc32(bytes, checksum);
-      if (dtype === 'BF16' && LITTLE_ENDIAN) {
-        const words = new Uint16Array(bytes.buffer, bytes.byteOffset, values.length);
-        valuesChecksum = hashBfloat16AsFloat32(words, values.length, scratch, continueCrc32, valuesChecksum);
-      }
-      await writeAll(handle, bytes, position);
-      position += bytes.byteLength;
     }
-    await writeAll(handle, headerBytes(checksum, dtype === 'F32' ? checksum : valuesChecksum), 0);
+    await writeAll(handle, headerBytes(checksum, valuesChecksum), 0);
   });
 }
