@@ -94,10 +94,11 @@ export interface WriteTensorsOptions {
 
 /**
  * Writes tensors to the open file `fd`, tensor `i` at byte `tensors[i].position` as `dtype`: its
- * `tensors[i].length` values come from `read(i)`, in order, on this thread; encoding, hashing and writing run in worker
- * threads (one per core, for files of 32 MiB or more), each taking a copy of the values in its own
- * shared buffer, so `read` may return any array (a backend's own storage included). On a
- * big-endian host, or for small files, all runs on this thread.
+ * `tensors[i].length` values come from `read(i)`, in order, on this thread; encoding, hashing and
+ * writing run in worker threads (one per core, for files of 32 MiB or more), each taking a copy of
+ * the values in its own shared buffer, so `read` may return any array (a backend's own storage
+ * included). Small files are written on this thread. Little-endian hosts only (writeSafetensors
+ * encodes on the calling thread elsewhere).
  *
  * @returns each tensor's CRC-32s, in order
  * @throws the first error of a read or a write (the file is then incomplete)
