@@ -130,9 +130,8 @@ describe('writeSafetensors in worker threads', () => {
         files.push(await readFile(path));
         const read = new Map<string, Float32Array>();
         for await (const [name, { data }] of readSafetensors(path)) read.set(name, data);
-        tensors.forEach((values, t) =>
-          expect(read.get(`t${t}`)).toEqual(decodeFloats(encodeFloats(values, dtype), dtype)),
-        );
+        for (const [t, values] of tensors.entries())
+          expect(read.get(`t${t}`)).toEqual(decodeFloats(encodeFloats(values, dtype), dtype));
       }
       expect(Buffer.compare(files[0]!, files[1]!), dtype).toBe(0);
     }
