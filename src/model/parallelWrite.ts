@@ -166,6 +166,8 @@ export async function writeTensors(
     if (failure !== undefined) throw failure;
     return results;
   } finally {
-    for (const worker of workers) void worker.terminate();
+    // Awaited: after a failure a thread may still be writing, and the caller then closes `fd`,
+    // whose number a later open may reuse.
+    await Promise.all(workers.map((worker) => worker.terminate()));
   }
 }
