@@ -124,20 +124,19 @@ async function* readWeights(
   layout: WeightLayout,
   options: WeightReadOptions = {},
 ): AsyncGenerator<[string, Float32Array]> {
+  const recorded = files.map(({ path, header }) => recordedChecksum(path, header));
   // The values' CRC-32 as recorded at save, where the file holds exactly the model's weights in
   // parameter-table order and a data checksum that vouches for it; otherwise hashed as read.
   const [only] = files;
   const recordedValues =
-    files.length === 1 &&
-    recordedChecksum(only!.path, only!.header) !== undefined &&
-    inTableOrder(only!.header, table)
+    files.length === 1 && recorded[0] !== undefined && inTableOrder(only!.header, table)
       ? recordedValuesChecksum(only!.path, only!.header)
       : undefined;
   const hashValues = options.onWeightsCrc !== undefined && recordedValues === undefined;
   const reads: TensorRead[] = [];
   const names: string[] = [];
-  const checks = files.map(({ path, header, wanted }) => {
-    const expected = recordedChecksum(path, header);
+  const checks = files.map(({ path, header, wanted }, file) => {
+    const expected = recorded[file];
     const parts: { index: number; bytes: number }[] = [];
     for (const entry of [...header.entries.values()].sort((a, b) => a.start - b.start)) {
       const hashOnly = !wanted.has(entry.name);

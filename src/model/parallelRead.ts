@@ -96,8 +96,9 @@ export function hashBfloat16AsFloat32(
  * Reads one tensor synchronously: its bytes in bands of rows, each band hashed, decoded to float32
  * bits (F32 as they are, BF16 shifted, F16 converted exactly), the values hashed where asked, and
  * written to its place in a new buffer, transposed when asked. Self-contained apart from
- * `readFully`, `halfToFloatBits` and `hashBfloat16AsFloat32`, and without nested functions (which bundlers that keep names
- * would wrap in a helper the workers lack): its source also runs in worker threads.
+ * `readFully`, `halfToFloatBits` and `hashBfloat16AsFloat32`, and without nested functions (which
+ * bundlers that keep names would wrap in a helper the workers lack): its source also runs in worker
+ * threads.
  *
  * @returns the CRC-32s of the bytes and of the values, and the new buffer (none when only hashed)
  * @throws Error when the file ends before the tensor does

@@ -1,5 +1,5 @@
 // A model the scoring pipelines were given, or load from a directory for forward passes only.
-import { LlamaModel } from '../model/llama.js';
+import { type CheckpointLoadOptions, LlamaModel } from '../model/llama.js';
 import { fingerprintOf, modelFingerprint } from './fingerprint.js';
 
 /**
@@ -14,13 +14,7 @@ export async function withInferenceModel<T>(
   source: LlamaModel | string,
   use: (model: LlamaModel) => Promise<T>,
 ): Promise<T> {
-  if (typeof source !== 'string') return use(source);
-  const model = await LlamaModel.load(source, { inference: true });
-  try {
-    return await use(model);
-  } finally {
-    model.dispose();
-  }
+  return typeof source === 'string' ? withLoadedModel(source, {}, use) : use(source);
 }
 
 /**
@@ -37,14 +31,23 @@ export async function withFingerprintedModel<T>(
 ): Promise<T> {
   if (typeof source !== 'string') return use(source, await modelFingerprint(source));
   let weightsCrc: number | undefined;
-  const model = await LlamaModel.load(source, {
-    inference: true,
-    onWeightsCrc: (crc) => {
-      weightsCrc = crc;
-    },
-  });
+  const onWeightsCrc = (crc: number) => {
+    weightsCrc = crc;
+  };
+  return withLoadedModel(source, { onWeightsCrc }, (model) =>
+    use(model, fingerprintOf(model.parameterCount(), weightsCrc!)),
+  );
+}
+
+/** Runs `use` with the model in `directory`, loaded for inference with `options`, disposed when `use` settles. */
+async function withLoadedModel<T>(
+  directory: string,
+  options: CheckpointLoadOptions,
+  use: (model: LlamaModel) => Promise<T>,
+): Promise<T> {
+  const model = await LlamaModel.load(directory, { ...options, inference: true });
   try {
-    return await use(model, fingerprintOf(model.parameterCount(), weightsCrc!));
+    return await use(model);
   } finally {
     model.dispose();
   }

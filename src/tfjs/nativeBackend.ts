@@ -135,8 +135,8 @@ const RESERVE_COLUMNS = 2 ** 16;
  */
 export function reserveNativeMemory(length: number): void {
   const backend = activeNativeBackend();
-  if (backend === undefined || backend.isUsingGpuDevice || !nativeAllocatorPools(process.env)) return;
-  if (length <= 0) return;
+  if (length <= 0 || backend === undefined || backend.isUsingGpuDevice || !nativeAllocatorPools(process.env))
+    return;
   tf.fill([Math.ceil(length / RESERVE_COLUMNS), RESERVE_COLUMNS], 0, 'float32').dispose();
 }
 
