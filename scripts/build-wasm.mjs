@@ -138,7 +138,7 @@ const wat = `
 )`;
 
 /** Byte offsets in the ziggurat module's memory, and the most rounds a call takes: exported as globals. */
-const Z = { kn: 0, wn: 512, state: 1536, out: 2048, list: 2048 + 4 * 4 * 16384, chunk: 16384 };
+const Z = { kn: 0, wn: 1024, state: 3072, out: 4096, list: 4096 + 4 * 4 * 16384, chunk: 16384 };
 
 /** The four lanes' next words from xoshiro128** states $a $b $c $d (each lane one stream), into $w. */
 const xoshiro4 = `
@@ -153,7 +153,7 @@ const xoshiro4 = `
       (local.set $c (v128.xor (local.get $c) (local.get $t)))
       (local.set $d (v128.or (i32x4.shl (local.get $d) (i32.const 11)) (i32x4.shr_u (local.get $d) (i32.const 21))))`;
 const layer = (lane) =>
-  `(local.set $l${lane} (i32.and (i32x4.extract_lane ${lane} (local.get $w)) (i32.const 127)))`;
+  `(local.set $l${lane} (i32.and (i32x4.extract_lane ${lane} (local.get $w)) (i32.const 255)))`;
 const kn = (lane) => `(i32.load offset=${Z.kn} (i32.shl (local.get $l${lane}) (i32.const 2)))`;
 const wn = (lane) => `(f64.load offset=${Z.wn} (i32.shl (local.get $l${lane}) (i32.const 3)))`;
 
@@ -165,8 +165,8 @@ const zigguratWat = `
     .join('\n  ')}
 
   ;; $rounds rounds of the 4-lane ziggurat (src/model/ziggurat.ts) into float32s at ${Z.out}: each
-  ;; round steps every lane's stream once and writes sd·(w·wn[w & 127]) for lanes 0-3. The rounds
-  ;; where some word is outside its layer's rectangle (|w| ≥ kn[w & 127], about 5 % of rounds) are
+  ;; round steps every lane's stream once and writes sd·(w·wn[w & 255]) for lanes 0-3. The rounds
+  ;; where some word is outside its layer's rectangle (|w| ≥ kn[w & 255], about 6 % of rounds) are
   ;; listed at ${Z.list}, 32 bytes each: the round's index, then its four words at +16, for the
   ;; caller to redo those lanes in scalar code. The lanes' states are at ${Z.state}, one vector
   ;; per state word. Returns how many rounds were listed.

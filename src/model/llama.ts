@@ -9,6 +9,7 @@ import {
   adoptablePlacement,
   copiedPlacement,
   placedFloat32Array,
+  reserveNativeMemory,
   transientTensor,
   writeToNative,
 } from '../tfjs/nativeBackend.js';
@@ -207,7 +208,9 @@ export class LlamaModel implements TrainableModel {
     const weights = new Map<string, tf.Variable>();
     const table = parameterTable(resolved);
     const seedOf = new Map(table.map((spec) => [spec.name, Math.floor(seeds() * 2 ** 31)]));
-    // Drawn in worker threads (see normalStreams) into buffers they reuse: transientTensor copies.
+    // Drawn in worker threads (see normalStreams) into buffers they reuse: transientTensor copies,
+    // into memory that TensorFlow's threads have faulted in.
+    reserveNativeMemory(parameterCount(table));
     const samples = normalStreams(
       table
         .filter((spec) => spec.shape.length > 1)
