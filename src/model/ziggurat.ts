@@ -141,7 +141,9 @@ export function instantiateZigguratSimd(base64: string, tables: ZigguratTables):
     const simd = new wasm.Instance(new wasm.Module(bytes)).exports as ZigguratSimd;
     // Bounds as integers: |w| < kn ⟺ |w| < ⌈kn⌉ for an integer |w|, compared unsigned.
     const memory = simd.memory.buffer;
-    new Uint32Array(memory, simd.kn.value, tables.kn.length).set(Array.from(tables.kn, (bound) => Math.ceil(bound)));
+    new Uint32Array(memory, simd.kn.value, tables.kn.length).set(
+      Array.from(tables.kn, (bound) => Math.ceil(bound)),
+    );
     new Float64Array(memory, simd.wn.value, tables.wn.length).set(tables.wn);
     return simd;
   } catch {
