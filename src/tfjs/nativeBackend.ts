@@ -127,9 +127,9 @@ const RESERVE_COLUMNS = 2 ** 16;
  * pools ({@link nativeAllocatorPools}); elsewhere nothing. A model's weights copied one by one into
  * fresh memory take a page fault every 4 KiB on the calling thread, the larger part of the copy on
  * this machine's 2 cores (a TinyLlama-1.1B `create` with the ziggurat sampler, two alternated
- * pairs: 10.3 and 12.3 s without this, 9.0 and 8.5 s with it); here the faults are shared among TensorFlow's threads, and the copies are plain copies. Only
- * for tensors that TensorFlow copies (not adopted arrays, see {@link adoptablePlacement}), or the
- * memory is held twice.
+ * pairs: 10.3 and 12.3 s without this, 9.0 and 8.5 s with it); here the faults are shared among
+ * TensorFlow's threads, and the copies are plain copies. Only for tensors that TensorFlow copies
+ * (not adopted arrays, see {@link adoptablePlacement}), or the memory is held twice.
  *
  * @param length - float32 values about to be copied to TensorFlow
  */
