@@ -8,6 +8,7 @@ import { writeAll, writeFileAtomic } from '../io/atomicFile.js';
 import { readJsonBounded } from '../io/boundedRead.js';
 import { combineCrc32 } from '../io/checksum.js';
 import { DTYPE_BYTES, type TensorDtype } from '../io/dtypes.js';
+import type { Placement } from '../tfjs/nativeBackend.js';
 import { type LlamaConfig, validateLlamaConfig } from './config.js';
 import { type ReadTensorsOptions, readTensors, type TensorRead } from './parallelRead.js';
 import { type ParameterSpec, parameterTable } from './parameterTable.js';
@@ -20,7 +21,7 @@ import {
   type SafetensorsHeader,
   writeSafetensors,
 } from './safetensors.js';
-import type { SaveOptions, WeightLayout, WeightSource } from './weights.js';
+import type { NamedWeight, SaveOptions, WeightLayout, WeightSource } from './weights.js';
 
 /** Options of {@link CheckpointContents.weights}. */
 export interface WeightReadOptions extends ReadTensorsOptions {
@@ -283,6 +284,43 @@ export async function readLlamaCheckpoint(directory: string): Promise<Checkpoint
   const table = parameterTable(config);
   for (const { name } of table) files.find((file) => file.path === located.get(name)!.file)!.wanted.add(name);
   return { config, weights: (layout, options) => readWeights(files, table, layout, options) };
+}
+
+/** Options of {@link readSafetensorsInThreads}. */
+export interface ThreadedReadOptions extends ReadTensorsOptions {
+  /** Where `length` float32 values go (for example `copiedPlacement`, to hand them to TensorFlow as copies). */
+  placement: (length: number) => Placement;
+}
+
+/**
+ * Every tensor of one safetensors file (F32, F16 or BF16) as float32 values, read and decoded in
+ * worker threads where Node has them, each into a buffer of its own placed as `options.placement`
+ * asks; yielded in the order they finish. The file's recorded data checksum is verified after the
+ * last tensor: a consumer must not keep what it read until the stream has ended without an error.
+ * (`readSafetensors` reads on the calling thread, in file order.)
+ *
+ * @throws {@link SLMError} `BAD_CHECKPOINT` for a malformed file, an unsupported dtype or a checksum mismatch
+ * @example
+ * ```ts
+ * for await (const [name, { shape, data }] of readSafetensorsInThreads('optimizer.safetensors', { placement: copiedPlacement }))
+ *   console.log(name, shape, data.length);
+ * ```
+ */
+export async function* readSafetensorsInThreads(
+  path: string,
+  options: ThreadedReadOptions,
+): AsyncGenerator<[string, NamedWeight]> {
+  const header = await readSafetensorsHeader(path);
+  for (const entry of header.entries.values())
+    if (!(entry.dtype in DTYPE_BYTES))
+      throw new SLMError(
+        'BAD_CHECKPOINT',
+        `${path}: tensor '${entry.name}' has dtype ${entry.dtype}; supported: F32, F16, BF16.`,
+      );
+  const file = { path, header, wanted: new Set(header.entries.keys()) };
+  const layout: WeightLayout = { transposed: () => false, placement: options.placement };
+  for await (const [name, data] of readWeights([file], [], layout, options))
+    yield [name, { shape: header.entries.get(name)!.shape, data }];
 }
 
 /** `config.json` contents for a configuration, as Hugging Face transformers writes it. */

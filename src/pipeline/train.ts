@@ -2,7 +2,6 @@
 // model) or selective loss against reference scores; atomic checkpoints; exact resume.
 import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { SLMError } from '../core/errors.js';
 import type { SelectionOptions } from '../core/selectionSettings.js';
 import { ScoreFile } from '../data/scoreFile.js';
@@ -13,9 +12,9 @@ import { readJsonBounded } from '../io/boundedRead.js';
 import type { AdamW } from '../model/adamw.js';
 import type { LlamaConfig, LlamaPresetName } from '../model/config.js';
 import { LlamaModel } from '../model/llama.js';
-import { readSafetensors, writeSafetensors } from '../model/safetensors.js';
 import type { TrainStepStats } from '../tfjs/trainStep.js';
 import { openTokens } from './openTokens.js';
+import { restoreOptimizerState, writeOptimizerState } from './optimizerState.js';
 import { firstExisting, lockOutput } from './outputGuard.js';
 import { type HostBatch, trainingSteps, type WindowSource, warmupCosineAdamW } from './trainingLoop.js';
 
@@ -110,6 +109,9 @@ async function openScores(path: string, tokens: TokenFile, seqLen: number): Prom
   return scores;
 }
 
+/** The optimizer's state in a checkpoint directory, beside the model. */
+const OPTIMIZER_FILE = 'optimizer.safetensors';
+
 async function saveCheckpoint(
   out: string,
   step: number,
@@ -119,25 +121,10 @@ async function saveCheckpoint(
 ): Promise<string> {
   const directory = join(out, 'checkpoints', `step-${step}`);
   await model.save(directory);
-  // One moment read at a time: a 1.1 B model's moments (8 GiB) are never copied all at once.
-  const state = new Map(optimizer.stateEntries().map((entry) => [entry.name, entry]));
-  await writeSafetensors(
-    join(directory, 'optimizer.safetensors'),
-    [...state.values()].map(({ name, shape }) => ({ name, shape: shape.length === 0 ? [1] : shape })),
-    (name) => state.get(name)!.read(),
-  );
+  await writeOptimizerState(join(directory, OPTIMIZER_FILE), optimizer);
   await writeJsonAtomic(join(out, 'train-state.json'), { step, checkpoint: directory } satisfies TrainState);
   if (previous !== undefined && previous !== directory) await rm(previous, { recursive: true, force: true });
   return directory;
-}
-
-async function restoreOptimizer(directory: string, optimizer: AdamW): Promise<void> {
-  const state = [];
-  for await (const [name, { shape, data }] of readSafetensors(join(directory, 'optimizer.safetensors'))) {
-    state.push({ name, tensor: name === 'iter' ? tf.scalar(data[0]!, 'int32') : tf.tensor(data, shape) });
-  }
-  await optimizer.setWeights(state);
-  tf.dispose(state.map((entry) => entry.tensor));
 }
 
 /**
@@ -255,7 +242,8 @@ async function train(options: TrainOptions): Promise<TrainResult> {
         'BAD_OPTION',
         `train: ${tokens.path} has ${windows} windows of ${seqLen}; a batch needs ${batchSize}.`,
       );
-    if (resumed !== undefined) await restoreOptimizer(resumed.checkpoint, optimizer);
+    if (resumed !== undefined)
+      await restoreOptimizerState(join(resumed.checkpoint, OPTIMIZER_FILE), optimizer);
     else await rm(metricsPath, { force: true });
     if (resumed !== undefined) await trimMetrics(metricsPath, resumed.step);
     const source: WindowSource = {
