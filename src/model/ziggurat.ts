@@ -42,9 +42,10 @@ export interface ZigguratSimd {
 }
 
 /**
- * Marsaglia and Tsang's (2000) 256 layers of the normal density. 256 rather than their 128: a word
- * then falls outside its layer's rectangle, and so to scalar code, 1.5 % of the time instead of
- * 2.8 %, which halves that code's share of the time.
+ * The 256 layers of Marsaglia and Tsang's (2000) ziggurat for the normal density (their r and v
+ * for 256), rather than the 128 of their published code: a word then falls outside its layer's
+ * rectangle, and so to scalar code, 1.5 % of the time instead of 2.8 %, which halves that code's
+ * share of the time.
  */
 export function zigguratTables(): ZigguratTables {
   const layers = 256;
