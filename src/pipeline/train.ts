@@ -12,6 +12,7 @@ import { readJsonBounded } from '../io/boundedRead.js';
 import type { AdamW } from '../model/adamw.js';
 import type { LlamaConfig, LlamaPresetName } from '../model/config.js';
 import { LlamaModel } from '../model/llama.js';
+import type { NormalSampler } from '../model/normalStreams.js';
 import type { TrainStepStats } from '../tfjs/trainStep.js';
 import { openTokens } from './openTokens.js';
 import { restoreOptimizerState, writeOptimizerState } from './optimizerState.js';
@@ -42,6 +43,8 @@ export interface TrainOptions {
   init?: string;
   /** Recompute each layer's activations in the backward pass (less memory, one more forward per step; see `LlamaModel.recomputeActivations`). @default false */
   recomputeActivations?: boolean;
+  /** How a new model's random weights are drawn (see `CreateOptions.sampler`); not with `init`. @default 'tfjs' */
+  sampler?: NormalSampler;
   /** Selection settings when `scores` is given. @default { ratio: 0.6 } */
   selection?: SelectionOptions;
   /** Steps between checkpoints. @default 50 */
@@ -207,17 +210,20 @@ async function train(options: TrainOptions): Promise<TrainResult> {
   const statePath = join(options.out, 'train-state.json');
   const metricsPath = join(options.out, 'metrics.jsonl');
   const resumed = options.resume === true ? await readTrainState(statePath) : undefined;
-  if (options.init !== undefined && options.config !== undefined)
+  if (options.init !== undefined && (options.config !== undefined || options.sampler !== undefined))
     throw new SLMError(
       'BAD_OPTION',
-      'trainModel: give `init` (a model to start from) or `config` (random weights), not both',
+      'trainModel: give `init` (a model to start from) or `config` and `sampler` (random weights), not both',
     );
   const model =
     resumed !== undefined
       ? await LlamaModel.load(resumed.checkpoint)
       : options.init !== undefined
         ? await LlamaModel.load(options.init)
-        : LlamaModel.create(options.config ?? 'demo', { seed: options.seed ?? 0 });
+        : LlamaModel.create(options.config ?? 'demo', {
+            seed: options.seed ?? 0,
+            ...(options.sampler === undefined ? {} : { sampler: options.sampler }),
+          });
   model.recomputeActivations = options.recomputeActivations === true;
   const tokens = await openTokens(options.data, model.config.vocab_size).catch((error: unknown) => {
     model.dispose();

@@ -218,6 +218,69 @@ describe('rho-slm command', () => {
     expect(both.stderr).toMatch(/--init .* or --config .*, not both/);
   }, 120_000);
 
+  it('train --sampler ziggurat draws the new model with the ziggurat; a bad or misplaced --sampler is a usage error before the backend loads', async () => {
+    const fresh = (out: string, extra: string[] = []) =>
+      ok([
+        'train',
+        '--data',
+        'clean.tok',
+        '--out',
+        out,
+        '--config',
+        'nano',
+        '--steps',
+        '1',
+        '--batch',
+        '2',
+        '--seq-len',
+        '16',
+        '--seed',
+        '3',
+        ...extra,
+      ]);
+    await fresh('sampled-tfjs');
+    await fresh('sampled-ziggurat', ['--sampler', 'ziggurat']);
+    await fresh('sampled-tfjs-again', ['--sampler', 'tfjs']);
+    const firstLoss = async (out: string) =>
+      JSON.parse((await readFile(join(directory, out, 'metrics.jsonl'), 'utf8')).split('\n')[0]!)
+        .loss as number;
+    // the same seed, other initial weights: another first loss; the default is tfjs
+    expect(await firstLoss('sampled-ziggurat')).not.toBe(await firstLoss('sampled-tfjs'));
+    expect(await firstLoss('sampled-tfjs-again')).toBe(await firstLoss('sampled-tfjs'));
+    const [unknown, withInit] = await Promise.all([
+      run([
+        'train',
+        '--data',
+        'clean.tok',
+        '--out',
+        'bad-sampler',
+        '--config',
+        'nano',
+        '--sampler',
+        'box-muller',
+      ]),
+      run([
+        'train',
+        '--data',
+        'clean.tok',
+        '--out',
+        'init-sampler',
+        '--init',
+        'ref',
+        '--sampler',
+        'ziggurat',
+      ]),
+    ]);
+    for (const result of [unknown, withInit]) {
+      expect(result.code).toBe(2);
+      expect(result.stderr).not.toMatch(/backend:|oneDNN|absl/);
+    }
+    expect(unknown.stderr).toMatch(/--sampler must be tfjs or ziggurat, got 'box-muller'/);
+    expect(withInit.stderr).toMatch(
+      /--sampler draws random weights \(--config\); --init starts from a saved model/,
+    );
+  }, 120_000);
+
   it('refuses scores of another window length, naming the field', async () => {
     const result = await run([
       'train',
