@@ -29,6 +29,12 @@ async function ok(args: string[]): Promise<string> {
   return result.stdout;
 }
 
+/** The loss of the first step a `train` run into `out` recorded in its metrics.jsonl. */
+async function firstLoss(out: string): Promise<number> {
+  return JSON.parse((await readFile(join(directory, out, 'metrics.jsonl'), 'utf8')).split('\n')[0]!)
+    .loss as number;
+}
+
 beforeAll(async () => {
   directory = await mkdtemp(join(tmpdir(), 'rho-slm-cli-'));
   const prose = 'It was the best of times, it was the worst of times, it was the age of wisdom. ';
@@ -194,9 +200,6 @@ describe('rho-slm command', () => {
       ]);
     await continued('continued');
     await continued('continued-recomputed', ['--recompute-activations']);
-    const firstLoss = async (out: string) =>
-      JSON.parse((await readFile(join(directory, out, 'metrics.jsonl'), 'utf8')).split('\n')[0]!)
-        .loss as number;
     // A fresh nano model starts near ln(259) = 5.56 nats; the reference model has learnt the prose.
     expect(await firstLoss('continued')).toBeLessThan(4.5);
     const heldOut = async (model: string) =>
@@ -241,9 +244,6 @@ describe('rho-slm command', () => {
     await fresh('sampled-tfjs');
     await fresh('sampled-ziggurat', ['--sampler', 'ziggurat']);
     await fresh('sampled-tfjs-again', ['--sampler', 'tfjs']);
-    const firstLoss = async (out: string) =>
-      JSON.parse((await readFile(join(directory, out, 'metrics.jsonl'), 'utf8')).split('\n')[0]!)
-        .loss as number;
     // the same seed, other initial weights: another first loss; the default is tfjs
     expect(await firstLoss('sampled-ziggurat')).not.toBe(await firstLoss('sampled-tfjs'));
     expect(await firstLoss('sampled-tfjs-again')).toBe(await firstLoss('sampled-tfjs'));
