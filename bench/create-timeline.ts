@@ -12,7 +12,10 @@ import { reserveNativeMemory, transientTensor, writeToNative } from '../src/tfjs
 
 await useBackend('tensorflow');
 const table = parameterTable(resolveLlamaConfig((process.argv[2] ?? 'tinyllama-1.1b') as LlamaPresetName));
-const matrices = table.filter((spec) => spec.shape.length > 1);
+// In create's order: the largest first.
+const matrices = table
+  .filter((spec) => spec.shape.length > 1)
+  .sort((a, b) => elementCount(b.shape) - elementCount(a.shape));
 const seconds = (from: number) => ((performance.now() - from) / 1000).toFixed(2);
 
 let start = performance.now();

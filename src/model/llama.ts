@@ -154,10 +154,14 @@ function layOut(name: string, { data, shape }: NamedWeight, layout: WeightLayout
 
 /** A trainable variable of `values`, already laid out, handed to the backend now. */
 function variableOf(modelId: number, name: string, values: Float32Array, shape: number[]): tf.Variable {
-  const value = tf.tensor(values, shape, 'float32');
-  const variable = tf.variable(value, true, `llama${modelId}/${name}`);
-  writeToNative(variable);
-  value.dispose();
+  return madeVariable(modelId, name, tf.tensor(values, shape, 'float32'));
+}
+
+/** Weight `name` of model `modelId` as a trainable variable made of `initial`, which it disposes. */
+function madeVariable(modelId: number, name: string, initial: tf.Tensor): tf.Variable {
+  const variable = tf.variable(initial, true, `llama${modelId}/${name}`);
+  writeToNative(variable); // its TensorFlow tensor made now, not at first use
+  initial.dispose();
   return variable;
 }
 
@@ -209,31 +213,28 @@ export class LlamaModel implements TrainableModel {
     const table = parameterTable(resolved);
     const seedOf = new Map(table.map((spec) => [spec.name, Math.floor(seeds() * 2 ** 31)]));
     // Drawn in worker threads (see normalStreams) into buffers they reuse: transientTensor copies,
-    // into memory that TensorFlow's threads have faulted in.
+    // into memory that TensorFlow's threads have faulted in. The largest first: the threads take
+    // the jobs in turn and hand them over in order, so a large one late (lm_head) would be drawn by
+    // one thread while the others wait. The map keeps the table's order.
     reserveNativeMemory(parameterCount(table));
+    const drawOrder = table
+      .filter((spec) => spec.shape.length > 1)
+      .sort((a, b) => elementCount(b.shape) - elementCount(a.shape));
     const samples = normalStreams(
-      table
-        .filter((spec) => spec.shape.length > 1)
-        .map((spec) => ({ count: elementCount(spec.shape), seed: seedOf.get(spec.name)! })),
+      drawOrder.map((spec) => ({ count: elementCount(spec.shape), seed: seedOf.get(spec.name)! })),
       0.02,
       { sampler },
     );
+    const drawn = new Map<string, tf.Variable>();
     try {
-      for (const spec of table) {
-        const shape = internalShape(spec);
-        let initial: tf.Tensor;
-        if (spec.shape.length === 1) initial = tf.ones(shape);
-        else {
-          const values = samples.next().value as Float32Array;
-          initial = transientTensor(values, shape);
-        }
-        const variable = tf.variable(initial, true, `llama${id}/${spec.name}`);
-        writeToNative(variable); // its TensorFlow tensor made now, not at first use
-        weights.set(spec.name, variable);
-        initial.dispose();
+      for (const spec of drawOrder) {
+        const initial = transientTensor(samples.next().value as Float32Array, internalShape(spec));
+        drawn.set(spec.name, madeVariable(id, spec.name, initial));
       }
+      for (const spec of table)
+        weights.set(spec.name, drawn.get(spec.name) ?? madeVariable(id, spec.name, tf.ones(spec.shape)));
     } catch (error) {
-      tf.dispose([...weights.values()]);
+      tf.dispose([...drawn.values(), ...weights.values()]);
       throw error;
     } finally {
       samples.return(undefined); // stops the worker threads

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LLAMA_PRESETS, type LlamaConfig } from '../../src/model/config.js';
+import { LLAMA_PRESETS, type LlamaConfig, resolveLlamaConfig } from '../../src/model/config.js';
 import { type CreateOptions, LlamaModel } from '../../src/model/llama.js';
+import { parameterTable } from '../../src/model/parameterTable.js';
 import type { NamedWeight } from '../../src/model/weights.js';
 import { createTrainStep, tokenLoss } from '../../src/tfjs/index.js';
 import { activateBackend, testBackends } from '../helpers/backends.js';
@@ -157,6 +158,8 @@ describe('LlamaModel.create with the ziggurat sampler', () => {
       return exported;
     };
     const ziggurat = await weights({ seed: 5, sampler: 'ziggurat' });
+    // drawn largest first, kept in the table's order
+    expect([...ziggurat.keys()]).toEqual(parameterTable(resolveLlamaConfig('nano')).map((spec) => spec.name));
     expect(firstDifference(ziggurat, await weights({ seed: 5, sampler: 'ziggurat' }))).toBe('none');
     expect(firstDifference(ziggurat, await weights({ seed: 5 }))).toMatch(/^model\.embed_tokens\.weight: /);
     expect(firstDifference(ziggurat, await weights({ seed: 6, sampler: 'ziggurat' }))).not.toBe('none');
