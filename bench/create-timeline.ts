@@ -1,21 +1,27 @@
 // Where LlamaModel.create's time goes on the tensorflow backend, with the ziggurat sampler: the
-// reserve of TensorFlow's memory, then the draw and copy of every weight, split into the main
-// thread's waits for the sampling workers and its copies into TensorFlow (the steps of create,
-// timed one by one). Run: node --import tsx bench/create-timeline.ts [preset] (default tinyllama-1.1b)
+// reserve of TensorFlow's memory, then the draw and placement of every weight, split into the main
+// thread's waits for the sampling workers and its writes of their pieces into TensorFlow (the steps
+// of create, timed one by one). Run: node --import tsx bench/create-timeline.ts [preset] (default tinyllama-1.1b)
 import * as tf from '@tensorflow/tfjs';
 import { elementCount } from '../src/core/shape.js';
 import { type LlamaPresetName, resolveLlamaConfig } from '../src/model/config.js';
-import { normalStreams } from '../src/model/normalStreams.js';
+import { normalPieces } from '../src/model/normalStreams.js';
 import { parameterCount, parameterTable } from '../src/model/parameterTable.js';
 import { useBackend } from '../src/tfjs/backend.js';
-import { reserveNativeMemory, transientTensor, writeToNative } from '../src/tfjs/nativeBackend.js';
+import { reserveNativeMemory } from '../src/tfjs/nativeBackend.js';
+import { type PiecewiseTensor, piecewiseTensor } from '../src/tfjs/piecewiseTensor.js';
 
 await useBackend('tensorflow');
 const table = parameterTable(resolveLlamaConfig((process.argv[2] ?? 'tinyllama-1.1b') as LlamaPresetName));
-// In create's order: the largest first.
-const matrices = table
+// In create's order (the largest first) and layout (projections transposed, [in, out]).
+const shapes = table
   .filter((spec) => spec.shape.length > 1)
-  .sort((a, b) => elementCount(b.shape) - elementCount(a.shape));
+  .sort((a, b) => elementCount(b.shape) - elementCount(a.shape))
+  .map((spec) =>
+    spec.name.endsWith('_proj.weight') || spec.name === 'lm_head.weight'
+      ? [...spec.shape].reverse()
+      : spec.shape,
+  );
 const seconds = (from: number) => ((performance.now() - from) / 1000).toFixed(2);
 
 let start = performance.now();
@@ -23,27 +29,27 @@ reserveNativeMemory(parameterCount(table));
 const reserve = seconds(start);
 start = performance.now();
 let waiting = 0;
-let copying = 0;
+let writing = 0;
 const weights: tf.Variable[] = [];
-const samples = normalStreams(
-  matrices.map((spec, i) => ({ count: elementCount(spec.shape), seed: i + 1 })),
+const pieces = normalPieces(
+  shapes.map(([rows, cols], i) => ({ rows: rows!, cols: cols!, seed: i + 1 })),
   0.02,
   { sampler: 'ziggurat' },
 );
-for (const spec of matrices) {
+let pending: PiecewiseTensor | undefined;
+for (;;) {
   let at = performance.now();
-  const values = samples.next().value as Float32Array;
+  const next = pieces.next();
   waiting += performance.now() - at;
+  if (next.done === true) break;
+  const { job, index, pieces: count, values } = next.value;
   at = performance.now();
-  const initial = transientTensor(values, spec.shape);
-  const weight = tf.variable(initial, true);
-  writeToNative(weight);
-  initial.dispose();
-  weights.push(weight);
-  copying += performance.now() - at;
+  if (index === 0) pending = piecewiseTensor(shapes[job]!, count);
+  pending!.write(index, values);
+  if (index === count - 1) weights.push(tf.variable(pending!.finish(), true));
+  writing += performance.now() - at;
 }
-samples.return(undefined);
 console.log(
-  `reserve ${reserve} s; draw and copy ${seconds(start)} s, of which waiting for the workers ${(waiting / 1000).toFixed(2)} s and copying ${(copying / 1000).toFixed(2)} s`,
+  `reserve ${reserve} s; draw and write ${seconds(start)} s, of which waiting for the workers ${(waiting / 1000).toFixed(2)} s and writing pieces into TensorFlow ${(writing / 1000).toFixed(2)} s`,
 );
 tf.dispose(weights);

@@ -10,9 +10,9 @@ import {
   copiedPlacement,
   placedFloat32Array,
   reserveNativeMemory,
-  transientTensor,
   writeToNative,
 } from '../tfjs/nativeBackend.js';
+import { type PiecewiseTensor, piecewiseTensor } from '../tfjs/piecewiseTensor.js';
 import type { TrainableModel } from '../tfjs/trainStep.js';
 import { causalBias } from './attention.js';
 import { type LlamaConfig, type LlamaPresetName, resolveLlamaConfig } from './config.js';
@@ -20,7 +20,7 @@ import { type DecoderLayer, decoderLayer, recomputedDecoderLayer } from './decod
 import { type GenerateOptions, generate } from './generate.js';
 import type { KVCache } from './kvCache.js';
 import { rmsNorm } from './layers.js';
-import { type NormalSampler, normalStreams } from './normalStreams.js';
+import { type NormalSampler, normalPieces } from './normalStreams.js';
 import { embedding, linear } from './ops.js';
 import { type ParameterSpec, parameterCount, parameterTable } from './parameterTable.js';
 import { ropeTables } from './rope.js';
@@ -212,32 +212,42 @@ export class LlamaModel implements TrainableModel {
     const weights = new Map<string, tf.Variable>();
     const table = parameterTable(resolved);
     const seedOf = new Map(table.map((spec) => [spec.name, Math.floor(seeds() * 2 ** 31)]));
-    // Drawn in worker threads (see normalStreams) into buffers they reuse: transientTensor copies,
-    // into memory that TensorFlow's threads have faulted in. The largest first: the threads take
-    // the jobs in turn and hand them over in order, so a large one late (lm_head) would be drawn by
-    // one thread while the others wait. The map keeps the table's order.
+    // Drawn in worker threads (see normalPieces) and written piece by piece into memory that
+    // TensorFlow's threads have faulted in. The largest first: with the tfjs sampler a tensor is
+    // one piece, and the threads take the pieces in turn and hand them over in order, so a large
+    // one late (lm_head) would be drawn by one thread while the others wait. The map keeps the
+    // table's order.
     reserveNativeMemory(parameterCount(table));
     const drawOrder = table
       .filter((spec) => spec.shape.length > 1)
       .sort((a, b) => elementCount(b.shape) - elementCount(a.shape));
-    const samples = normalStreams(
-      drawOrder.map((spec) => ({ count: elementCount(spec.shape), seed: seedOf.get(spec.name)! })),
+    const shapes = drawOrder.map(internalShape);
+    const pieces = normalPieces(
+      shapes.map(([rows, cols], i) => ({ rows: rows!, cols: cols!, seed: seedOf.get(drawOrder[i]!.name)! })),
       0.02,
       { sampler },
     );
     const drawn = new Map<string, tf.Variable>();
+    let pending: PiecewiseTensor | undefined;
     try {
-      for (const spec of drawOrder) {
-        const initial = transientTensor(samples.next().value as Float32Array, internalShape(spec));
-        drawn.set(spec.name, madeVariable(id, spec.name, initial));
+      for (const { job, index, pieces: count, values } of pieces) {
+        if (index === 0) pending = piecewiseTensor(shapes[job]!, count);
+        pending!.write(index, values);
+        if (index === count - 1) {
+          const spec = drawOrder[job]!;
+          const initial = pending!.finish();
+          pending = undefined;
+          drawn.set(spec.name, madeVariable(id, spec.name, initial));
+        }
       }
       for (const spec of table)
         weights.set(spec.name, drawn.get(spec.name) ?? madeVariable(id, spec.name, tf.ones(spec.shape)));
     } catch (error) {
+      pending?.discard();
       tf.dispose([...drawn.values(), ...weights.values()]);
       throw error;
     } finally {
-      samples.return(undefined); // stops the worker threads
+      pieces.return(undefined); // stops the worker threads
     }
     return new LlamaModel(resolved, weights);
   }

@@ -153,13 +153,16 @@ export function instantiateZigguratSimd(base64: string, tables: ZigguratTables):
 }
 
 /**
- * Fills `out` with samples of N(0, stdDev²) rounded to float32, from the stream `seed` names: the
- * same numbers with `simd` (from {@link zigguratSimd} or {@link instantiateZigguratSimd}) and without.
+ * Fills `out` with samples of N(0, stdDev²) rounded to float32, from the stream `seed` and `piece`
+ * name: the same numbers with `simd` (from {@link zigguratSimd} or {@link instantiateZigguratSimd})
+ * and without. A large tensor is drawn in pieces, each its own stream (`piece` 0, 1, …), so that
+ * threads can draw its pieces at once.
  *
  * @param out - the array to fill
  * @param stdDev - standard deviation
  * @param seed - any integer; each names a different stream
  * @param simd - the SIMD module, or `null` for scalar code only
+ * @param piece - a non-negative integer (default 0); with `seed`, names the stream: each pair a different one
  * @example
  * ```ts
  * const values = new Float32Array(4096);
@@ -171,15 +174,18 @@ export function fillZiggurat(
   stdDev: number,
   seed: number,
   simd: ZigguratSimd | null,
+  piece = 0,
 ): void {
   const tables = zigguratTables();
-  // Eight xoshiro128** states from splitmix32 of the seed (none all zero): the lanes' round
-  // streams, then their second streams.
+  // Eight xoshiro128** states from splitmix32 of the seed, each input word xor the piece's salt
+  // before the mixing (a bijection), so that another piece changes every word (none all zero):
+  // the lanes' round streams, then their second streams.
   const streams = new Int32Array(32);
+  const salt = Math.imul(piece, 0x2c1b3c6d);
   let mixed = seed | 0;
   for (let word = 0; word < 32; word++) {
     mixed = (mixed + 0x9e3779b9) | 0;
-    let z = mixed;
+    let z = mixed ^ salt;
     z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
     // stream word >> 2 (lane (word >> 2) & 3 of set word >> 4), state word word & 3

@@ -91,20 +91,43 @@ describe('fillZiggurat', () => {
     expect(Math.abs(tail - n * 2.5803e-4)).toBeLessThan(5 * 64);
   });
 
-  it('scales by σ, and one seed gives one stream: equal for equal seeds, different for others', () => {
+  it("draws a seed's pieces as unrelated streams: their correlations within 5 standard errors of 0", () => {
+    const n = 2 ** 18;
+    const pieces = [0, 1, 2, 3, 1000].map((piece) => {
+      const values = new Float32Array(n);
+      fillZiggurat(values, 1, 12345, simd, piece);
+      return values;
+    });
+    for (let a = 0; a < pieces.length; a++)
+      for (let b = a + 1; b < pieces.length; b++) {
+        let product = 0;
+        for (let i = 0; i < n; i++) product += pieces[a]![i]! * pieces[b]![i]!;
+        // the mean of xᵢ·yᵢ for independent N(0, 1) has standard error 1/√n
+        expect(Math.abs(product / n) * Math.sqrt(n), `pieces ${a} and ${b}`).toBeLessThan(5);
+      }
+  });
+
+  it('scales by σ, and one seed and piece give one stream: equal for equal pairs, different for others', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 5000 }),
         fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
-        (count, seed) => {
-          const [unit, scaled, again, other] = [1, 4, 1, 1].map(() => new Float32Array(count));
-          fillZiggurat(unit!, 1, seed, simd);
+        fc.integer({ min: 1, max: 2 ** 20 }),
+        (count, seed, piece) => {
+          const [unit, scaled, again, other, pieceOf, pieceScalar] = [1, 4, 1, 1, 1, 1].map(
+            () => new Float32Array(count),
+          );
+          fillZiggurat(unit!, 1, seed, simd); // piece 0
           fillZiggurat(scaled!, 4, seed, simd);
-          fillZiggurat(again!, 1, seed, null); // scalar code only: the same numbers
+          fillZiggurat(again!, 1, seed, null, 0); // scalar code only: the same numbers
           fillZiggurat(other!, 1, seed + 1, simd);
+          fillZiggurat(pieceOf!, 1, seed, simd, piece);
+          fillZiggurat(pieceScalar!, 1, seed, null, piece);
           expect(bitsOf(again!)).toEqual(bitsOf(unit!));
+          expect(bitsOf(pieceScalar!)).toEqual(bitsOf(pieceOf!));
           expect(Array.from(scaled!)).toEqual(Array.from(unit!, (value) => 4 * value)); // exact: a power of 2
           expect(Array.from(other!)).not.toEqual(Array.from(unit!));
+          expect(Array.from(pieceOf!)).not.toEqual(Array.from(unit!));
           expect(unit!.every(Number.isFinite)).toBe(true);
         },
       ),
