@@ -205,7 +205,7 @@ describe.runIf(testBackends.some((config) => config.backend === 'tensorflow'))(
       await activateBackend(testBackends[0]!);
     });
 
-    it('are the same when made (in worker threads) and loaded as on the cpu backend', async () => {
+    it('are the same when made (in worker threads, by either sampler) and loaded as on the cpu backend', async () => {
       const directory = await mkdtemp(join(tmpdir(), 'rho-slm-native-weights-'));
       try {
         await activateBackend(testBackends[0]!); // cpu
@@ -215,13 +215,22 @@ describe.runIf(testBackends.some((config) => config.backend === 'tensorflow'))(
         const expected = await reference.exportWeights();
         await reference.save(directory, { dtype: 'F32' });
         reference.dispose();
+        // The ziggurat's pieces (its embedding in 10) written into TensorFlow one by one.
+        const ziggurat = LlamaModel.create(config, { seed: 8, sampler: 'ziggurat' });
+        const expectedZiggurat = await ziggurat.exportWeights();
+        ziggurat.dispose();
         await activateBackend(testBackends.find((config) => config.backend === 'tensorflow')!);
-        for (const how of ['created', 'loaded'] as const) {
+        for (const how of ['created', 'created by the ziggurat', 'loaded'] as const) {
           const model =
-            how === 'created' ? LlamaModel.create(config, { seed: 8 }) : await LlamaModel.load(directory);
+            how === 'loaded'
+              ? await LlamaModel.load(directory)
+              : LlamaModel.create(config, { seed: 8, sampler: how === 'created' ? 'tfjs' : 'ziggurat' });
           const weights = await model.exportWeights();
           model.dispose();
-          expect(firstDifference(expected, weights), `${how} on tensorflow vs created on cpu`).toBe('none');
+          expect(
+            firstDifference(how === 'created by the ziggurat' ? expectedZiggurat : expected, weights),
+            `${how} on tensorflow vs on cpu`,
+          ).toBe('none');
         }
       } finally {
         await activateBackend(testBackends[0]!);
