@@ -96,10 +96,12 @@ export function hashBfloat16AsFloat32(
  * Reads one tensor synchronously: its bytes in bands of rows, each band hashed, decoded to float32
  * bits (F32 as they are, BF16 shifted, F16 converted exactly), the values hashed where asked, and
  * written to its place in a new buffer, transposed when asked. Self-contained apart from
- * `readFully`, `halfToFloatBits` and `hashBfloat16AsFloat32`, and without nested functions (which
- * bundlers that keep names would wrap in a helper the workers lack): its source also runs in worker
- * threads.
+ * `readFully` and `hashBfloat16AsFloat32`, and without nested functions (which bundlers that keep
+ * names would wrap in a helper the workers lack): its source also runs in worker threads. What it
+ * imports comes in as arguments (a test runner may rewrite calls of imported names).
  *
+ * @param hash - CRC-32 of bytes, continuing `running` (node:zlib's crc32)
+ * @param halfToFloat - float32 bits of a float16 (dtypes.ts's halfToFloatBits)
  * @returns the CRC-32s of the bytes and of the values, and the new buffer (none when only hashed)
  * @throws Error when the file ends before the tensor does
  */
@@ -107,6 +109,7 @@ export function readTensor(
   read: TensorRead,
   files: SyncFiles,
   hash: (bytes: Uint8Array, running: number) => number,
+  halfToFloat: (half: number) => number,
 ): { crc: number; valuesCrc: number; buffer?: ArrayBuffer } {
   const fd = files.openSync(read.path, 'r');
   let crc = 0;
@@ -145,7 +148,7 @@ export function readTensor(
       readFully(files, fd, bytes, read.start + first * rowBytes);
       if (read.hash && bytes.length > 0) crc = hash(bytes, crc);
       if (bigEndian) for (let i = 0; i < bytes.length; i += size) bytes.subarray(i, i + size).reverse();
-      if (read.dtype === 'F16') for (let i = 0; i < values; i++) source[i] = halfToFloatBits(words[i]!);
+      if (read.dtype === 'F16') for (let i = 0; i < values; i++) source[i] = halfToFloat(words[i]!);
       if (hashScratch !== undefined)
         valuesCrc = hashBfloat16AsFloat32(words as Uint16Array, values, hashScratch, hash, valuesCrc);
       else if (read.hashValues && values > 0)
@@ -176,7 +179,7 @@ const files = require('node:fs');
 const { crc32 } = require('node:zlib');
 parentPort.on('message', ({ index, read }) => {
   try {
-    const { crc, valuesCrc, buffer } = ${readTensor.name}(read, files, crc32);
+    const { crc, valuesCrc, buffer } = ${readTensor.name}(read, files, crc32, ${halfToFloatBits.name});
     parentPort.postMessage({ index, crc, valuesCrc, buffer }, buffer === undefined ? [] : [buffer]);
   } catch (error) {
     parentPort.postMessage({ index, error: String(error instanceof Error ? error.message : error) });
@@ -228,7 +231,7 @@ export async function* readTensors(
     for (const [index, read] of reads.entries()) {
       let done: ReturnType<typeof readTensor>;
       try {
-        done = readTensor(read, fs, crc32);
+        done = readTensor(read, fs, crc32, halfToFloatBits);
       } catch (error) {
         throw readFailure(read, (error as Error).message);
       }

@@ -123,7 +123,7 @@ describe('readTensor', () => {
             offsetBytes,
             bufferBytes: offsetBytes + 4 * rows * columns + 8,
           });
-          const { crc, valuesCrc, buffer } = readTensor(read, fs, crc32);
+          const { crc, valuesCrc, buffer } = readTensor(read, fs, crc32, halfToFloatBits);
           expect(crc).toBe(crc32(bytes));
           const decoded = decodeFloats(bytes, dtype);
           expect(valuesCrc).toBe(hashValues ? crc32(new Uint8Array(decoded.buffer)) : 0);
@@ -141,10 +141,13 @@ describe('readTensor', () => {
   it('only hashes when asked to, and names where a short file ends', async () => {
     const bytes = Uint8Array.from({ length: 3_000_001 }, (_, i) => (i * 131) % 251); // spans 1 MiB chunks
     const read = await fileWith('hashed', bytes, 10, { hashOnly: true, dtype: 'I8' as 'F32' });
-    expect(readTensor(read, fs, crc32)).toEqual({ crc: crc32(bytes), valuesCrc: 0 });
-    expect(readTensor({ ...read, hash: false }, fs, crc32)).toEqual({ crc: 0, valuesCrc: 0 });
+    expect(readTensor(read, fs, crc32, halfToFloatBits)).toEqual({ crc: crc32(bytes), valuesCrc: 0 });
+    expect(readTensor({ ...read, hash: false }, fs, crc32, halfToFloatBits)).toEqual({
+      crc: 0,
+      valuesCrc: 0,
+    });
     const short = { ...read, end: read.end + 8 };
-    expect(() => readTensor(short, fs, crc32)).toThrow(
+    expect(() => readTensor(short, fs, crc32, halfToFloatBits)).toThrow(
       `the file ends at byte ${read.end}, inside the tensor`,
     );
   });
@@ -152,7 +155,7 @@ describe('readTensor', () => {
 
 describe('readTensors', () => {
   /** Reads of several tensors of one file, as checkpoint.ts makes them. */
-  async function someReads(): Promise<{
+  async function someReads(dtype: 'BF16' | 'F16' = 'BF16'): Promise<{
     reads: TensorRead[];
     expected: Float32Array[];
     valuesCrcs: number[];
@@ -166,8 +169,8 @@ describe('readTensors', () => {
     const parts = shapes.map(([rows, columns], t) =>
       Float32Array.from({ length: rows * columns }, (_, i) => Math.cos(t + i)),
     );
-    const bytes = parts.map((values) => stored(values, 'BF16'));
-    const path = join(directory, 'several');
+    const bytes = parts.map((values) => stored(values, dtype));
+    const path = join(directory, `several-${dtype}`);
     await writeFile(path, Buffer.concat(bytes));
     let start = 0;
     const reads = shapes.map(([rows, columns], t) => {
@@ -175,7 +178,7 @@ describe('readTensors', () => {
         path,
         start,
         end: start + bytes[t]!.length,
-        dtype: 'BF16',
+        dtype,
         rows,
         columns,
         transpose: t % 2 === 0,
@@ -188,7 +191,7 @@ describe('readTensors', () => {
       start = read.end;
       return read;
     });
-    const decoded = bytes.map((part) => decodeFloats(part, 'BF16'));
+    const decoded = bytes.map((part) => decodeFloats(part, dtype));
     const expected = reads.map((read, t) => {
       const out = new Float32Array(decoded[t]!.length);
       if (read.transpose) transposeInto(decoded[t]!, read.rows, read.columns, out);
@@ -201,28 +204,31 @@ describe('readTensors', () => {
     return { reads, expected, valuesCrcs };
   }
 
-  it('yields every read once, the same in worker threads as on this thread', async () => {
-    const { reads, expected, valuesCrcs } = await someReads();
-    for (const options of [{ threads: 1 }, { threads: 2, alwaysParallel: true }]) {
-      const seen = new Map<number, { crc: number; valuesCrc: number; values?: Float32Array }>();
-      for await (const [index, result] of readTensors(reads, options)) {
-        expect(seen.has(index)).toBe(false);
-        seen.set(index, result);
-      }
-      expect([...seen.keys()].sort()).toEqual([0, 1, 2, 3]);
-      const file = fs.readFileSync(reads[0]!.path);
-      reads.forEach((read, index) => {
-        const result = seen.get(index)!;
-        expect(result.crc).toBe(crc32(file.subarray(read.start, read.end)));
-        expect(result.valuesCrc).toBe(valuesCrcs[index]);
-        if (read.hashOnly) expect(result.values).toBeUndefined();
-        else {
-          expect(result.values!.byteOffset).toBe(4);
-          expect(result.values).toEqual(expected[index]);
+  it.each(['BF16', 'F16'] as const)(
+    'yields every %s read once, the same in worker threads as on this thread',
+    async (dtype) => {
+      const { reads, expected, valuesCrcs } = await someReads(dtype);
+      for (const options of [{ threads: 1 }, { threads: 2, alwaysParallel: true }]) {
+        const seen = new Map<number, { crc: number; valuesCrc: number; values?: Float32Array }>();
+        for await (const [index, result] of readTensors(reads, options)) {
+          expect(seen.has(index)).toBe(false);
+          seen.set(index, result);
         }
-      });
-    }
-  });
+        expect([...seen.keys()].sort()).toEqual([0, 1, 2, 3]);
+        const file = fs.readFileSync(reads[0]!.path);
+        reads.forEach((read, index) => {
+          const result = seen.get(index)!;
+          expect(result.crc).toBe(crc32(file.subarray(read.start, read.end)));
+          expect(result.valuesCrc).toBe(valuesCrcs[index]);
+          if (read.hashOnly) expect(result.values).toBeUndefined();
+          else {
+            expect(result.values!.byteOffset).toBe(4);
+            expect(result.values).toEqual(expected[index]);
+          }
+        });
+      }
+    },
+  );
 
   it('fails with BAD_CHECKPOINT naming the file when a thread cannot read, and stops its threads', async () => {
     const { reads } = await someReads();
