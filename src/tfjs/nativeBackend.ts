@@ -89,8 +89,8 @@ export function writeToNative(tensor: tf.Tensor): void {
 
 /**
  * A tensor of `values` that stays correct when the caller overwrites `values` right after: on the
- * `tensorflow` backend, an array that starts 4 bytes past an 8-byte boundary (as `normalStreams`
- * yields them) is handed to TensorFlow now, which copies what it cannot adopt, so no copy is made
+ * `tensorflow` backend, an array that starts 4 bytes past an 8-byte boundary (as `copiedPlacement`
+ * places them) is handed to TensorFlow now, which copies what it cannot adopt, so no copy is made
  * in JavaScript; on other backends, and for any other array, the tensor gets a copy.
  *
  * @param values - values the caller will overwrite

@@ -64,7 +64,7 @@ describe.each(testBackends)('transientTensor on $name', (backendConfig) => {
           values[0] = 1;
           values[length - 1] = 3;
           const tensor = transientTensor(values, [length]);
-          values.fill(7); // as normalStreams' next job would
+          values.fill(7); // the caller may overwrite it at once
           const ends = tf.concat([tf.slice(tensor, 0, 1), tf.slice(tensor, length - 1, 1)]);
           expect(
             Array.from(await ends.data()),
