@@ -12,7 +12,8 @@
 // Needs about 20 GB: never run it beside the study or the test suite.
 // RHO_SLM_BENCH_PRESET=small runs the same code at 56 M parameters (a check of the bench itself);
 // RHO_SLM_BENCH_STEPS=n runs n training steps instead of 4 (does the peak settle?);
-// RHO_SLM_BENCH_STARTUP_ROUNDS=n runs n start-up rounds instead of 3.
+// RHO_SLM_BENCH_STARTUP_ROUNDS=n runs n start-up rounds instead of 3;
+// RHO_SLM_BENCH_CREATE_ONLY=1 runs only the start-up rounds' create, ours and PyTorch's alternated.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -179,9 +180,8 @@ function trainText(tokensPerSecond: number, peakGiB: number): string {
     : `out of memory: stopped above ${MEMORY_LIMIT / GiB} GiB resident`;
 }
 
-/** Runs every phase and the PyTorch peer; prints and returns the figures. */
+/** Runs every phase and the PyTorch peer (with RHO_SLM_BENCH_CREATE_ONLY=1, create's alternated rounds only); prints and returns the figures. */
 export async function benchTinyllama(): Promise<Record<string, number>> {
-  const config = LLAMA_PRESETS[PRESET];
   console.log(
     `TinyLlama bench: preset ${PRESET}, batch 1, T = ${POSITIONS}, SLM ratio 0.6, AdamW fp32 moments`,
   );
@@ -194,6 +194,12 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
   );
   const directory = mkdtempSync(join(tmpdir(), 'rho-slm-tinyllama-'));
   try {
+    if (process.env.RHO_SLM_BENCH_CREATE_ONLY === '1') {
+      const python = pythonWithTorch();
+      if (python === undefined)
+        throw new Error('tinyllama bench: RHO_SLM_BENCH_CREATE_ONLY needs RHO_SLM_PYTHON');
+      return await startupRounds(directory, python, { scored: false });
+    }
     const create = await runWorker('create', directory);
     const score = await runWorker('score', directory);
     const train = await runWorker('train', directory);
@@ -251,16 +257,7 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
       console.log('  PyTorch: not installed (set RHO_SLM_PYTHON to a python with torch)');
       return ours;
     }
-    const torchSettings = {
-      config: { ...config, max_position_embeddings: Math.max(POSITIONS, config.max_position_embeddings) },
-      batch: 1,
-      positions: POSITIONS,
-      threads: 2,
-      steps: 1,
-      ratio: 0.6,
-      skipMatMul: true,
-    };
-    const torch = runPythonBench(python, 'pytorch_llama.py', torchSettings) as {
+    const torch = runPythonBench(python, 'pytorch_llama.py', torchSettings()) as {
       trainTokensPerSecond: number;
       scoreTokensPerSecond: number;
       peakBytes: number;
@@ -272,7 +269,7 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
     console.log(
       `  ratios (ours / PyTorch): training ${(ours.trainTokensPerSecond / torch.trainTokensPerSecond).toFixed(2)}× (recomputing ${(ours.recomputeTrainTokensPerSecond / torch.trainTokensPerSecond).toFixed(2)}×), scoring ${(ours.scoreTokensPerSecond / torch.scoreTokensPerSecond).toFixed(2)}×, training peak ${(ours.trainPeakGiB / (torch.peakBytes / GiB)).toFixed(2)}× PyTorch's (recomputing ${(ours.recomputeTrainPeakGiB / (torch.peakBytes / GiB)).toFixed(2)}×); with --low-memory ${(ours.lowMemoryTrainTokensPerSecond / torch.trainTokensPerSecond).toFixed(2)}× at ${(ours.lowMemoryTrainPeakGiB / (torch.peakBytes / GiB)).toFixed(2)}× the peak`,
     );
-    const startup = await startupRounds(directory, python, torchSettings);
+    const startup = await startupRounds(directory, python, { scored: true });
     return {
       ...ours,
       ...startup,
@@ -282,6 +279,20 @@ export async function benchTinyllama(): Promise<Record<string, number>> {
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }
+}
+
+/** bench/pytorch_llama.py's settings: the same Llama, batch 1, T = 256, 2 threads. */
+function torchSettings() {
+  const config = LLAMA_PRESETS[PRESET];
+  return {
+    config: { ...config, max_position_embeddings: Math.max(POSITIONS, config.max_position_embeddings) },
+    batch: 1,
+    positions: POSITIONS,
+    threads: 2,
+    steps: 1,
+    ratio: 0.6,
+    skipMatMul: true,
+  };
 }
 
 /** Rounds of the start-up comparison: ours and PyTorch's alternated, so drift touches both alike. */
@@ -319,46 +330,54 @@ async function cliFirstScoredBatch(cli: string, directory: string, tokens: strin
 /**
  * The start-up figures, ours and PyTorch's in alternation, {@link STARTUP_ROUNDS} rounds: create
  * with random weights (ours with the ziggurat sampler; PyTorch's module construction, then its
- * N(0, 0.02²) draw as transformers does) and the first scored batch (ours: `rho-slm score` from
- * spawn to exit, built; PyTorch: module construction plus its first forward, and from spawn to its losses).
+ * N(0, 0.02²) draw as transformers does) and, when `scored` (the checkpoint in `directory` made),
+ * the first scored batch (ours: `rho-slm score` from spawn to exit, built; PyTorch: module
+ * construction plus its first forward, and from spawn to its losses).
  * Prints each round and the medians; returns the medians.
  */
-async function startupRounds(directory: string, python: string, torchSettings: object) {
-  const text = join(directory, 'one.txt');
-  writeFileSync(text, 'x'.repeat(POSITIONS)); // the byte tokenizer: BOS and 256 bytes, one window
-  const tokens = join(directory, 'one.tok');
-  await prepareCorpus({ inputs: [text], out: tokens });
-  const cli = builtCli();
+async function startupRounds(directory: string, python: string, { scored }: { scored: boolean }) {
+  let firstScoredBatch: (() => Promise<number>) | undefined;
+  if (scored) {
+    const text = join(directory, 'one.txt');
+    writeFileSync(text, 'x'.repeat(POSITIONS)); // the byte tokenizer: BOS and 256 bytes, one window
+    const tokens = join(directory, 'one.tok');
+    await prepareCorpus({ inputs: [text], out: tokens });
+    const cli = builtCli();
+    firstScoredBatch = () => cliFirstScoredBatch(cli, directory, tokens);
+  }
   const rounds: Record<string, number>[] = [];
   console.log(`  start-up, ours and PyTorch's alternated (${STARTUP_ROUNDS} rounds):`);
   for (let round = 1; round <= STARTUP_ROUNDS; round++) {
     const create = await runWorker('create:ziggurat', directory);
     const spawned = Date.now();
-    const torch = runPythonBench(python, 'pytorch_llama.py', { ...torchSettings, startup: true }) as {
+    const torch = runPythonBench(python, 'pytorch_llama.py', { ...torchSettings(), startup: true }) as {
       createSeconds: number;
       normalInitSeconds: number;
       firstForwardSeconds: number;
       firstLossAt: number;
     };
-    const figures = {
+    const figures: Record<string, number> = {
       createZigguratSeconds: create.createSeconds!,
       torchCreateSeconds: torch.createSeconds,
       torchNormalCreateSeconds: torch.createSeconds + torch.normalInitSeconds,
-      firstScoredBatchSeconds: await cliFirstScoredBatch(cli, directory, tokens),
-      torchCreateForwardSeconds: torch.createSeconds + torch.firstForwardSeconds,
-      torchFirstLossFromSpawnSeconds: torch.firstLossAt - spawned / 1000,
     };
+    let line = `    round ${round}: create ${fmt(figures.createZigguratSeconds!)} s (ziggurat) | PyTorch ${fmt(figures.torchCreateSeconds!)} s module construction, ${fmt(figures.torchNormalCreateSeconds!)} s with its N(0, 0.02²) draw`;
+    if (firstScoredBatch !== undefined) {
+      figures.firstScoredBatchSeconds = await firstScoredBatch();
+      figures.torchCreateForwardSeconds = torch.createSeconds + torch.firstForwardSeconds;
+      figures.torchFirstLossFromSpawnSeconds = torch.firstLossAt - spawned / 1000;
+      line += `; first scored batch: rho-slm score ${fmt(figures.firstScoredBatchSeconds)} s from spawn to exit | PyTorch create + first forward ${fmt(figures.torchCreateForwardSeconds)} s, ${fmt(figures.torchFirstLossFromSpawnSeconds)} s from spawn`;
+    }
     rounds.push(figures);
-    console.log(
-      `    round ${round}: create ${fmt(figures.createZigguratSeconds)} s (ziggurat) | PyTorch ${fmt(figures.torchCreateSeconds)} s module construction, ${fmt(figures.torchNormalCreateSeconds)} s with its N(0, 0.02²) draw; first scored batch: rho-slm score ${fmt(figures.firstScoredBatchSeconds)} s from spawn to exit | PyTorch create + first forward ${fmt(figures.torchCreateForwardSeconds)} s, ${fmt(figures.torchFirstLossFromSpawnSeconds)} s from spawn`,
-    );
+    console.log(line);
   }
   const medians = Object.fromEntries(
     Object.keys(rounds[0]!).map((key) => [key, median(rounds.map((figures) => figures[key]!))]),
   ) as (typeof rounds)[number];
-  console.log(
-    `  start-up ratios (medians; PyTorch's time / ours): create ${(medians.torchNormalCreateSeconds! / medians.createZigguratSeconds!).toFixed(2)}× against N(0, 0.02²), ${(medians.torchCreateSeconds! / medians.createZigguratSeconds!).toFixed(2)}× against module construction; first scored batch ${(medians.torchCreateForwardSeconds! / medians.firstScoredBatchSeconds!).toFixed(2)}× against create + first forward, ${(medians.torchFirstLossFromSpawnSeconds! / medians.firstScoredBatchSeconds!).toFixed(2)}× from spawn`,
-  );
+  let ratios = `  start-up ratios (medians; PyTorch's time / ours): create ${(medians.torchNormalCreateSeconds! / medians.createZigguratSeconds!).toFixed(2)}× against N(0, 0.02²), ${(medians.torchCreateSeconds! / medians.createZigguratSeconds!).toFixed(2)}× against module construction`;
+  if (scored)
+    ratios += `; first scored batch ${(medians.torchCreateForwardSeconds! / medians.firstScoredBatchSeconds!).toFixed(2)}× against create + first forward, ${(medians.torchFirstLossFromSpawnSeconds! / medians.firstScoredBatchSeconds!).toFixed(2)}× from spawn`;
+  console.log(ratios);
   return medians;
 }
 
