@@ -3,8 +3,8 @@
 // thread's waits for the sampling workers and its writes of their pieces into TensorFlow (the steps
 // of create, timed one by one). Run: node --import tsx bench/create-timeline.ts [preset] (default tinyllama-1.1b)
 import * as tf from '@tensorflow/tfjs';
-import { elementCount } from '../src/core/shape.js';
 import { type LlamaPresetName, resolveLlamaConfig } from '../src/model/config.js';
+import { drawnWeights, internalShape } from '../src/model/llama.js';
 import { normalPieces } from '../src/model/normalStreams.js';
 import { parameterCount, parameterTable } from '../src/model/parameterTable.js';
 import { useBackend } from '../src/tfjs/backend.js';
@@ -14,14 +14,7 @@ import { type PiecewiseTensor, piecewiseTensor } from '../src/tfjs/piecewiseTens
 await useBackend('tensorflow');
 const table = parameterTable(resolveLlamaConfig((process.argv[2] ?? 'tinyllama-1.1b') as LlamaPresetName));
 // In create's order (the largest first) and layout (projections transposed, [in, out]).
-const shapes = table
-  .filter((spec) => spec.shape.length > 1)
-  .sort((a, b) => elementCount(b.shape) - elementCount(a.shape))
-  .map((spec) =>
-    spec.name.endsWith('_proj.weight') || spec.name === 'lm_head.weight'
-      ? [...spec.shape].reverse()
-      : spec.shape,
-  );
+const shapes = drawnWeights(table).map(internalShape);
 const seconds = (from: number) => ((performance.now() - from) / 1000).toFixed(2);
 
 let start = performance.now();

@@ -109,8 +109,16 @@ function isProjection(name: string): boolean {
   return name.endsWith('_proj.weight') || name === 'lm_head.weight';
 }
 
-function internalShape(spec: Pick<ParameterSpec, 'name' | 'shape'>): number[] {
+/** A weight's shape as the model stores it: Hugging Face's, reversed for projections (`[in, out]`). */
+export function internalShape(spec: Pick<ParameterSpec, 'name' | 'shape'>): number[] {
   return isProjection(spec.name) ? [...spec.shape].reverse() : spec.shape;
+}
+
+/** The weights `create` draws (the matrices; norms start at ones), in its order: the largest first. */
+export function drawnWeights(table: readonly ParameterSpec[]): ParameterSpec[] {
+  return table
+    .filter((spec) => spec.shape.length > 1)
+    .sort((a, b) => elementCount(b.shape) - elementCount(a.shape));
 }
 
 let modelsCreated = 0;
@@ -218,9 +226,7 @@ export class LlamaModel implements TrainableModel {
     // one late (lm_head) would be drawn by one thread while the others wait. The map keeps the
     // table's order.
     reserveNativeMemory(parameterCount(table));
-    const drawOrder = table
-      .filter((spec) => spec.shape.length > 1)
-      .sort((a, b) => elementCount(b.shape) - elementCount(a.shape));
+    const drawOrder = drawnWeights(table);
     const shapes = drawOrder.map(internalShape);
     const pieces = normalPieces(
       shapes.map(([rows, cols], i) => ({ rows: rows!, cols: cols!, seed: seedOf.get(drawOrder[i]!.name)! })),

@@ -138,14 +138,8 @@ function builtin<T>(id: string): T | undefined {
   return typeof node?.getBuiltinModule === 'function' ? (node.getBuiltinModule(id) as T) : undefined;
 }
 
-/** One piece to draw: its job, its position there, its samples and the seed of its job. */
-interface PieceJob {
-  job: number;
-  index: number;
-  pieces: number;
-  count: number;
-  seed: number;
-}
+/** One piece to draw: where it goes (as in {@link NormalPiece}), its samples and its job's seed. */
+type PieceJob = Omit<NormalPiece, 'values'> & { count: number; seed: number };
 
 /**
  * Yields every job's samples of N(0, stdDev²) from `sampler`'s stream `seed`, in pieces of

@@ -4,6 +4,7 @@
 // InplaceUpdate writes one row of a `[pieces, pieceSize]` tensor, and a reshape, which shares that
 // memory, gives the tensor. Elsewhere the pieces fill one array.
 import * as tf from '@tensorflow/tfjs';
+import { elementCount } from '../core/shape.js';
 import {
   activeNativeBackend,
   type NativeAttribute,
@@ -29,7 +30,7 @@ export interface PiecewiseTensor {
  * @param pieces - how many pieces
  */
 export function piecewiseTensor(shape: number[], pieces: number): PiecewiseTensor {
-  const size = shape.reduce((product, dimension) => product * dimension, 1);
+  const size = elementCount(shape);
   const pieceSize = size / pieces;
   if (!Number.isInteger(pieceSize))
     throw new RangeError(`piecewiseTensor: ${pieces} pieces do not divide a tensor of shape [${shape}]`);
